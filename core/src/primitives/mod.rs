@@ -1,0 +1,1 @@
+//! Primitives (Blue Book ch. 29). STUB

@@ -1,0 +1,1 @@
+//! Process scheduler (Blue Book ch. 29, "Process primitives"). STUB

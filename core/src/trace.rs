@@ -1,0 +1,1 @@
+//! Execution traces in the format of Xerox's trace2/trace3. STUB
