@@ -1,6 +1,46 @@
-//! The bytecode interpreter (Blue Book ch. 28). STUB: being written.
-use crate::host::Host;
+//! The bytecode interpreter (Blue Book ch. 28): registers, the bytecode dispatch, message
+//! sends with a method cache, contexts, and returns.
+//!
+//! Registers are cached as heap word indices (`ctx_loc`, `home_loc`, `method_loc`) so the hot
+//! paths index the heap directly. They are valid until the next garbage collection or
+//! `become:`; both only happen where `refresh_locations` is called afterwards.
+//!
+//! MethodContexts are recycled when they return, unless they "escaped": something other than
+//! their callee's sender field may point at them (thisContext, a block's home, a suspended
+//! process, a primitive that reads a context out of an object). Escaping marks the whole sender
+//! chain, so a non-escaped context can only be referenced from the stack of live callees, all of
+//! which have returned (and had their sender fields nilled, as the book does) by the time it
+//! returns itself.
+
+use crate::host::{Host, InputEvent, Rect};
 use crate::object_memory::*;
+use crate::trace::TraceState;
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+pub use crate::trace::TraceLevel;
+
+// Context fields (ch. 27 "Contexts").
+pub const SENDER: usize = 0;
+pub const CALLER: usize = 0;
+pub const INSTRUCTION_POINTER: usize = 1;
+pub const STACK_POINTER: usize = 2;
+pub const METHOD: usize = 3;
+pub const BLOCK_ARGUMENT_COUNT: usize = 3;
+pub const INITIAL_IP: usize = 4;
+pub const RECEIVER: usize = 5;
+pub const HOME: usize = 5;
+pub const TEMP_FRAME_START: usize = 6;
+
+// MethodDictionary and Message fields.
+const METHOD_ARRAY: usize = 1;
+const SELECTOR_START: usize = 2;
+const MESSAGE_SELECTOR: usize = 0;
+const MESSAGE_ARGUMENTS: usize = 1;
+const VALUE_INDEX: usize = 1;
 
 /// Why `run` returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,16 +50,7 @@ pub enum StopReason {
     /// The image asked to quit (primitive 113).
     Quit,
     /// The VM cannot go on (e.g. no method for doesNotUnderstand:); the text says why.
-    Error(alloc::string::String),
-}
-
-/// Which execution trace to emit through `Host::trace`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TraceLevel {
-    /// Every bytecode, send, primitive and return, like Xerox's `trace2`.
-    Bytecodes,
-    /// Sends, primitives and returns indented by context depth, like Xerox's `trace3`.
-    Sends,
+    Error(String),
 }
 
 /// The current Display form: `bits` holds `height` rows of `raster()` words, 1 bits black.
@@ -39,22 +70,882 @@ impl DisplayForm<'_> {
     }
 }
 
-pub struct Interpreter {
-    pub memory: ObjectMemory,
+/// Decoded CompiledMethod header (ch. 27 "Compiled Methods").
+#[derive(Clone, Copy, Default)]
+pub(crate) struct MethodInfo {
+    pub primitive: u16,
+    pub flag: u8,
+    pub args: u8,
+    pub temps: u8,
+    pub large: bool,
+    pub literals: u8,
 }
 
+#[derive(Clone, Copy, Default)]
+struct CacheEntry {
+    selector: Oop,
+    class: Oop,
+    method: Oop,
+    info: MethodInfo,
+}
+const CACHE_SIZE: usize = 2048;
+
+/// Counters for benchmarks and `st80 bench`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub sends: u64,
+    pub primitive_calls: u64,
+    pub gcs: u64,
+    pub process_switches: u64,
+}
+
+pub struct Interpreter {
+    pub memory: ObjectMemory,
+    // Registers (ch. 28).
+    pub(crate) active_context: Oop,
+    pub(crate) home_context: Oop,
+    pub(crate) method: Oop,
+    pub(crate) receiver: Oop,
+    pub(crate) ip: usize,
+    pub(crate) sp: usize,
+    ctx_loc: usize,
+    home_loc: usize,
+    method_loc: usize,
+    // Send state.
+    pub(crate) message_selector: Oop,
+    pub(crate) argument_count: usize,
+    pub(crate) new_method: Oop,
+    pub(crate) new_info: MethodInfo,
+    method_cache: Vec<CacheEntry>,
+    // Scheduler state (scheduler.rs).
+    pub(crate) new_process: Option<Oop>,
+    pub(crate) pending_signals: VecDeque<Oop>,
+    // I/O state (primitives/io.rs).
+    pub(crate) display: Oop,
+    pub(crate) cursor: Oop,
+    pub(crate) input_semaphore: Oop,
+    pub(crate) input_words: VecDeque<u16>,
+    pub(crate) last_event_ms: Option<u32>,
+    pub(crate) mouse: (i32, i32),
+    pub(crate) timer_semaphore: Oop,
+    pub(crate) timer_due: Option<u32>,
+    pub(crate) low_space_semaphore: Oop,
+    pub(crate) low_space_oops: usize,
+    pub(crate) low_space_words: usize,
+    pub(crate) dirty: Rect,
+    pub(crate) poll_due: u64,
+    pub(crate) stop: Option<StopReason>,
+    pub(crate) cycles: u64,
+    pub(crate) trace: Option<TraceState>,
+    pub stats: Stats,
+    /// Trace compatibility: fail primitive 18 (makePoint) as the VM that wrote trace3 did.
+    pub xerox_trace_compat: bool,
+}
+
+/// How many cycles between polls of the host's clock and input.
+const POLL_INTERVAL: u64 = 1024;
+
 impl Interpreter {
-    pub fn new(memory: ObjectMemory) -> Result<Interpreter, alloc::string::String> {
-        Ok(Interpreter { memory })
+    /// Prepares to resume the image's active process where its snapshot left it.
+    pub fn new(memory: ObjectMemory) -> Result<Interpreter, String> {
+        let mut it = Interpreter {
+            memory,
+            active_context: NIL,
+            home_context: NIL,
+            method: NIL,
+            receiver: NIL,
+            ip: 0,
+            sp: 0,
+            ctx_loc: 0,
+            home_loc: 0,
+            method_loc: 0,
+            message_selector: NIL,
+            argument_count: 0,
+            new_method: NIL,
+            new_info: MethodInfo::default(),
+            method_cache: vec![CacheEntry::default(); CACHE_SIZE],
+            new_process: None,
+            pending_signals: VecDeque::new(),
+            display: NIL,
+            cursor: NIL,
+            input_semaphore: NIL,
+            input_words: VecDeque::new(),
+            last_event_ms: None,
+            mouse: (0, 0),
+            timer_semaphore: NIL,
+            timer_due: None,
+            low_space_semaphore: NIL,
+            low_space_oops: 0,
+            low_space_words: 0,
+            dirty: Rect::default(),
+            poll_due: 0,
+            stop: None,
+            cycles: 0,
+            trace: None,
+            stats: Stats::default(),
+            xerox_trace_compat: false,
+        };
+        let process = it.active_process_in_image();
+        if !it.memory.is_object(process) || it.memory.fetch_word_length_of(process) < 3 {
+            return Err(String::from("the image has no active process"));
+        }
+        let context = it
+            .memory
+            .fetch_pointer(crate::scheduler::SUSPENDED_CONTEXT, process);
+        if !it.is_context(context) {
+            return Err(format!(
+                "the active process {process} has no suspended context"
+            ));
+        }
+        it.active_context = context;
+        it.memory.set_escaped(context);
+        it.fetch_context_registers();
+        if !it.memory.is_object(it.method)
+            || it.memory.fetch_class_of(it.method) != CLASS_COMPILED_METHOD
+        {
+            return Err(String::from("the active context has no CompiledMethod"));
+        }
+        Ok(it)
     }
-    pub fn run<H: Host>(&mut self, _host: &mut H, _cycles: u64) -> StopReason {
-        todo!()
-    }
+
     pub fn cycles(&self) -> u64 {
-        0
+        self.cycles
     }
-    pub fn set_trace(&mut self, _level: Option<TraceLevel>) {}
+
+    /// Emits an execution trace through `Host::trace` (None stops it).
+    pub fn set_trace(&mut self, level: Option<TraceLevel>) {
+        self.trace = level.map(|l| TraceState::new(l, self.context_depth(self.active_context)));
+    }
+
+    /// The form the image designated with `beDisplay`, if it has done so.
     pub fn display(&self) -> Option<DisplayForm<'_>> {
-        None
+        let form = self.display;
+        if !self.memory.is_object(form) || self.memory.fetch_word_length_of(form) < 4 {
+            return None;
+        }
+        let bits = self.memory.fetch_pointer(0, form);
+        let width = self.memory.fetch_pointer(1, form);
+        let height = self.memory.fetch_pointer(2, form);
+        if !self.memory.is_object(bits) || !is_integer_object(width) || !is_integer_object(height) {
+            return None;
+        }
+        let (width, height) = (
+            integer_value_of(width).max(0) as usize,
+            integer_value_of(height).max(0) as usize,
+        );
+        let words = self.memory.words(bits);
+        if words.len() < width.div_ceil(16) * height {
+            return None;
+        }
+        Some(DisplayForm {
+            width,
+            height,
+            bits: words,
+        })
+    }
+
+    /// The image's current cursor form bits (16 rows), if it set one.
+    pub fn cursor_bits(&self) -> Option<[u16; 16]> {
+        crate::primitives::io::cursor_bits(&self.memory, self.cursor)
+    }
+
+    /// Runs up to `cycles` bytecodes.
+    pub fn run<H: Host>(&mut self, host: &mut H, cycles: u64) -> StopReason {
+        let end = self.cycles.saturating_add(cycles);
+        while self.cycles < end {
+            if self.cycles >= self.poll_due {
+                self.poll_io(host);
+                if let Some(stop) = self.stop.take() {
+                    return stop;
+                }
+            }
+            if self.memory.gc_requested {
+                self.collect_garbage();
+            }
+            if self.new_process.is_some() || !self.pending_signals.is_empty() {
+                self.check_process_switch();
+            }
+            let limit = end.min(self.poll_due);
+            if self.trace.is_some() {
+                self.step_traced(host);
+            } else {
+                // The hot loop: nothing but bytecodes until a poll, a GC or a process switch.
+                while self.cycles < limit {
+                    let bc = self.fetch_byte();
+                    self.cycles += 1;
+                    self.dispatch(bc, host);
+                    if self.memory.gc_requested || self.new_process.is_some() || self.stop.is_some()
+                    {
+                        break;
+                    }
+                }
+            }
+            if let Some(stop) = self.stop.take() {
+                return stop;
+            }
+        }
+        StopReason::CyclesDone
+    }
+
+    fn step_traced<H: Host>(&mut self, host: &mut H) {
+        let bc = self.fetch_byte();
+        self.cycles += 1;
+        self.trace_bytecode(host, bc);
+        self.dispatch(bc, host);
+    }
+
+    /// Host polling: timer, input events, display flush. Also where idleness is noticed.
+    fn poll_io<H: Host>(&mut self, host: &mut H) {
+        self.poll_due = self.cycles + POLL_INTERVAL;
+        let now = host.millisecond_clock(self.cycles);
+        if let Some(due) = self.timer_due {
+            if (now.wrapping_sub(due) as i32) >= 0 {
+                self.timer_due = None;
+                let sem = self.timer_semaphore;
+                self.asynchronous_signal(sem);
+            }
+        }
+        while let Some(event) = host.poll_event(self.cycles) {
+            self.record_input_event(event, now);
+        }
+        if !self.dirty.is_empty() {
+            host.display_changed(self.dirty);
+            self.dirty = Rect::default();
+        }
+    }
+
+    /// Turns a host event into the Blue Book's input words and signals the input semaphore.
+    pub(crate) fn record_input_event(&mut self, event: InputEvent, now: u32) {
+        crate::primitives::io::record_input_event(self, event, now);
+    }
+
+    pub(crate) fn collect_garbage(&mut self) {
+        self.store_context_registers();
+        let mut roots = vec![
+            self.active_context,
+            self.display,
+            self.cursor,
+            self.input_semaphore,
+            self.timer_semaphore,
+            self.low_space_semaphore,
+            self.message_selector,
+            self.new_method,
+        ];
+        roots.extend(self.new_process);
+        roots.extend(self.pending_signals.iter().copied());
+        self.memory.collect_garbage(&roots);
+        self.stats.gcs += 1;
+        self.flush_method_cache();
+        self.refresh_locations();
+        if self
+            .memory
+            .is_low(self.low_space_oops, self.low_space_words)
+            && self.low_space_semaphore != NIL
+        {
+            let sem = self.low_space_semaphore;
+            self.low_space_semaphore = NIL;
+            self.asynchronous_signal(sem);
+        }
+    }
+
+    // ---- registers (ch. 28 "Contexts") ----------------------------------------------------
+
+    pub(crate) fn is_context(&self, oop: Oop) -> bool {
+        self.memory.is_object(oop) && {
+            let c = self.memory.fetch_class_of(oop);
+            c == CLASS_METHOD_CONTEXT || c == CLASS_BLOCK_CONTEXT
+        }
+    }
+
+    /// A BlockContext keeps its argument count where a MethodContext keeps its method.
+    #[inline]
+    pub(crate) fn is_block_context(&self, ctx: Oop) -> bool {
+        is_integer_object(self.memory.fetch_pointer(METHOD, ctx))
+    }
+
+    pub(crate) fn fetch_context_registers(&mut self) {
+        let ctx = self.active_context;
+        self.home_context = if self.is_block_context(ctx) {
+            self.memory.fetch_pointer(HOME, ctx)
+        } else {
+            ctx
+        };
+        self.receiver = self.memory.fetch_pointer(RECEIVER, self.home_context);
+        self.method = self.memory.fetch_pointer(METHOD, self.home_context);
+        self.ip = (integer_value_of(self.memory.fetch_pointer(INSTRUCTION_POINTER, ctx)) as isize
+            - 1)
+        .max(0) as usize;
+        self.sp = (integer_value_of(self.memory.fetch_pointer(STACK_POINTER, ctx)) as isize
+            + TEMP_FRAME_START as isize
+            - 1)
+        .max(TEMP_FRAME_START as isize - 1) as usize;
+        self.refresh_locations();
+    }
+
+    pub(crate) fn refresh_locations(&mut self) {
+        self.ctx_loc = self.memory.loc(self.active_context);
+        self.home_loc = self.memory.loc(self.home_context);
+        self.method_loc = self.memory.loc(self.method);
+    }
+
+    pub(crate) fn store_context_registers(&mut self) {
+        let ctx = self.active_context;
+        self.memory.store_pointer(
+            INSTRUCTION_POINTER,
+            ctx,
+            integer_object_of(self.ip as i16 + 1),
+        );
+        self.memory.store_pointer(
+            STACK_POINTER,
+            ctx,
+            integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16),
+        );
+    }
+
+    pub(crate) fn new_active_context(&mut self, ctx: Oop) {
+        self.store_context_registers();
+        self.active_context = ctx;
+        self.fetch_context_registers();
+    }
+
+    /// Marks `ctx` and its whole sender chain as referenced from elsewhere (never recycled).
+    pub(crate) fn escape(&mut self, mut ctx: Oop) {
+        while self.is_context(ctx) && !self.memory.is_escaped(ctx) {
+            self.memory.set_escaped(ctx);
+            ctx = self.memory.fetch_pointer(SENDER, ctx);
+        }
+    }
+
+    /// Called on every oop a primitive hands to the image from a place the image could not
+    /// see before (instVarAt:, asObject, someInstance...): a context must escape.
+    pub(crate) fn expose(&mut self, oop: Oop) {
+        if !is_integer_object(oop) && self.is_context(oop) {
+            self.escape(oop);
+        }
+    }
+
+    // ---- stack ----------------------------------------------------------------------------
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, value: Oop) {
+        self.sp += 1;
+        self.memory.heap_mut()[self.ctx_loc + self.sp] = value;
+    }
+    #[inline(always)]
+    pub(crate) fn pop_stack(&mut self) -> Oop {
+        let v = self.memory.heap()[self.ctx_loc + self.sp];
+        self.sp -= 1;
+        v
+    }
+    #[inline(always)]
+    pub(crate) fn stack_top(&self) -> Oop {
+        self.memory.heap()[self.ctx_loc + self.sp]
+    }
+    #[inline(always)]
+    pub(crate) fn stack_value(&self, offset: usize) -> Oop {
+        self.memory.heap()[self.ctx_loc + self.sp - offset]
+    }
+    /// Stores into stack/temporary field `index` of the active context.
+    pub(crate) fn store_stack_field(&mut self, index: usize, value: Oop) {
+        self.memory.heap_mut()[self.ctx_loc + index] = value;
+    }
+    #[inline(always)]
+    pub(crate) fn pop(&mut self, n: usize) {
+        self.sp -= n;
+    }
+    /// Replaces the receiver and `n` arguments with `result` (a successful primitive).
+    #[inline(always)]
+    pub(crate) fn pop_then_push(&mut self, n: usize, result: Oop) {
+        self.sp -= n;
+        self.memory.heap_mut()[self.ctx_loc + self.sp] = result;
+    }
+
+    #[inline(always)]
+    fn fetch_byte(&mut self) -> u8 {
+        let w = self.memory.heap()[self.method_loc + self.ip / 2];
+        let b = if self.ip & 1 == 0 { w >> 8 } else { w } as u8;
+        self.ip += 1;
+        b
+    }
+
+    #[inline(always)]
+    fn temporary(&self, n: usize) -> Oop {
+        self.memory.heap()[self.home_loc + TEMP_FRAME_START + n]
+    }
+    #[inline(always)]
+    fn store_temporary(&mut self, n: usize, value: Oop) {
+        let at = self.home_loc + TEMP_FRAME_START + n;
+        self.memory.heap_mut()[at] = value;
+    }
+    #[inline(always)]
+    fn literal(&self, n: usize) -> Oop {
+        self.memory.heap()[self.method_loc + 1 + n]
+    }
+
+    // ---- bytecodes (ch. 28) -----------------------------------------------------------------
+
+    #[inline(always)]
+    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H) {
+        match bc {
+            0..=15 => {
+                let v = self.memory.fetch_pointer((bc & 15) as usize, self.receiver);
+                self.push(v)
+            }
+            16..=31 => self.push(self.temporary((bc & 15) as usize)),
+            32..=63 => self.push(self.literal((bc & 31) as usize)),
+            64..=95 => {
+                let assoc = self.literal((bc & 31) as usize);
+                let v = self.memory.fetch_pointer(VALUE_INDEX, assoc);
+                self.push(v)
+            }
+            96..=103 => {
+                let v = self.pop_stack();
+                self.memory
+                    .store_pointer((bc & 7) as usize, self.receiver, v)
+            }
+            104..=111 => {
+                let v = self.pop_stack();
+                self.store_temporary((bc & 7) as usize, v)
+            }
+            112 => self.push(self.receiver),
+            113 => self.push(TRUE),
+            114 => self.push(FALSE),
+            115 => self.push(NIL),
+            116 => self.push(integer_object_of(-1)),
+            117 => self.push(integer_object_of(0)),
+            118 => self.push(integer_object_of(1)),
+            119 => self.push(integer_object_of(2)),
+            120 => self.return_from_method(host, self.receiver),
+            121 => self.return_from_method(host, TRUE),
+            122 => self.return_from_method(host, FALSE),
+            123 => self.return_from_method(host, NIL),
+            124 => {
+                let v = self.pop_stack();
+                self.return_from_method(host, v)
+            }
+            125 => {
+                let v = self.pop_stack();
+                let caller = self.memory.fetch_pointer(CALLER, self.active_context);
+                self.trace_return(host, v, true);
+                self.return_value(host, v, caller)
+            }
+            128 => {
+                let d = self.fetch_byte();
+                self.extended_push(d)
+            }
+            129 => {
+                let d = self.fetch_byte();
+                let v = self.stack_top();
+                self.extended_store(d, v)
+            }
+            130 => {
+                let d = self.fetch_byte();
+                let v = self.pop_stack();
+                self.extended_store(d, v)
+            }
+            131 => {
+                let d = self.fetch_byte();
+                let sel = self.literal((d & 31) as usize);
+                self.send_selector(host, sel, (d >> 5) as usize)
+            }
+            132 => {
+                let count = self.fetch_byte();
+                let lit = self.fetch_byte();
+                let sel = self.literal(lit as usize);
+                self.send_selector(host, sel, count as usize)
+            }
+            133 => {
+                let d = self.fetch_byte();
+                let sel = self.literal((d & 31) as usize);
+                self.send_super(host, sel, (d >> 5) as usize)
+            }
+            134 => {
+                let count = self.fetch_byte();
+                let lit = self.fetch_byte();
+                let sel = self.literal(lit as usize);
+                self.send_super(host, sel, count as usize)
+            }
+            135 => {
+                self.pop(1);
+            }
+            136 => self.push(self.stack_top()),
+            137 => {
+                let ctx = self.active_context;
+                self.escape(ctx);
+                self.push(ctx)
+            }
+            144..=151 => self.ip += (bc & 7) as usize + 1,
+            152..=159 => self.jump_if(host, FALSE, (bc & 7) as isize + 1),
+            160..=167 => {
+                let d = self.fetch_byte() as isize;
+                self.ip = (self.ip as isize + ((bc & 7) as isize - 4) * 256 + d) as usize;
+            }
+            168..=171 => {
+                let d = self.fetch_byte() as isize;
+                self.jump_if(host, TRUE, (bc & 3) as isize * 256 + d)
+            }
+            172..=175 => {
+                let d = self.fetch_byte() as isize;
+                self.jump_if(host, FALSE, (bc & 3) as isize * 256 + d)
+            }
+            176..=207 => self.send_special_selector(host, bc),
+            208..=255 => {
+                let sel = self.literal((bc & 15) as usize);
+                self.send_selector(host, sel, ((bc - 208) >> 4) as usize)
+            }
+            // 126, 127, 138..=143 are unused in the Blue Book's set.
+            _ => {
+                self.stop = Some(StopReason::Error(format!(
+                    "unused bytecode {bc} in method {}",
+                    self.method
+                )))
+            }
+        }
+    }
+
+    fn extended_push(&mut self, descriptor: u8) {
+        let index = (descriptor & 63) as usize;
+        let v = match descriptor >> 6 {
+            0 => self.memory.fetch_pointer(index, self.receiver),
+            1 => self.temporary(index),
+            2 => self.literal(index),
+            _ => self.memory.fetch_pointer(VALUE_INDEX, self.literal(index)),
+        };
+        self.push(v)
+    }
+
+    fn extended_store(&mut self, descriptor: u8, value: Oop) {
+        let index = (descriptor & 63) as usize;
+        match descriptor >> 6 {
+            0 => self.memory.store_pointer(index, self.receiver, value),
+            1 => self.store_temporary(index, value),
+            2 => {
+                self.stop = Some(StopReason::Error(String::from(
+                    "illegal store into a literal constant",
+                )))
+            }
+            _ => {
+                let assoc = self.literal(index);
+                self.memory.store_pointer(VALUE_INDEX, assoc, value)
+            }
+        }
+    }
+
+    fn jump_if<H: Host>(&mut self, host: &mut H, condition: Oop, offset: isize) {
+        let boolean = self.pop_stack();
+        if boolean == condition {
+            self.ip = (self.ip as isize + offset) as usize;
+        } else if boolean != TRUE && boolean != FALSE {
+            self.sp += 1;
+            self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0);
+        }
+    }
+
+    // ---- sends (ch. 28 "Send Bytecodes") ------------------------------------------------------
+
+    fn send_special_selector<H: Host>(&mut self, host: &mut H, bc: u8) {
+        if crate::primitives::special_selector_primitive(self, host, bc) {
+            return;
+        }
+        let index = (bc - 176) as usize * 2;
+        let selector = self.memory.fetch_pointer(index, SPECIAL_SELECTORS);
+        let count =
+            integer_value_of(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS)) as usize;
+        self.send_selector(host, selector, count)
+    }
+
+    pub(crate) fn send_selector<H: Host>(&mut self, host: &mut H, selector: Oop, count: usize) {
+        self.message_selector = selector;
+        self.argument_count = count;
+        let receiver = self.stack_value(count);
+        if self.trace.is_some() {
+            self.trace_send(host, receiver, selector, count);
+        }
+        let class = self.memory.fetch_class_of(receiver);
+        self.send_selector_to_class(host, class)
+    }
+
+    fn send_super<H: Host>(&mut self, host: &mut H, selector: Oop, count: usize) {
+        self.message_selector = selector;
+        self.argument_count = count;
+        // Xerox's tracer printed no line for super sends (trace2, cycle 181).
+        let info = self.method_info(self.method);
+        let assoc = self
+            .memory
+            .fetch_pointer(info.literals as usize, self.method);
+        let method_class = self.memory.fetch_pointer(VALUE_INDEX, assoc);
+        let superclass = self.memory.fetch_pointer(CLASS_SUPERCLASS, method_class);
+        self.send_selector_to_class(host, superclass)
+    }
+
+    pub(crate) fn send_selector_to_class<H: Host>(&mut self, host: &mut H, class: Oop) {
+        self.stats.sends += 1;
+        if !self.find_new_method_in_class(class) {
+            return;
+        }
+        self.execute_new_method(host)
+    }
+
+    /// Method cache, then `lookupMethodInClass:`; on failure, doesNotUnderstand:.
+    fn find_new_method_in_class(&mut self, class: Oop) -> bool {
+        let h = ((self.message_selector ^ class.rotate_left(5)) >> 1) as usize & (CACHE_SIZE - 1);
+        let e = self.method_cache[h];
+        if e.selector == self.message_selector && e.class == class && e.method != 0 {
+            self.new_method = e.method;
+            self.new_info = e.info;
+            return true;
+        }
+        if !self.lookup_method_in_class(class) {
+            return false;
+        }
+        self.new_info = self.method_info(self.new_method);
+        self.method_cache[h] = CacheEntry {
+            selector: self.message_selector,
+            class,
+            method: self.new_method,
+            info: self.new_info,
+        };
+        true
+    }
+
+    fn lookup_method_in_class(&mut self, class: Oop) -> bool {
+        let mut current = class;
+        while current != NIL {
+            if !self.memory.is_object(current) {
+                break;
+            }
+            let dictionary = self.memory.fetch_pointer(CLASS_MESSAGE_DICTIONARY, current);
+            if let Some(m) = self.lookup_in(dictionary, self.message_selector) {
+                self.new_method = m;
+                return true;
+            }
+            current = self.memory.fetch_pointer(CLASS_SUPERCLASS, current);
+        }
+        if self.message_selector == SELECTOR_DOES_NOT_UNDERSTAND {
+            self.stop = Some(StopReason::Error(String::from(
+                "recursive doesNotUnderstand: (the image has no doesNotUnderstand: method)",
+            )));
+            return false;
+        }
+        if !self.create_actual_message() {
+            return false;
+        }
+        self.message_selector = SELECTOR_DOES_NOT_UNDERSTAND;
+        self.lookup_method_in_class(class)
+    }
+
+    /// `lookupMethodInDictionary:` — the method for `selector`, probing from its hash.
+    pub(crate) fn lookup_in(&self, dictionary: Oop, selector: Oop) -> Option<Oop> {
+        if !self.memory.is_object(dictionary) || !self.memory.is_pointers(dictionary) {
+            return None;
+        }
+        let length = self.memory.fetch_word_length_of(dictionary);
+        if length <= SELECTOR_START {
+            return None;
+        }
+        let mask = length - SELECTOR_START - 1;
+        let mut index = (mask & (selector >> 1) as usize) + SELECTOR_START;
+        let mut wrapped = false;
+        loop {
+            let next = self.memory.fetch_pointer(index, dictionary);
+            if next == NIL {
+                return None;
+            }
+            if next == selector {
+                let array = self.memory.fetch_pointer(METHOD_ARRAY, dictionary);
+                return Some(self.memory.fetch_pointer(index - SELECTOR_START, array));
+            }
+            index += 1;
+            if index == length {
+                if wrapped {
+                    return None;
+                }
+                wrapped = true;
+                index = SELECTOR_START;
+            }
+        }
+    }
+
+    /// Packs the pending message into a Message for doesNotUnderstand:.
+    fn create_actual_message(&mut self) -> bool {
+        let count = self.argument_count;
+        let Some(args) = self.memory.instantiate_class(CLASS_ARRAY, count) else {
+            self.stop = Some(StopReason::Error(String::from(
+                "out of memory creating a Message",
+            )));
+            return false;
+        };
+        let Some(message) = self.memory.instantiate_class(CLASS_MESSAGE, 0) else {
+            self.stop = Some(StopReason::Error(String::from(
+                "out of memory creating a Message",
+            )));
+            return false;
+        };
+        self.memory
+            .store_pointer(MESSAGE_SELECTOR, message, self.message_selector);
+        self.memory.store_pointer(MESSAGE_ARGUMENTS, message, args);
+        for i in 0..count {
+            let v = self.stack_value(count - 1 - i);
+            self.memory.store_pointer(i, args, v);
+        }
+        self.pop(count);
+        self.push(message);
+        self.argument_count = 1;
+        true
+    }
+
+    pub(crate) fn method_info(&self, method: Oop) -> MethodInfo {
+        let header = self.memory.fetch_pointer(0, method);
+        let flag = ((header >> 13) & 7) as u8;
+        let literals = ((header >> 1) & 63) as u8;
+        let (primitive, args) = match flag {
+            0..=4 => (0, flag),
+            5 | 6 => (0, 0),
+            _ => {
+                let ext = self.memory.fetch_pointer(literals as usize - 1, method);
+                (((ext >> 1) & 0xff), ((ext >> 9) & 31) as u8)
+            }
+        };
+        MethodInfo {
+            primitive,
+            flag,
+            args,
+            temps: ((header >> 8) & 31) as u8,
+            large: header & 0x80 != 0,
+            literals,
+        }
+    }
+
+    pub(crate) fn execute_new_method<H: Host>(&mut self, host: &mut H) {
+        let info = self.new_info;
+        match info.flag {
+            5 => return, // quick return self: the receiver is already on top
+            6 => {
+                let receiver = self.stack_top();
+                let v = self.memory.fetch_pointer(info.temps as usize, receiver);
+                self.pop_then_push(0, v);
+                return;
+            }
+            _ => {}
+        }
+        if info.primitive != 0 {
+            if self.trace.is_some() {
+                self.trace_primitive(host, info.primitive);
+            }
+            self.stats.primitive_calls += 1;
+            if crate::primitives::dispatch(self, host, info.primitive) {
+                return;
+            }
+        }
+        self.activate_new_method()
+    }
+
+    pub(crate) fn activate_new_method(&mut self) {
+        let info = self.new_info;
+        let size = if info.large {
+            LARGE_CONTEXT_WORDS
+        } else {
+            SMALL_CONTEXT_WORDS
+        };
+        let Some(ctx) = self.memory.allocate_context(size) else {
+            self.stop = Some(StopReason::Error(String::from(
+                "out of object pointers for a new context",
+            )));
+            return;
+        };
+        let count = self.argument_count;
+        let initial_ip = (info.literals as usize + 1) * 2 + 1;
+        let loc = self.memory.loc(ctx);
+        let src = self.ctx_loc + self.sp - count;
+        {
+            let heap = self.memory.heap_mut();
+            heap[loc + SENDER] = self.active_context;
+            heap[loc + INSTRUCTION_POINTER] = integer_object_of(initial_ip as i16);
+            heap[loc + STACK_POINTER] = integer_object_of(info.temps as i16);
+            heap[loc + METHOD] = self.new_method;
+            heap.copy_within(src..=src + count, loc + RECEIVER);
+        }
+        self.sp -= count + 1;
+        self.new_active_context(ctx);
+    }
+
+    // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------
+
+    fn return_from_method<H: Host>(&mut self, host: &mut H, value: Oop) {
+        let sender = self.memory.fetch_pointer(SENDER, self.home_context);
+        self.trace_return(host, value, false);
+        self.return_value(host, value, sender)
+    }
+
+    pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
+        if context == NIL
+            || !self.is_context(context)
+            || self.memory.fetch_pointer(INSTRUCTION_POINTER, context) == NIL
+        {
+            // cannotReturn: — the active context goes on the stack, so it escapes.
+            let ctx = self.active_context;
+            self.escape(ctx);
+            self.push(ctx);
+            self.push(value);
+            self.send_selector(host, SELECTOR_CANNOT_RETURN, 1);
+            return;
+        }
+        let old = self.active_context;
+        // nilContextFields: the returning context can never be resumed.
+        self.memory.store_pointer(SENDER, old, NIL);
+        self.memory.store_pointer(INSTRUCTION_POINTER, old, NIL);
+        self.active_context = context;
+        self.fetch_context_registers();
+        self.push(value);
+        self.memory.recycle_context(old);
+    }
+
+    // ---- process switching hook (scheduler.rs) ----------------------------------------------
+
+    pub(crate) fn check_process_switch(&mut self) {
+        while let Some(sem) = self.pending_signals.pop_front() {
+            self.synchronous_signal(sem);
+        }
+        if let Some(process) = self.new_process.take() {
+            self.stats.process_switches += 1;
+            let active = self.active_process();
+            let ctx = self.active_context;
+            self.escape(ctx);
+            self.store_context_registers();
+            self.memory
+                .store_pointer(crate::scheduler::SUSPENDED_CONTEXT, active, ctx);
+            let scheduler = self.scheduler_pointer();
+            self.memory
+                .store_pointer(crate::scheduler::ACTIVE_PROCESS, scheduler, process);
+            let new_ctx = self
+                .memory
+                .fetch_pointer(crate::scheduler::SUSPENDED_CONTEXT, process);
+            if !self.is_context(new_ctx) {
+                self.stop = Some(StopReason::Error(format!(
+                    "process {process} has no context to resume"
+                )));
+                return;
+            }
+            self.active_context = new_ctx;
+            self.fetch_context_registers();
+        }
+    }
+
+    pub(crate) fn flush_method_cache(&mut self) {
+        self.method_cache.fill(CacheEntry::default());
+    }
+
+    /// Number of contexts in the sender chain of `ctx` (for trace indentation).
+    pub(crate) fn context_depth(&self, mut ctx: Oop) -> usize {
+        let mut n = 0;
+        while self.is_context(ctx) && n < 100_000 {
+            n += 1;
+            ctx = self.memory.fetch_pointer(SENDER, ctx);
+        }
+        n
+    }
+
+    pub(crate) fn mark_dirty(&mut self, rect: Rect) {
+        self.dirty = self.dirty.union(&rect);
     }
 }

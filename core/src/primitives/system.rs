@@ -1,0 +1,68 @@
+//! System primitives 110-116 (Blue Book ch. 29 "System Primitives") and snapshot (97).
+
+use super::{positive_integer_for, small_int};
+use crate::host::Host;
+use crate::interpreter::{Interpreter, StopReason};
+
+pub(crate) fn system<H: Host>(it: &mut Interpreter, _host: &mut H, index: u16) -> bool {
+    match index {
+        110 => equivalent(it),
+        111 => class(it),
+        112 => {
+            let words = it.memory.words_left().min(u32::MAX as usize) as u32;
+            match positive_integer_for(it, words) {
+                Some(r) => {
+                    it.pop_then_push(0, r);
+                    true
+                }
+                None => false,
+            }
+        }
+        113 => {
+            it.stop = Some(StopReason::Quit);
+            true
+        }
+        114 => {
+            it.stop = Some(StopReason::Error(alloc::string::String::from(
+                "the image called exitToDebugger",
+            )));
+            true
+        }
+        115 => {
+            let n = it.memory.oops_left() as u32;
+            match positive_integer_for(it, n) {
+                Some(r) => {
+                    it.pop_then_push(0, r);
+                    true
+                }
+                None => false,
+            }
+        }
+        116 => {
+            let (sem, oops, words) = (it.stack_value(2), it.stack_value(1), it.stack_top());
+            let (Some(oops), Some(words)) =
+                (small_int(oops), super::positive_integer_value(it, words))
+            else {
+                return false;
+            };
+            it.low_space_semaphore = sem;
+            it.low_space_oops = oops.max(0) as usize;
+            it.low_space_words = words as usize;
+            it.pop(3);
+            true
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn equivalent(it: &mut Interpreter) -> bool {
+    let (a, b) = (it.stack_value(1), it.stack_top());
+    it.pop_then_push(1, super::boolean(a == b));
+    true
+}
+
+pub(crate) fn class(it: &mut Interpreter) -> bool {
+    let c = it.memory.fetch_class_of(it.stack_top());
+    it.pop_then_push(0, c);
+    true
+}

@@ -1,0 +1,202 @@
+//! A short description of a loaded image, for `st80 info`: sizes, counts, the active process
+//! and the Display form's size. Works on any memory the loader accepted: every object it reads
+//! is checked first, so an odd or damaged image gives "unknown" fields, never a panic.
+
+use crate::image::{ByteOrder, ImageInfo};
+use crate::object_memory::*;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// The process that was running when the image was saved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessSummary {
+    pub oop: Oop,
+    /// Its priority (1 = lowest), if it is a SmallInteger.
+    pub priority: Option<i16>,
+}
+
+/// The `Display` global: a DisplayScreen (a Form: bits, width, height, offset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplaySummary {
+    pub oop: Oop,
+    pub class_name: Option<String>,
+    pub width: i16,
+    pub height: i16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub byte_order: ByteOrder,
+    /// Object space length from the file header, in 16-bit words (headers included).
+    pub object_space_words: usize,
+    /// Object table length from the file header, in entries.
+    pub object_table_entries: usize,
+    /// Live objects.
+    pub objects: usize,
+    /// Heap words holding object fields (our memory keeps object headers in the table).
+    pub heap_words: usize,
+    /// Objects that are classes (instances of a Metaclass).
+    pub classes: usize,
+    /// The SystemDictionary `Smalltalk`, if found.
+    pub smalltalk: Option<Oop>,
+    pub active_process: Option<ProcessSummary>,
+    pub display: Option<DisplaySummary>,
+}
+
+/// Field `index` of pointer object `oop`, if `oop` is a live pointer object that has it.
+fn field(m: &ObjectMemory, oop: Oop, index: usize) -> Option<Oop> {
+    (m.is_object(oop) && m.is_pointers(oop) && index < m.fetch_word_length_of(oop))
+        .then(|| m.fetch_pointer(index, oop))
+}
+
+fn small_integer(oop: Oop) -> Option<i16> {
+    is_integer_object(oop).then(|| integer_value_of(oop))
+}
+
+/// The characters of a String or Symbol.
+fn string_of(m: &ObjectMemory, oop: Oop) -> Option<String> {
+    if !m.is_object(oop) || !m.is_bytes(oop) {
+        return None;
+    }
+    let class = m.fetch_class_of(oop);
+    if class != CLASS_SYMBOL && class != CLASS_STRING {
+        return None;
+    }
+    if m.fetch_word_length_of(oop) == 0 {
+        return Some(String::new());
+    }
+    Some(m.bytes_of(oop).into_iter().map(char::from).collect())
+}
+
+fn is_symbol(m: &ObjectMemory, oop: Oop, name: &str) -> bool {
+    m.is_object(oop)
+        && m.fetch_class_of(oop) == CLASS_SYMBOL
+        && string_of(m, oop).is_some_and(|s| s == name)
+}
+
+/// A class's name (for a metaclass, "Foo class").
+pub fn class_name(m: &ObjectMemory, class: Oop) -> Option<String> {
+    if !m.is_object(class) {
+        return None;
+    }
+    if m.fetch_class_of(class) == CLASS_METACLASS {
+        // A Metaclass has `thisClass` where a Class has `name`.
+        let this = field(m, class, CLASS_NAME)?;
+        if m.fetch_class_of(this) == class {
+            let mut s = class_name(m, this)?;
+            s.push_str(" class");
+            return Some(s);
+        }
+        return None;
+    }
+    string_of(m, field(m, class, CLASS_NAME)?)
+}
+
+/// Is `oop` an instance of the class named `name`?
+fn is_instance_of(m: &ObjectMemory, oop: Oop, name: &str) -> bool {
+    m.is_object(oop) && class_name(m, m.fetch_class_of(oop)).is_some_and(|s| s == name)
+}
+
+/// The Association in a Dictionary-like object (a Set of Associations: named fields, then
+/// the associations or nil) whose key is the Symbol `key`.
+fn association_in(m: &ObjectMemory, dictionary: Oop, key: &str) -> Option<Oop> {
+    if !m.is_object(dictionary) || !m.is_pointers(dictionary) {
+        return None;
+    }
+    (0..m.fetch_word_length_of(dictionary))
+        .filter_map(|i| field(m, dictionary, i))
+        .find(|&a| field(m, a, 0).is_some_and(|k| is_symbol(m, k, key)))
+}
+
+/// Finds the SystemDictionary `Smalltalk`: the guaranteed oop if it is one, else the value of
+/// the Association whose key is `#Smalltalk`.
+pub fn find_smalltalk(m: &ObjectMemory) -> Option<Oop> {
+    if is_instance_of(m, SMALLTALK, "SystemDictionary") {
+        return Some(SMALLTALK);
+    }
+    let candidates: Vec<Oop> = m.all_objects().filter(|&o| m.is_pointers(o)).collect();
+    candidates.into_iter().find_map(|a| {
+        let key = field(m, a, 0)?;
+        let value = field(m, a, 1)?;
+        (m.fetch_word_length_of(a) == 2 && is_symbol(m, key, "Smalltalk") && m.is_object(value))
+            .then_some(value)
+    })
+}
+
+/// Describes a loaded image.
+pub fn summarize(memory: &ObjectMemory, info: &ImageInfo) -> Summary {
+    let m = memory;
+    let classes = m
+        .all_objects()
+        .filter(|&o| {
+            let c = m.fetch_class_of(o);
+            m.is_object(c) && m.fetch_class_of(c) == CLASS_METACLASS
+        })
+        .count();
+    // SchedulerAssociation value: the ProcessorScheduler (quiescentProcessLists,
+    // activeProcess); a Process is (nextLink, suspendedContext, priority, myList).
+    let active_process = field(m, SCHEDULER_ASSOCIATION, 1)
+        .and_then(|scheduler| field(m, scheduler, 1))
+        .filter(|&p| m.is_object(p) && m.is_pointers(p))
+        .map(|p| ProcessSummary {
+            oop: p,
+            priority: field(m, p, 2).and_then(small_integer),
+        });
+    let smalltalk = find_smalltalk(m);
+    let display = smalltalk
+        .and_then(|s| association_in(m, s, "Display"))
+        .and_then(|a| field(m, a, 1))
+        .and_then(|d| {
+            Some(DisplaySummary {
+                oop: d,
+                class_name: class_name(m, m.fetch_class_of(d)),
+                width: small_integer(field(m, d, 1)?)?,
+                height: small_integer(field(m, d, 2)?)?,
+            })
+        });
+    Summary {
+        byte_order: info.byte_order,
+        object_space_words: info.object_space_words,
+        object_table_entries: info.object_table_entries,
+        objects: m.object_count(),
+        heap_words: m.heap_words_used(),
+        classes,
+        smalltalk,
+        active_process,
+        display,
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "byte order:      {}", self.byte_order)?;
+        writeln!(f, "object space:    {} words", self.object_space_words)?;
+        writeln!(f, "object table:    {} entries", self.object_table_entries)?;
+        writeln!(f, "objects:         {}", self.objects)?;
+        writeln!(f, "heap words:      {}", self.heap_words)?;
+        writeln!(f, "classes:         {}", self.classes)?;
+        match self.smalltalk {
+            Some(oop) => writeln!(f, "Smalltalk:       oop {oop}")?,
+            None => writeln!(f, "Smalltalk:       not found")?,
+        }
+        match &self.active_process {
+            Some(p) => match p.priority {
+                Some(pri) => writeln!(f, "active process:  oop {}, priority {pri}", p.oop)?,
+                None => writeln!(f, "active process:  oop {}, priority unknown", p.oop)?,
+            },
+            None => writeln!(f, "active process:  not found")?,
+        }
+        match &self.display {
+            Some(d) => write!(
+                f,
+                "display:         {} x {} ({}, oop {})",
+                d.width,
+                d.height,
+                d.class_name.as_deref().unwrap_or("?"),
+                d.oop
+            ),
+            None => write!(f, "display:         not found"),
+        }
+    }
+}
