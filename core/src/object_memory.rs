@@ -172,7 +172,8 @@ impl ObjectMemory {
             .filter(|&i| self.ot[i].flags & F_FREE != 0)
             .map(|i| (i << 1) as Oop)
             .collect();
-        self.free_oops.retain(|&o| o != 0);
+        // Guaranteed oops are GC roots; never hand one out for a new object.
+        self.free_oops.retain(|&o| o > LAST_GUARANTEED_OOP);
     }
 
     fn reserve(&mut self, words: usize) -> usize {
@@ -500,7 +501,9 @@ impl ObjectMemory {
         for i in (1..MAX_OBJECTS).rev() {
             let e = &mut self.ot[i];
             if e.flags & F_FREE != 0 {
-                self.free_oops.push((i << 1) as Oop);
+                if i << 1 > LAST_GUARANTEED_OOP as usize {
+                    self.free_oops.push((i << 1) as Oop);
+                }
             } else if e.flags & F_MARK == 0 {
                 *e = Entry {
                     flags: F_FREE,

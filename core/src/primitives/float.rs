@@ -32,7 +32,7 @@ pub fn truncated(f: f32) -> Option<i32> {
     if !f.is_finite() {
         return None;
     }
-    let t = f.trunc();
+    let t = trunc(f);
     (t >= MIN_SMALL_INTEGER as f32 && t <= MAX_SMALL_INTEGER as f32).then_some(t as i32)
 }
 
@@ -52,10 +52,21 @@ pub fn exponent(f: f32) -> i32 {
     }
 }
 
-/// `timesTwoPower:` without overflow trouble for large shifts.
+/// Rounds toward zero (core has no `f32::trunc` without std: done by hand for no_std).
+pub fn trunc(f: f32) -> f32 {
+    // From 2^23 on every f32 is an integer; below, the i32 round trip truncates.
+    if !f.is_finite() || f.abs() >= 8_388_608.0 {
+        f
+    } else {
+        (f as i32) as f32
+    }
+}
+
+/// `timesTwoPower:` without overflow trouble for large shifts (exact: a power of two in f64).
 pub fn times_two_power(f: f32, n: i32) -> f32 {
-    let n = n.clamp(-400, 400);
-    (f as f64 * 2f64.powi(n)) as f32
+    let n = n.clamp(-1000, 1000);
+    let scale = f64::from_bits(((n + 1023) as u64) << 52);
+    (f as f64 * scale) as f32
 }
 
 pub(crate) fn float(it: &mut Interpreter, index: u16) -> bool {
@@ -89,7 +100,7 @@ pub(crate) fn float(it: &mut Interpreter, index: u16) -> bool {
         51 => float_value(it, receiver)
             .and_then(truncated)
             .map(|v| integer_object_of(v as i16)),
-        52 => float_value(it, receiver).and_then(|a| float_object(it, a.fract())),
+        52 => float_value(it, receiver).and_then(|a| float_object(it, a - trunc(a))),
         53 => float_value(it, receiver).map(|a| integer_object_of(exponent(a) as i16)),
         54 => {
             let (Some(a), Some(n)) = (float_value(it, receiver), small_int(it.stack_top())) else {
@@ -124,5 +135,9 @@ mod tests {
         assert_eq!(truncated(16384.0), None);
         assert_eq!(truncated(f32::NAN), None);
         assert_eq!(times_two_power(1.5, 3), 12.0);
+        assert_eq!(times_two_power(3.0, -1), 1.5);
+        assert_eq!(times_two_power(1.0, 500), f32::INFINITY);
+        assert_eq!(trunc(-2.5), -2.0);
+        assert_eq!(trunc(1e30), 1e30);
     }
 }
