@@ -39,9 +39,5 @@ fn main() {
         }
         std::fs::write(path, out).unwrap();
     }
-    eprintln!(
-        "stopped: {stop:?} after {} cycles, {:?}",
-        vm.cycles(),
-        vm.stats
-    );
+    eprintln!("stopped: {stop:?} after {} cycles, {:?}", vm.cycles(), vm.stats);
 }

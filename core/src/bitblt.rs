@@ -79,10 +79,7 @@ struct Blt {
 
 /// A live pointer object with at least `fields` fields.
 fn pointers_with(memory: &ObjectMemory, oop: Oop, fields: usize) -> Result<(), ()> {
-    if memory.is_object(oop)
-        && memory.is_pointers(oop)
-        && memory.fetch_word_length_of(oop) >= fields
-    {
+    if memory.is_object(oop) && memory.is_pointers(oop) && memory.fetch_word_length_of(oop) >= fields {
         Ok(())
     } else {
         Err(())
@@ -116,13 +113,7 @@ fn form_info(memory: &ObjectMemory, form: Oop) -> Result<FormInfo, ()> {
     if memory.fetch_word_length_of(bits) < raster * height as usize {
         return Err(());
     }
-    Ok(FormInfo {
-        bits,
-        base: memory.loc(bits),
-        raster,
-        width,
-        height,
-    })
+    Ok(FormInfo { bits, base: memory.loc(bits), raster, width, height })
 }
 
 /// Decodes a BitBlt. With `per_character` (scanCharacters), `sourceX` and `width` need not be
@@ -143,11 +134,7 @@ fn parse(memory: &ObjectMemory, bitblt: Oop, per_character: bool) -> Result<Blt,
     }
     let dest = form_info(memory, memory.fetch_pointer(DEST_FORM, bitblt))?;
     let source_form = memory.fetch_pointer(SOURCE_FORM, bitblt);
-    let source = if source_form == NIL {
-        None
-    } else {
-        Some(form_info(memory, source_form)?)
-    };
+    let source = if source_form == NIL { None } else { Some(form_info(memory, source_form)?) };
     let halftone_form = memory.fetch_pointer(HALFTONE_FORM, bitblt);
     let mut halftone = [0xffffu16; 16];
     if halftone_form != NIL {
@@ -249,14 +236,7 @@ fn clip_range(b: &Blt) -> Option<Clipped> {
     if w <= 0 || h <= 0 {
         return None;
     }
-    Some(Clipped {
-        dx,
-        dy,
-        sx,
-        sy,
-        w,
-        h,
-    })
+    Some(Clipped { dx, dy, sx, sy, w, h })
 }
 
 /// Word `i` of a source row starting at `heap[base]` with `raster` words; 0 outside the row.
@@ -308,14 +288,7 @@ struct Job {
 
 /// `copyLoop`, specialised per combination rule.
 fn copy_loop<const RULE: u8>(heap: &mut [u16], job: &Job) {
-    let Clipped {
-        dx,
-        dy,
-        sx,
-        sy,
-        w,
-        h,
-    } = job.c;
+    let Clipped { dx, dy, sx, sy, w, h } = job.c;
     let first_word = (dx >> 4) as usize;
     let last = dx + w - 1;
     let n = (last >> 4) as usize - first_word + 1;
@@ -387,9 +360,7 @@ fn blit(memory: &mut ObjectMemory, b: &Blt) -> Rect {
         return Rect::default();
     };
     // `checkOverlap`: same bitmap (the book compares the forms; sharing bits is what matters).
-    let same = b
-        .source
-        .is_some_and(|s| s.bits == b.dest.bits && s.raster == b.dest.raster);
+    let same = b.source.is_some_and(|s| s.bits == b.dest.bits && s.raster == b.dest.raster);
     let job = Job {
         dst_base: b.dest.base,
         dst_raster: b.dest.raster,
@@ -427,12 +398,7 @@ pub fn copy_bits(memory: &mut ObjectMemory, bitblt: Oop) -> Result<Rect, ()> {
 /// Follows `BitBlt>>drawLoopX:Y:` (Bresenham): copies at the start point, then once per step
 /// along the major axis; destX and destY are left at the end point.
 #[allow(clippy::result_unit_err)] // `Err(())`: the primitive fails.
-pub fn draw_loop(
-    memory: &mut ObjectMemory,
-    bitblt: Oop,
-    x_delta: i32,
-    y_delta: i32,
-) -> Result<Rect, ()> {
+pub fn draw_loop(memory: &mut ObjectMemory, bitblt: Oop, x_delta: i32, y_delta: i32) -> Result<Rect, ()> {
     let mut b = parse(memory, bitblt, false)?;
     // The end point must stay a SmallInteger, or the Smalltalk code's copyBits would fail.
     if !is_integer_value(b.dest_x + x_delta) || !is_integer_value(b.dest_y + y_delta) {
@@ -492,11 +458,7 @@ struct ScanEnd {
 /// The whole scan is checked first, so the primitive either completes or fails without side
 /// effects (the Smalltalk code then does the same work).
 #[allow(clippy::result_unit_err)] // `Err(())`: the primitive fails.
-pub fn scan_characters(
-    memory: &mut ObjectMemory,
-    scanner: Oop,
-    args: &[Oop],
-) -> Result<(Oop, Rect), ()> {
+pub fn scan_characters(memory: &mut ObjectMemory, scanner: Oop, args: &[Oop]) -> Result<(Oop, Rect), ()> {
     let &[start, stop, string, right_x, stops, display] = args else {
         return Err(());
     };
@@ -524,11 +486,7 @@ pub fn scan_characters(
             Err(())
         }
     };
-    let blt = if display {
-        Some(parse(memory, scanner, true)?)
-    } else {
-        None
-    };
+    let blt = if display { Some(parse(memory, scanner, true)?) } else { None };
 
     // Pass 1: find where the scan ends, checking everything the Smalltalk code would.
     let string_length = memory.fetch_byte_length_of(string) as i32;
@@ -549,13 +507,7 @@ pub fn scan_characters(
     let mut index = start;
     let end = loop {
         if index > stop {
-            break ScanEnd {
-                draw_end: index,
-                last_index: stop,
-                dest_x,
-                glyph,
-                answer: stops_at(memory, END_OF_RUN)?,
-            };
+            break ScanEnd { draw_end: index, last_index: stop, dest_x, glyph, answer: stops_at(memory, END_OF_RUN)? };
         }
         if index < 1 || index > string_length {
             return Err(());
@@ -565,25 +517,13 @@ pub fn scan_characters(
             return Err(());
         }
         if memory.fetch_pointer(ascii, stop_conditions) != NIL {
-            break ScanEnd {
-                draw_end: index,
-                last_index: index,
-                dest_x,
-                glyph,
-                answer: stops_at(memory, ascii)?,
-            };
+            break ScanEnd { draw_end: index, last_index: index, dest_x, glyph, answer: stops_at(memory, ascii)? };
         }
         let (left, width) = glyph_of(memory, ascii)?;
         glyph = Some((left, width));
         let next_dest_x = dest_x + width;
         if next_dest_x > right_x {
-            break ScanEnd {
-                draw_end: index,
-                last_index: index,
-                dest_x,
-                glyph,
-                answer: stops_at(memory, CROSSED_X)?,
-            };
+            break ScanEnd { draw_end: index, last_index: index, dest_x, glyph, answer: stops_at(memory, CROSSED_X)? };
         }
         if !is_integer_value(next_dest_x) {
             return Err(());
@@ -604,11 +544,7 @@ pub fn scan_characters(
             b.dest_x += width;
         }
     }
-    memory.store_pointer(
-        LAST_INDEX,
-        scanner,
-        integer_object_of(end.last_index as i16),
-    );
+    memory.store_pointer(LAST_INDEX, scanner, integer_object_of(end.last_index as i16));
     memory.store_pointer(DEST_X, scanner, integer_object_of(end.dest_x as i16));
     if let Some((left, width)) = end.glyph {
         memory.store_pointer(SOURCE_X, scanner, integer_object_of(left as i16));
@@ -671,13 +607,9 @@ mod tests {
     }
 
     fn make_form(m: &mut ObjectMemory, width: i32, height: i32, words: &[u16]) -> Oop {
-        let bits = m
-            .allocate(BITMAP_CLASS, words.len(), Format::Words, false, 0)
-            .unwrap();
+        let bits = m.allocate(BITMAP_CLASS, words.len(), Format::Words, false, 0).unwrap();
         m.words_mut(bits).copy_from_slice(words);
-        let form = m
-            .allocate(FORM_CLASS, 4, Format::Pointers, false, NIL)
-            .unwrap();
+        let form = m.allocate(FORM_CLASS, 4, Format::Pointers, false, NIL).unwrap();
         m.store_pointer(0, form, bits);
         m.store_pointer(1, form, int(width));
         m.store_pointer(2, form, int(height));
@@ -704,9 +636,7 @@ mod tests {
     }
 
     fn make_bitblt(m: &mut ObjectMemory, dest: Oop, source: Oop, halftone: Oop, p: Params) -> Oop {
-        let b = m
-            .allocate(BITBLT_CLASS, 14, Format::Pointers, false, NIL)
-            .unwrap();
+        let b = m.allocate(BITBLT_CLASS, 14, Format::Pointers, false, NIL).unwrap();
         set_fields(m, b, dest, source, halftone, p);
         b
     }
@@ -768,12 +698,7 @@ mod tests {
     }
 
     /// Per-pixel reference: reads the source as it was before the copy (true copy semantics).
-    fn reference(
-        dest: &Pixels,
-        source: Option<&Pixels>,
-        halftone: Option<&[u16]>,
-        p: Params,
-    ) -> (Pixels, Rect) {
+    fn reference(dest: &Pixels, source: Option<&Pixels>, halftone: Option<&[u16]>, p: Params) -> (Pixels, Rect) {
         let mut out = dest.clone();
         let (mut x0, mut y0, mut x1, mut y1) = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
         for j in 0..p.extent.1 {
@@ -801,11 +726,7 @@ mod tests {
                 (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
             }
         }
-        let rect = if x0 > x1 {
-            Rect::default()
-        } else {
-            Rect::new(x0, y0, x1 - x0 + 1, y1 - y0 + 1)
-        };
+        let rect = if x0 > x1 { Rect::default() } else { Rect::new(x0, y0, x1 - x0 + 1, y1 - y0 + 1) };
         (out, rect)
     }
 
@@ -837,13 +758,7 @@ mod tests {
         for rule in 0..16 {
             let src = make_form(&mut m, 16, 1, &[0x3333]);
             let dst = make_form(&mut m, 16, 1, &[0x5555]);
-            let p = Params {
-                rule,
-                dest: (0, 0),
-                extent: (16, 1),
-                source: (0, 0),
-                clip: (0, 0, 16, 1),
-            };
+            let p = Params { rule, dest: (0, 0), extent: (16, 1), source: (0, 0), clip: (0, 0, 16, 1) };
             let b = make_bitblt(&mut m, dst, src, NIL, p);
             assert_eq!(copy_bits(&mut m, b), Ok(Rect::new(0, 0, 16, 1)));
             let nibble = bits_of(&m, dst)[0] & 0xf;
@@ -866,20 +781,11 @@ mod tests {
                     random_form(&mut m, &mut rng, sw, sh)
                 }
             };
-            let halftone = if rng.below(3) == 0 {
-                random_form(&mut m, &mut rng, 16, 16)
-            } else {
-                NIL
-            };
+            let halftone = if rng.below(3) == 0 { random_form(&mut m, &mut rng, 16, 16) } else { NIL };
             let clip = if rng.below(3) == 0 {
                 (0, 0, dw, dh)
             } else {
-                (
-                    rng.range(-10, dw),
-                    rng.range(-5, dh),
-                    rng.range(-2, dw + 20),
-                    rng.range(-2, dh + 10),
-                )
+                (rng.range(-10, dw), rng.range(-5, dh), rng.range(-2, dw + 20), rng.range(-2, dh + 10))
             };
             let p = Params {
                 rule: if round < 16 { round } else { rng.below(16) },
@@ -896,29 +802,14 @@ mod tests {
     fn overlapping_copies_within_one_form() {
         let mut rng = Rng(42);
         // Scroll up, down, left, right and diagonally by various amounts, unaligned.
-        for (ddx, ddy) in [
-            (0, 1),
-            (0, -1),
-            (1, 0),
-            (-1, 0),
-            (17, 0),
-            (-17, 0),
-            (5, 3),
-            (-5, -3),
-            (33, -2),
-            (-3, 2),
-            (0, 0),
-        ] {
+        for (ddx, ddy) in
+            [(0, 1), (0, -1), (1, 0), (-1, 0), (17, 0), (-17, 0), (5, 3), (-5, -3), (33, -2), (-3, 2), (0, 0)]
+        {
             for rule in [3, 6, 7] {
                 let mut m = memory();
                 let form = random_form(&mut m, &mut rng, 77, 9);
-                let p = Params {
-                    rule,
-                    dest: (10 + ddx, 3 + ddy),
-                    extent: (50, 4),
-                    source: (10, 3),
-                    clip: (0, 0, 77, 9),
-                };
+                let p =
+                    Params { rule, dest: (10 + ddx, 3 + ddy), extent: (50, 4), source: (10, 3), clip: (0, 0, 77, 9) };
                 check(&mut m, form, form, NIL, p);
             }
         }
@@ -939,26 +830,14 @@ mod tests {
             ((50, 3), (0, 0, 40, 20), Rect::default()),
         ];
         for ((x, y), clip, want) in cases {
-            let p = Params {
-                rule: 15,
-                dest: (x, y),
-                extent: (10, 10),
-                source: (0, 0),
-                clip,
-            };
+            let p = Params { rule: 15, dest: (x, y), extent: (10, 10), source: (0, 0), clip };
             let b = make_bitblt(&mut m, dest, NIL, NIL, p);
             assert_eq!(copy_bits(&mut m, b), Ok(want), "{p:?}");
             check(&mut m, dest, NIL, NIL, Params { rule: 6, ..p });
         }
         // Source bounds clip too (and shift the destination).
         let src = make_form(&mut m, 8, 8, &[0xffff; 8]);
-        let p = Params {
-            rule: 3,
-            dest: (10, 10),
-            extent: (10, 10),
-            source: (-2, -3),
-            clip: (0, 0, 40, 20),
-        };
+        let p = Params { rule: 3, dest: (10, 10), extent: (10, 10), source: (-2, -3), clip: (0, 0, 40, 20) };
         let b = make_bitblt(&mut m, dest, src, NIL, p);
         assert_eq!(copy_bits(&mut m, b), Ok(Rect::new(12, 13, 8, 7)));
     }
@@ -966,24 +845,13 @@ mod tests {
     #[test]
     fn halftone_alone_fills_with_the_pattern() {
         let mut m = memory();
-        let gray: Vec<u16> = (0..16)
-            .map(|i| if i % 2 == 0 { 0x5555 } else { 0xaaaa })
-            .collect();
+        let gray: Vec<u16> = (0..16).map(|i| if i % 2 == 0 { 0x5555 } else { 0xaaaa }).collect();
         let halftone = make_form(&mut m, 16, 16, &gray);
         let dest = make_form(&mut m, 32, 4, &[0; 8]);
-        let p = Params {
-            rule: 3,
-            dest: (4, 1),
-            extent: (24, 2),
-            source: (0, 0),
-            clip: (0, 0, 32, 4),
-        };
+        let p = Params { rule: 3, dest: (4, 1), extent: (24, 2), source: (0, 0), clip: (0, 0, 32, 4) };
         let b = make_bitblt(&mut m, dest, NIL, halftone, p);
         assert_eq!(copy_bits(&mut m, b), Ok(Rect::new(4, 1, 24, 2)));
-        assert_eq!(
-            bits_of(&m, dest),
-            vec![0, 0, 0x0aaa, 0xaaa0, 0x0555, 0x5550, 0, 0]
-        );
+        assert_eq!(bits_of(&m, dest), vec![0, 0, 0x0aaa, 0xaaa0, 0x0555, 0x5550, 0, 0]);
     }
 
     #[test]
@@ -992,13 +860,7 @@ mod tests {
         let dest = make_form(&mut m, 20, 4, &[0x1234; 8]);
         let src = make_form(&mut m, 20, 4, &[0xffff; 8]);
         let short = make_form(&mut m, 20, 5, &[0; 8]);
-        let p = Params {
-            rule: 3,
-            dest: (0, 0),
-            extent: (20, 4),
-            source: (0, 0),
-            clip: (0, 0, 20, 4),
-        };
+        let p = Params { rule: 3, dest: (0, 0), extent: (20, 4), source: (0, 0), clip: (0, 0, 20, 4) };
         let good = make_bitblt(&mut m, dest, src, NIL, p);
         let mut bad = vec![
             make_bitblt(&mut m, dest, src, NIL, Params { rule: 16, ..p }),
@@ -1023,9 +885,7 @@ mod tests {
         m.store_pointer(1, negative, int(-20));
         bad.push(make_bitblt(&mut m, negative, src, NIL, p));
         // A receiver too small, a SmallInteger receiver.
-        let tiny = m
-            .allocate(BITBLT_CLASS, 3, Format::Pointers, false, NIL)
-            .unwrap();
+        let tiny = m.allocate(BITBLT_CLASS, 3, Format::Pointers, false, NIL).unwrap();
         bad.push(tiny);
         bad.push(int(5));
         for b in bad {
@@ -1070,23 +930,11 @@ mod tests {
 
     #[test]
     fn draw_loop_draws_lines_like_the_smalltalk_code() {
-        for (x, y, xd, yd) in [
-            (2, 3, 20, 20),
-            (30, 1, -25, 7),
-            (5, 28, 3, -27),
-            (0, 0, 40, 0),
-            (1, 1, 0, 0),
-        ] {
+        for (x, y, xd, yd) in [(2, 3, 20, 20), (30, 1, -25, 7), (5, 28, 3, -27), (0, 0, 40, 0), (1, 1, 0, 0)] {
             let mut m = memory();
             let dest = make_form(&mut m, 40, 30, &[0; 90]);
             let pen = make_form(&mut m, 1, 1, &[0x8000]);
-            let p = Params {
-                rule: 7,
-                dest: (x, y),
-                extent: (1, 1),
-                source: (0, 0),
-                clip: (0, 0, 40, 30),
-            };
+            let p = Params { rule: 7, dest: (x, y), extent: (1, 1), source: (0, 0), clip: (0, 0, 40, 30) };
             let b = make_bitblt(&mut m, dest, pen, NIL, p);
             let rect = draw_loop(&mut m, b, xd, yd).unwrap();
             let mut want = pixels(&m, dest);
@@ -1112,13 +960,7 @@ mod tests {
         let mut m = memory();
         let dest = make_form(&mut m, 40, 30, &[0; 90]);
         let pen = make_form(&mut m, 3, 2, &[0xe000, 0xe000]);
-        let p = Params {
-            rule: 7,
-            dest: (1, 2),
-            extent: (3, 2),
-            source: (0, 0),
-            clip: (0, 0, 40, 30),
-        };
+        let p = Params { rule: 7, dest: (1, 2), extent: (3, 2), source: (0, 0), clip: (0, 0, 40, 30) };
         let b = make_bitblt(&mut m, dest, pen, NIL, p);
         assert_eq!(draw_loop(&mut m, b, 10, 4), Ok(Rect::new(1, 2, 13, 6)));
     }
@@ -1138,68 +980,29 @@ mod tests {
         let dest = make_form(&mut m, 48, 2, &[0; 6]);
         // Strike: all glyph pixels black, 17 pixels wide.
         let glyphs = make_form(&mut m, 17, 2, &[0xffff, 0x8000, 0xffff, 0x8000]);
-        let x_table = m
-            .allocate(ARRAY_CLASS, 258, Format::Pointers, false, NIL)
-            .unwrap();
+        let x_table = m.allocate(ARRAY_CLASS, 258, Format::Pointers, false, NIL).unwrap();
         for (code, x) in [(97, 0), (98, 3), (99, 8), (100, 10), (101, 17)] {
             m.store_pointer(code, x_table, int(x));
         }
-        let stops = m
-            .allocate(ARRAY_CLASS, 258, Format::Pointers, false, NIL)
-            .unwrap();
+        let stops = m.allocate(ARRAY_CLASS, 258, Format::Pointers, false, NIL).unwrap();
         m.store_pointer(32, stops, int(1032)); // "#space"
         m.store_pointer(END_OF_RUN, stops, int(1257));
         m.store_pointer(CROSSED_X, stops, int(1258));
-        let string = m
-            .allocate(
-                STRING_CLASS,
-                text.len().div_ceil(2),
-                Format::Bytes,
-                text.len() % 2 == 1,
-                0,
-            )
-            .unwrap();
+        let string = m.allocate(STRING_CLASS, text.len().div_ceil(2), Format::Bytes, text.len() % 2 == 1, 0).unwrap();
         for (i, &c) in text.iter().enumerate() {
             m.store_byte(i, string, c);
         }
-        let scanner = m
-            .allocate(BITBLT_CLASS, 27, Format::Pointers, false, NIL)
-            .unwrap();
-        let p = Params {
-            rule,
-            dest: (1, 0),
-            extent: (0, 2),
-            source: (0, 0),
-            clip: (0, 0, 48, 2),
-        };
+        let scanner = m.allocate(BITBLT_CLASS, 27, Format::Pointers, false, NIL).unwrap();
+        let p = Params { rule, dest: (1, 0), extent: (0, 2), source: (0, 0), clip: (0, 0, 48, 2) };
         set_fields(&mut m, scanner, dest, glyphs, NIL, p);
         m.store_pointer(SOURCE_X, scanner, NIL); // set by the scan
         m.store_pointer(X_TABLE, scanner, x_table);
         m.store_pointer(STOP_CONDITIONS, scanner, stops);
-        Scanner {
-            m,
-            scanner,
-            dest,
-            stops,
-            string,
-        }
+        Scanner { m, scanner, dest, stops, string }
     }
 
-    fn scan(
-        s: &mut Scanner,
-        start: i32,
-        stop: i32,
-        right_x: i32,
-        display: bool,
-    ) -> Result<(Oop, Rect), ()> {
-        let args = [
-            int(start),
-            int(stop),
-            s.string,
-            int(right_x),
-            s.stops,
-            if display { TRUE } else { FALSE },
-        ];
+    fn scan(s: &mut Scanner, start: i32, stop: i32, right_x: i32, display: bool) -> Result<(Oop, Rect), ()> {
+        let args = [int(start), int(stop), s.string, int(right_x), s.stops, if display { TRUE } else { FALSE }];
         scan_characters(&mut s.m, s.scanner, &args)
     }
 

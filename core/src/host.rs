@@ -94,6 +94,15 @@ pub trait Host {
     fn cursor_changed(&mut self, _bits: &[u16; 16]) {}
     /// The image moved the cursor (primitive `cursorLocPut:`).
     fn cursor_moved(&mut self, _x: i32, _y: i32) {}
+    /// Text the image wrote on its Transcript (only when echo is on, see
+    /// `Interpreter::set_transcript_echo`).
+    fn transcript(&mut self, _text: &str) {}
+    /// Stores a snapshot (a complete image file, primitive 97). It must replace the image
+    /// atomically: on any failure the old file stays intact and an error is returned, which
+    /// fails the primitive so the image can tell the user.
+    fn save_snapshot(&mut self, _image: &[u8]) -> Result<(), alloc::string::String> {
+        Err(alloc::string::String::from("this host cannot save snapshots"))
+    }
     /// One line of execution trace (see `Interpreter::set_trace`).
     fn trace(&mut self, _line: &str) {}
     /// Nothing to run until `wake_at` (a `millisecond_clock` value) or the next input event.

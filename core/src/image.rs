@@ -45,10 +45,9 @@ pub enum ImageError {
 impl fmt::Display for ImageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ImageError::TooShort(n) => write!(
-                f,
-                "not a Smalltalk-80 image: only {n} bytes (an image has a 512-byte header)"
-            ),
+            ImageError::TooShort(n) => {
+                write!(f, "not a Smalltalk-80 image: only {n} bytes (an image has a 512-byte header)")
+            }
             ImageError::NotAnImage(why) => write!(f, "not a Smalltalk-80 image: {why}"),
             ImageError::Corrupt(why) => write!(f, "corrupt Smalltalk-80 image: {why}"),
         }
@@ -112,8 +111,7 @@ fn detect(bytes: &[u8]) -> Result<(ByteOrder, usize, usize), ImageError> {
     let squeak = [6502, 6504, 6505, 68000, 68002, 68003, 6521];
     if squeak.contains(&magic_be) || squeak.contains(&magic_le) {
         return Err(ImageError::NotAnImage(
-            "this looks like a Squeak/Pharo image; st80 runs Smalltalk-80 (Xerox v2 format) images"
-                .into(),
+            "this looks like a Squeak/Pharo image; st80 runs Smalltalk-80 (Xerox v2 format) images".into(),
         ));
     }
     Err(ImageError::NotAnImage(format!(
@@ -151,25 +149,17 @@ pub fn load(bytes: &[u8]) -> Result<(ObjectMemory, ImageInfo), ImageError> {
         if is_integer_object(class) || (class as usize >> 1) >= entries {
             return corrupt(format!("object {oop} has an invalid class pointer {class}"));
         }
-        let fields: Vec<u16> = (0..size - 2)
-            .map(|k| read_u16(bytes, at + 4 + k * 2, order))
-            .collect();
+        let fields: Vec<u16> = (0..size - 2).map(|k| read_u16(bytes, at + 4 + k * 2, order)).collect();
         let pointers = flags & 0x40 != 0;
         let odd = flags & 0x80 != 0;
-        let format = if pointers {
-            Format::Pointers
-        } else {
-            Format::Words
-        };
+        let format = if pointers { Format::Pointers } else { Format::Words };
         memory.load_object(oop, class, format, odd, &fields);
         pending.push((oop, pointers, odd));
     }
     for &(oop, pointers, odd) in &pending {
         let class = memory.fetch_class_of(oop);
         if !memory.is_object(class) || memory.fetch_word_length_of(class) <= CLASS_INSTANCE_SPEC {
-            return corrupt(format!(
-                "object {oop} has class {class}, which is not a class"
-            ));
+            return corrupt(format!("object {oop} has class {class}, which is not a class"));
         }
         if pointers {
             continue;
@@ -180,44 +170,23 @@ pub fn load(bytes: &[u8]) -> Result<(ObjectMemory, ImageInfo), ImageError> {
             _ => Format::Words,
         };
         if order == ByteOrder::Little {
-            let fields =
-                little_endian_fixup(&memory, oop, class, format, memory.words(oop).to_vec());
+            let fields = little_endian_fixup(&memory, oop, class, format, memory.words(oop).to_vec());
             memory.words_mut(oop).copy_from_slice(&fields);
         }
         memory.set_format(oop, format);
     }
     memory.finish_loading();
-    for oop in [
-        NIL,
-        FALSE,
-        TRUE,
-        SCHEDULER_ASSOCIATION,
-        SPECIAL_SELECTORS,
-        CLASS_METHOD_CONTEXT,
-    ] {
+    for oop in [NIL, FALSE, TRUE, SCHEDULER_ASSOCIATION, SPECIAL_SELECTORS, CLASS_METHOD_CONTEXT] {
         if !memory.is_object(oop) {
             return corrupt(format!("the guaranteed object {oop} is missing"));
         }
     }
-    Ok((
-        memory,
-        ImageInfo {
-            byte_order: order,
-            object_space_words: os_words,
-            object_table_entries: entries,
-        },
-    ))
+    Ok((memory, ImageInfo { byte_order: order, object_space_words: os_words, object_table_entries: entries }))
 }
 
 /// Converts a non-pointer object's words between the little-endian file convention and ours;
 /// the conversion is its own inverse, so `save` uses it too.
-fn little_endian_fixup(
-    memory: &ObjectMemory,
-    _oop: Oop,
-    class: Oop,
-    format: Format,
-    mut w: Vec<u16>,
-) -> Vec<u16> {
+fn little_endian_fixup(memory: &ObjectMemory, _oop: Oop, class: Oop, format: Format, mut w: Vec<u16>) -> Vec<u16> {
     if class == CLASS_FLOAT && w.len() == 2 {
         w.swap(0, 1);
     } else if format == Format::Bytes {
@@ -297,10 +266,7 @@ mod tests {
     #[test]
     fn rejects_short_and_garbage_files() {
         assert_eq!(load(&[0; 10]).err(), Some(ImageError::TooShort(10)));
-        assert!(matches!(
-            load(&[0xff; 2048]),
-            Err(ImageError::NotAnImage(_))
-        ));
+        assert!(matches!(load(&[0xff; 2048]), Err(ImageError::NotAnImage(_))));
         let mut squeak = alloc::vec![0u8; 4096];
         squeak[..4].copy_from_slice(&6502u32.to_le_bytes());
         let e = load(&squeak).err().unwrap();

@@ -49,6 +49,8 @@ pub enum StopReason {
     CyclesDone,
     /// The image asked to quit (primitive 113).
     Quit,
+    /// An evaluation started with `start_evaluation` finished (see `evaluation_outcome`).
+    Evaluated,
     /// The VM cannot go on (e.g. no method for doesNotUnderstand:); the text says why.
     Error(String),
 }
@@ -137,6 +139,11 @@ pub struct Interpreter {
     pub(crate) stop: Option<StopReason>,
     pub(crate) cycles: u64,
     pub(crate) trace: Option<TraceState>,
+    /// True when sends must be looked at (trace, evaluation or Transcript hooks).
+    pub(crate) watch_sends: bool,
+    pub(crate) hooks: crate::embed::Hooks,
+    /// Byte order of images written by the snapshot primitive (the loaded image's by default).
+    pub snapshot_byte_order: crate::image::ByteOrder,
     pub stats: Stats,
     /// Trace compatibility: fail primitive 18 (makePoint) as the VM that wrote trace3 did.
     pub xerox_trace_compat: bool,
@@ -182,6 +189,9 @@ impl Interpreter {
             stop: None,
             cycles: 0,
             trace: None,
+            watch_sends: false,
+            hooks: Default::default(),
+            snapshot_byte_order: crate::image::ByteOrder::Big,
             stats: Stats::default(),
             xerox_trace_compat: false,
         };
@@ -189,20 +199,14 @@ impl Interpreter {
         if !it.memory.is_object(process) || it.memory.fetch_word_length_of(process) < 3 {
             return Err(String::from("the image has no active process"));
         }
-        let context = it
-            .memory
-            .fetch_pointer(crate::scheduler::SUSPENDED_CONTEXT, process);
+        let context = it.memory.fetch_pointer(crate::scheduler::SUSPENDED_CONTEXT, process);
         if !it.is_context(context) {
-            return Err(format!(
-                "the active process {process} has no suspended context"
-            ));
+            return Err(format!("the active process {process} has no suspended context"));
         }
         it.active_context = context;
         it.memory.set_escaped(context);
         it.fetch_context_registers();
-        if !it.memory.is_object(it.method)
-            || it.memory.fetch_class_of(it.method) != CLASS_COMPILED_METHOD
-        {
+        if !it.memory.is_object(it.method) || it.memory.fetch_class_of(it.method) != CLASS_COMPILED_METHOD {
             return Err(String::from("the active context has no CompiledMethod"));
         }
         Ok(it)
@@ -215,6 +219,7 @@ impl Interpreter {
     /// Emits an execution trace through `Host::trace` (None stops it).
     pub fn set_trace(&mut self, level: Option<TraceLevel>) {
         self.trace = level.map(|l| TraceState::new(l, self.context_depth(self.active_context)));
+        self.update_watch();
     }
 
     /// The form the image designated with `beDisplay`, if it has done so.
@@ -229,19 +234,12 @@ impl Interpreter {
         if !self.memory.is_object(bits) || !is_integer_object(width) || !is_integer_object(height) {
             return None;
         }
-        let (width, height) = (
-            integer_value_of(width).max(0) as usize,
-            integer_value_of(height).max(0) as usize,
-        );
+        let (width, height) = (integer_value_of(width).max(0) as usize, integer_value_of(height).max(0) as usize);
         let words = self.memory.words(bits);
         if words.len() < width.div_ceil(16) * height {
             return None;
         }
-        Some(DisplayForm {
-            width,
-            height,
-            bits: words,
-        })
+        Some(DisplayForm { width, height, bits: words })
     }
 
     /// The image's current cursor form bits (16 rows), if it set one.
@@ -274,8 +272,7 @@ impl Interpreter {
                     let bc = self.fetch_byte();
                     self.cycles += 1;
                     self.dispatch(bc, host);
-                    if self.memory.gc_requested || self.new_process.is_some() || self.stop.is_some()
-                    {
+                    if self.memory.gc_requested || self.new_process.is_some() || self.stop.is_some() {
                         break;
                     }
                 }
@@ -337,11 +334,7 @@ impl Interpreter {
         self.stats.gcs += 1;
         self.flush_method_cache();
         self.refresh_locations();
-        if self
-            .memory
-            .is_low(self.low_space_oops, self.low_space_words)
-            && self.low_space_semaphore != NIL
-        {
+        if self.memory.is_low(self.low_space_oops, self.low_space_words) && self.low_space_semaphore != NIL {
             let sem = self.low_space_semaphore;
             self.low_space_semaphore = NIL;
             self.asynchronous_signal(sem);
@@ -365,18 +358,11 @@ impl Interpreter {
 
     pub(crate) fn fetch_context_registers(&mut self) {
         let ctx = self.active_context;
-        self.home_context = if self.is_block_context(ctx) {
-            self.memory.fetch_pointer(HOME, ctx)
-        } else {
-            ctx
-        };
+        self.home_context = if self.is_block_context(ctx) { self.memory.fetch_pointer(HOME, ctx) } else { ctx };
         self.receiver = self.memory.fetch_pointer(RECEIVER, self.home_context);
         self.method = self.memory.fetch_pointer(METHOD, self.home_context);
-        self.ip = (integer_value_of(self.memory.fetch_pointer(INSTRUCTION_POINTER, ctx)) as isize
-            - 1)
-        .max(0) as usize;
-        self.sp = (integer_value_of(self.memory.fetch_pointer(STACK_POINTER, ctx)) as isize
-            + TEMP_FRAME_START as isize
+        self.ip = (integer_value_of(self.memory.fetch_pointer(INSTRUCTION_POINTER, ctx)) as isize - 1).max(0) as usize;
+        self.sp = (integer_value_of(self.memory.fetch_pointer(STACK_POINTER, ctx)) as isize + TEMP_FRAME_START as isize
             - 1)
         .max(TEMP_FRAME_START as isize - 1) as usize;
         self.refresh_locations();
@@ -390,16 +376,8 @@ impl Interpreter {
 
     pub(crate) fn store_context_registers(&mut self) {
         let ctx = self.active_context;
-        self.memory.store_pointer(
-            INSTRUCTION_POINTER,
-            ctx,
-            integer_object_of(self.ip as i16 + 1),
-        );
-        self.memory.store_pointer(
-            STACK_POINTER,
-            ctx,
-            integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16),
-        );
+        self.memory.store_pointer(INSTRUCTION_POINTER, ctx, integer_object_of(self.ip as i16 + 1));
+        self.memory.store_pointer(STACK_POINTER, ctx, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
     }
 
     pub(crate) fn new_active_context(&mut self, ctx: Oop) {
@@ -500,8 +478,7 @@ impl Interpreter {
             }
             96..=103 => {
                 let v = self.pop_stack();
-                self.memory
-                    .store_pointer((bc & 7) as usize, self.receiver, v)
+                self.memory.store_pointer((bc & 7) as usize, self.receiver, v)
             }
             104..=111 => {
                 let v = self.pop_stack();
@@ -594,12 +571,7 @@ impl Interpreter {
                 self.send_selector(host, sel, ((bc - 208) >> 4) as usize)
             }
             // 126, 127, 138..=143 are unused in the Blue Book's set.
-            _ => {
-                self.stop = Some(StopReason::Error(format!(
-                    "unused bytecode {bc} in method {}",
-                    self.method
-                )))
-            }
+            _ => self.stop = Some(StopReason::Error(format!("unused bytecode {bc} in method {}", self.method))),
         }
     }
 
@@ -619,11 +591,7 @@ impl Interpreter {
         match descriptor >> 6 {
             0 => self.memory.store_pointer(index, self.receiver, value),
             1 => self.store_temporary(index, value),
-            2 => {
-                self.stop = Some(StopReason::Error(String::from(
-                    "illegal store into a literal constant",
-                )))
-            }
+            2 => self.stop = Some(StopReason::Error(String::from("illegal store into a literal constant"))),
             _ => {
                 let assoc = self.literal(index);
                 self.memory.store_pointer(VALUE_INDEX, assoc, value)
@@ -649,8 +617,7 @@ impl Interpreter {
         }
         let index = (bc - 176) as usize * 2;
         let selector = self.memory.fetch_pointer(index, SPECIAL_SELECTORS);
-        let count =
-            integer_value_of(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS)) as usize;
+        let count = integer_value_of(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS)) as usize;
         self.send_selector(host, selector, count)
     }
 
@@ -658,8 +625,8 @@ impl Interpreter {
         self.message_selector = selector;
         self.argument_count = count;
         let receiver = self.stack_value(count);
-        if self.trace.is_some() {
-            self.trace_send(host, receiver, selector, count);
+        if self.watch_sends && self.observe_send(host, receiver, selector, count) {
+            return;
         }
         let class = self.memory.fetch_class_of(receiver);
         self.send_selector_to_class(host, class)
@@ -670,9 +637,7 @@ impl Interpreter {
         self.argument_count = count;
         // Xerox's tracer printed no line for super sends (trace2, cycle 181).
         let info = self.method_info(self.method);
-        let assoc = self
-            .memory
-            .fetch_pointer(info.literals as usize, self.method);
+        let assoc = self.memory.fetch_pointer(info.literals as usize, self.method);
         let method_class = self.memory.fetch_pointer(VALUE_INDEX, assoc);
         let superclass = self.memory.fetch_pointer(CLASS_SUPERCLASS, method_class);
         self.send_selector_to_class(host, superclass)
@@ -699,12 +664,8 @@ impl Interpreter {
             return false;
         }
         self.new_info = self.method_info(self.new_method);
-        self.method_cache[h] = CacheEntry {
-            selector: self.message_selector,
-            class,
-            method: self.new_method,
-            info: self.new_info,
-        };
+        self.method_cache[h] =
+            CacheEntry { selector: self.message_selector, class, method: self.new_method, info: self.new_info };
         true
     }
 
@@ -770,19 +731,14 @@ impl Interpreter {
     fn create_actual_message(&mut self) -> bool {
         let count = self.argument_count;
         let Some(args) = self.memory.instantiate_class(CLASS_ARRAY, count) else {
-            self.stop = Some(StopReason::Error(String::from(
-                "out of memory creating a Message",
-            )));
+            self.stop = Some(StopReason::Error(String::from("out of memory creating a Message")));
             return false;
         };
         let Some(message) = self.memory.instantiate_class(CLASS_MESSAGE, 0) else {
-            self.stop = Some(StopReason::Error(String::from(
-                "out of memory creating a Message",
-            )));
+            self.stop = Some(StopReason::Error(String::from("out of memory creating a Message")));
             return false;
         };
-        self.memory
-            .store_pointer(MESSAGE_SELECTOR, message, self.message_selector);
+        self.memory.store_pointer(MESSAGE_SELECTOR, message, self.message_selector);
         self.memory.store_pointer(MESSAGE_ARGUMENTS, message, args);
         for i in 0..count {
             let v = self.stack_value(count - 1 - i);
@@ -806,14 +762,7 @@ impl Interpreter {
                 (((ext >> 1) & 0xff), ((ext >> 9) & 31) as u8)
             }
         };
-        MethodInfo {
-            primitive,
-            flag,
-            args,
-            temps: ((header >> 8) & 31) as u8,
-            large: header & 0x80 != 0,
-            literals,
-        }
+        MethodInfo { primitive, flag, args, temps: ((header >> 8) & 31) as u8, large: header & 0x80 != 0, literals }
     }
 
     pub(crate) fn execute_new_method<H: Host>(&mut self, host: &mut H) {
@@ -842,15 +791,9 @@ impl Interpreter {
 
     pub(crate) fn activate_new_method(&mut self) {
         let info = self.new_info;
-        let size = if info.large {
-            LARGE_CONTEXT_WORDS
-        } else {
-            SMALL_CONTEXT_WORDS
-        };
+        let size = if info.large { LARGE_CONTEXT_WORDS } else { SMALL_CONTEXT_WORDS };
         let Some(ctx) = self.memory.allocate_context(size) else {
-            self.stop = Some(StopReason::Error(String::from(
-                "out of object pointers for a new context",
-            )));
+            self.stop = Some(StopReason::Error(String::from("out of object pointers for a new context")));
             return;
         };
         let count = self.argument_count;
@@ -878,10 +821,11 @@ impl Interpreter {
     }
 
     pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
-        if context == NIL
-            || !self.is_context(context)
-            || self.memory.fetch_pointer(INSTRUCTION_POINTER, context) == NIL
+        if context == NIL || !self.is_context(context) || self.memory.fetch_pointer(INSTRUCTION_POINTER, context) == NIL
         {
+            if self.evaluation_returned(value) {
+                return;
+            }
             // cannotReturn: — the active context goes on the stack, so it escapes.
             let ctx = self.active_context;
             self.escape(ctx);
@@ -912,18 +856,12 @@ impl Interpreter {
             let ctx = self.active_context;
             self.escape(ctx);
             self.store_context_registers();
-            self.memory
-                .store_pointer(crate::scheduler::SUSPENDED_CONTEXT, active, ctx);
+            self.memory.store_pointer(crate::scheduler::SUSPENDED_CONTEXT, active, ctx);
             let scheduler = self.scheduler_pointer();
-            self.memory
-                .store_pointer(crate::scheduler::ACTIVE_PROCESS, scheduler, process);
-            let new_ctx = self
-                .memory
-                .fetch_pointer(crate::scheduler::SUSPENDED_CONTEXT, process);
+            self.memory.store_pointer(crate::scheduler::ACTIVE_PROCESS, scheduler, process);
+            let new_ctx = self.memory.fetch_pointer(crate::scheduler::SUSPENDED_CONTEXT, process);
             if !self.is_context(new_ctx) {
-                self.stop = Some(StopReason::Error(format!(
-                    "process {process} has no context to resume"
-                )));
+                self.stop = Some(StopReason::Error(format!("process {process} has no context to resume")));
                 return;
             }
             self.active_context = new_ctx;

@@ -9,14 +9,17 @@
 extern crate alloc;
 
 pub mod bitblt;
+pub mod embed;
 pub mod host;
 pub mod image;
 pub mod interpreter;
 pub mod object_memory;
 pub mod primitives;
 pub mod scheduler;
+pub mod summary;
 pub mod trace;
 
+pub use embed::EvalOutcome;
 pub use host::{Host, InputEvent, MouseButton, Rect};
 pub use image::{ByteOrder, ImageError, ImageInfo};
 pub use interpreter::{DisplayForm, Interpreter, StopReason};

@@ -132,13 +132,7 @@ impl ObjectMemory {
         ObjectMemory {
             heap: vec![0; heap_limit],
             top: 0,
-            ot: vec![
-                Entry {
-                    flags: F_FREE,
-                    ..Entry::default()
-                };
-                MAX_OBJECTS
-            ],
+            ot: vec![Entry { flags: F_FREE, ..Entry::default() }; MAX_OBJECTS],
             free_oops: Vec::new(),
             heap_limit,
             gc_requested: false,
@@ -167,11 +161,8 @@ impl ObjectMemory {
 
     /// Called once after loading: builds the free-oop list (lowest oops handed out first).
     pub fn finish_loading(&mut self) {
-        self.free_oops = (1..MAX_OBJECTS)
-            .rev()
-            .filter(|&i| self.ot[i].flags & F_FREE != 0)
-            .map(|i| (i << 1) as Oop)
-            .collect();
+        self.free_oops =
+            (1..MAX_OBJECTS).rev().filter(|&i| self.ot[i].flags & F_FREE != 0).map(|i| (i << 1) as Oop).collect();
         // Guaranteed oops are GC roots; never hand one out for a new object.
         self.free_oops.retain(|&o| o > LAST_GUARANTEED_OOP);
     }
@@ -245,19 +236,13 @@ impl ObjectMemory {
     #[inline(always)]
     pub fn fetch_pointer(&self, index: usize, oop: Oop) -> Oop {
         let e = &self.ot[(oop >> 1) as usize];
-        debug_assert!(
-            index < e.len as usize,
-            "field {index} of {oop} out of range"
-        );
+        debug_assert!(index < e.len as usize, "field {index} of {oop} out of range");
         self.heap[e.loc as usize + index]
     }
     #[inline(always)]
     pub fn store_pointer(&mut self, index: usize, oop: Oop, value: Oop) {
         let e = &self.ot[(oop >> 1) as usize];
-        debug_assert!(
-            index < e.len as usize,
-            "field {index} of {oop} out of range"
-        );
+        debug_assert!(index < e.len as usize, "field {index} of {oop} out of range");
         self.heap[e.loc as usize + index] = value;
     }
     #[inline(always)]
@@ -282,11 +267,7 @@ impl ObjectMemory {
     #[inline(always)]
     pub fn store_byte(&mut self, index: usize, oop: Oop, value: u8) {
         let w = self.fetch_pointer(index / 2, oop);
-        let w = if index & 1 == 0 {
-            (w & 0x00ff) | ((value as u16) << 8)
-        } else {
-            (w & 0xff00) | value as u16
-        };
+        let w = if index & 1 == 0 { (w & 0x00ff) | ((value as u16) << 8) } else { (w & 0xff00) | value as u16 };
         self.store_pointer(index / 2, oop, w)
     }
     /// The fields of an object as a slice (e.g. a bitmap for BitBlt or the display).
@@ -312,9 +293,7 @@ impl ObjectMemory {
         &mut self.heap
     }
     pub fn bytes_of(&self, oop: Oop) -> Vec<u8> {
-        (0..self.fetch_byte_length_of(oop))
-            .map(|i| self.fetch_byte(i, oop))
-            .collect()
+        (0..self.fetch_byte_length_of(oop)).map(|i| self.fetch_byte(i, oop)).collect()
     }
 
     // ---- classes ----------------------------------------------------------------------------
@@ -354,14 +333,7 @@ impl ObjectMemory {
 
     /// Allocates an object of `words` fields filled with `fill`. Fails (None) only when no oop
     /// is left even in the reserve; the caller then fails its primitive.
-    pub fn allocate(
-        &mut self,
-        class: Oop,
-        words: usize,
-        format: Format,
-        odd: bool,
-        fill: u16,
-    ) -> Option<Oop> {
+    pub fn allocate(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
         if words > (1 << 24) {
             return None;
         }
@@ -385,17 +357,9 @@ impl ObjectMemory {
     pub fn instantiate_class(&mut self, class: Oop, indexable: usize) -> Option<Oop> {
         let fixed = self.fixed_fields_of_class(class);
         match self.format_of_class(class) {
-            Format::Pointers => {
-                self.allocate(class, fixed + indexable, Format::Pointers, false, NIL)
-            }
+            Format::Pointers => self.allocate(class, fixed + indexable, Format::Pointers, false, NIL),
             Format::Words => self.allocate(class, fixed + indexable, Format::Words, false, 0),
-            Format::Bytes => self.allocate(
-                class,
-                fixed + indexable.div_ceil(2),
-                Format::Bytes,
-                indexable & 1 == 1,
-                0,
-            ),
+            Format::Bytes => self.allocate(class, fixed + indexable.div_ceil(2), Format::Bytes, indexable & 1 == 1, 0),
         }
     }
 
@@ -410,13 +374,7 @@ impl ObjectMemory {
             self.heap[loc..loc + len].fill(NIL);
             return Some(oop);
         }
-        self.allocate(
-            CLASS_METHOD_CONTEXT,
-            words as usize,
-            Format::Pointers,
-            false,
-            NIL,
-        )
+        self.allocate(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
     }
 
     /// Returns a context that nothing else can reference to the pool (see `F_ESCAPED`).
@@ -456,9 +414,7 @@ impl ObjectMemory {
 
     /// Iterates over all live object oops.
     pub fn all_objects(&self) -> impl Iterator<Item = Oop> + '_ {
-        (1..MAX_OBJECTS)
-            .filter(|&i| self.ot[i].flags & F_FREE == 0)
-            .map(|i| (i << 1) as Oop)
+        (1..MAX_OBJECTS).filter(|&i| self.ot[i].flags & F_FREE == 0).map(|i| (i << 1) as Oop)
     }
 
     // ---- garbage collection -----------------------------------------------------------------
@@ -471,10 +427,7 @@ impl ObjectMemory {
         self.context_pool[0].clear();
         self.context_pool[1].clear();
         let mut stack: Vec<Oop> = Vec::with_capacity(1024);
-        for oop in (2..=LAST_GUARANTEED_OOP)
-            .step_by(2)
-            .chain(extra_roots.iter().copied())
-        {
+        for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(extra_roots.iter().copied()) {
             self.mark(oop, &mut stack);
         }
         while let Some(oop) = stack.pop() {
@@ -505,10 +458,7 @@ impl ObjectMemory {
                     self.free_oops.push((i << 1) as Oop);
                 }
             } else if e.flags & F_MARK == 0 {
-                *e = Entry {
-                    flags: F_FREE,
-                    ..Entry::default()
-                };
+                *e = Entry { flags: F_FREE, ..Entry::default() };
                 self.free_oops.push((i << 1) as Oop);
             } else {
                 e.flags &= !F_MARK;

@@ -38,8 +38,7 @@ impl Interpreter {
 
     /// The process that is running, or about to run once the pending switch happens.
     pub(crate) fn active_process(&self) -> Oop {
-        self.new_process
-            .unwrap_or_else(|| self.active_process_in_image())
+        self.new_process.unwrap_or_else(|| self.active_process_in_image())
     }
 
     fn priority_of(&self, process: Oop) -> i16 {
@@ -78,13 +77,9 @@ impl Interpreter {
     /// Puts `process` at the back of the ready list of its priority.
     pub(crate) fn sleep(&mut self, process: Oop) {
         let priority = self.priority_of(process);
-        let lists = self
-            .memory
-            .fetch_pointer(PROCESS_LISTS, self.scheduler_pointer());
+        let lists = self.memory.fetch_pointer(PROCESS_LISTS, self.scheduler_pointer());
         if priority < 1 || priority as usize > self.memory.fetch_word_length_of(lists) {
-            self.stop = Some(StopReason::Error(alloc::format!(
-                "process {process} has an invalid priority {priority}"
-            )));
+            self.stop = Some(StopReason::Error(alloc::format!("process {process} has an invalid priority {priority}")));
             return;
         }
         let list = self.memory.fetch_pointer(priority as usize - 1, lists);
@@ -96,9 +91,7 @@ impl Interpreter {
     }
 
     pub(crate) fn wake_highest_priority(&mut self) -> Option<Oop> {
-        let lists = self
-            .memory
-            .fetch_pointer(PROCESS_LISTS, self.scheduler_pointer());
+        let lists = self.memory.fetch_pointer(PROCESS_LISTS, self.scheduler_pointer());
         let mut priority = self.memory.fetch_word_length_of(lists);
         while priority > 0 {
             let list = self.memory.fetch_pointer(priority - 1, lists);
@@ -113,11 +106,7 @@ impl Interpreter {
     pub(crate) fn suspend_active(&mut self) {
         match self.wake_highest_priority() {
             Some(p) => self.transfer_to(p),
-            None => {
-                self.stop = Some(StopReason::Error(String::from(
-                    "no process is ready to run",
-                )))
-            }
+            None => self.stop = Some(StopReason::Error(String::from("no process is ready to run"))),
         }
     }
 
@@ -137,16 +126,8 @@ impl Interpreter {
         }
         if self.is_empty_list(semaphore) {
             let excess = self.memory.fetch_pointer(EXCESS_SIGNALS, semaphore);
-            let n = if is_integer_object(excess) {
-                integer_value_of(excess)
-            } else {
-                0
-            };
-            self.memory.store_pointer(
-                EXCESS_SIGNALS,
-                semaphore,
-                integer_object_of(n.saturating_add(1).min(16383)),
-            );
+            let n = if is_integer_object(excess) { integer_value_of(excess) } else { 0 };
+            self.memory.store_pointer(EXCESS_SIGNALS, semaphore, integer_object_of(n.saturating_add(1).min(16383)));
         } else {
             let process = self.remove_first_link_of_list(semaphore);
             self.resume(process);

@@ -46,8 +46,7 @@ pub struct Summary {
 
 /// Field `index` of pointer object `oop`, if `oop` is a live pointer object that has it.
 fn field(m: &ObjectMemory, oop: Oop, index: usize) -> Option<Oop> {
-    (m.is_object(oop) && m.is_pointers(oop) && index < m.fetch_word_length_of(oop))
-        .then(|| m.fetch_pointer(index, oop))
+    (m.is_object(oop) && m.is_pointers(oop) && index < m.fetch_word_length_of(oop)).then(|| m.fetch_pointer(index, oop))
 }
 
 fn small_integer(oop: Oop) -> Option<i16> {
@@ -70,9 +69,7 @@ fn string_of(m: &ObjectMemory, oop: Oop) -> Option<String> {
 }
 
 fn is_symbol(m: &ObjectMemory, oop: Oop, name: &str) -> bool {
-    m.is_object(oop)
-        && m.fetch_class_of(oop) == CLASS_SYMBOL
-        && string_of(m, oop).is_some_and(|s| s == name)
+    m.is_object(oop) && m.fetch_class_of(oop) == CLASS_SYMBOL && string_of(m, oop).is_some_and(|s| s == name)
 }
 
 /// A class's name (for a metaclass, "Foo class").
@@ -119,8 +116,7 @@ pub fn find_smalltalk(m: &ObjectMemory) -> Option<Oop> {
     candidates.into_iter().find_map(|a| {
         let key = field(m, a, 0)?;
         let value = field(m, a, 1)?;
-        (m.fetch_word_length_of(a) == 2 && is_symbol(m, key, "Smalltalk") && m.is_object(value))
-            .then_some(value)
+        (m.fetch_word_length_of(a) == 2 && is_symbol(m, key, "Smalltalk") && m.is_object(value)).then_some(value)
     })
 }
 
@@ -139,22 +135,16 @@ pub fn summarize(memory: &ObjectMemory, info: &ImageInfo) -> Summary {
     let active_process = field(m, SCHEDULER_ASSOCIATION, 1)
         .and_then(|scheduler| field(m, scheduler, 1))
         .filter(|&p| m.is_object(p) && m.is_pointers(p))
-        .map(|p| ProcessSummary {
-            oop: p,
-            priority: field(m, p, 2).and_then(small_integer),
-        });
+        .map(|p| ProcessSummary { oop: p, priority: field(m, p, 2).and_then(small_integer) });
     let smalltalk = find_smalltalk(m);
-    let display = smalltalk
-        .and_then(|s| association_in(m, s, "Display"))
-        .and_then(|a| field(m, a, 1))
-        .and_then(|d| {
-            Some(DisplaySummary {
-                oop: d,
-                class_name: class_name(m, m.fetch_class_of(d)),
-                width: small_integer(field(m, d, 1)?)?,
-                height: small_integer(field(m, d, 2)?)?,
-            })
-        });
+    let display = smalltalk.and_then(|s| association_in(m, s, "Display")).and_then(|a| field(m, a, 1)).and_then(|d| {
+        Some(DisplaySummary {
+            oop: d,
+            class_name: class_name(m, m.fetch_class_of(d)),
+            width: small_integer(field(m, d, 1)?)?,
+            height: small_integer(field(m, d, 2)?)?,
+        })
+    });
     Summary {
         byte_order: info.byte_order,
         object_space_words: info.object_space_words,

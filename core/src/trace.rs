@@ -137,13 +137,7 @@ impl Interpreter {
         }
     }
 
-    pub(crate) fn trace_send<H: Host>(
-        &mut self,
-        host: &mut H,
-        receiver: Oop,
-        selector: Oop,
-        count: usize,
-    ) {
+    pub(crate) fn trace_send<H: Host>(&mut self, host: &mut H, receiver: Oop, selector: Oop, count: usize) {
         let mut line = format!(
             "{}[cycle={}]  {} {}",
             self.trace_indent(0),
@@ -179,11 +173,7 @@ impl Interpreter {
         if !self.memory.is_object(oop) || !self.memory.is_bytes(oop) {
             return format!("<{oop}>");
         }
-        self.memory
-            .bytes_of(oop)
-            .iter()
-            .map(|&b| b as char)
-            .collect()
+        self.memory.bytes_of(oop).iter().map(|&b| b as char).collect()
     }
 
     /// A class's name, or None for a metaclass (whose `name` slot holds its sole instance).

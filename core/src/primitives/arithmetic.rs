@@ -90,9 +90,7 @@ pub(crate) fn small_integer(it: &mut Interpreter, index: u16) -> bool {
 
 /// Primitive 18, `@`: a Point from a SmallInteger receiver and any argument.
 fn make_point(it: &mut Interpreter, x: i32, y: Oop) -> bool {
-    if it.xerox_trace_compat
-        && (x == MAX_SMALL_INTEGER || y == integer_object_of(MAX_SMALL_INTEGER as i16))
-    {
+    if it.xerox_trace_compat && (x == MAX_SMALL_INTEGER || y == integer_object_of(MAX_SMALL_INTEGER as i16)) {
         // The VM that wrote Xerox's trace3 failed makePoint here (see tests/traces.rs).
         return false;
     }
@@ -102,8 +100,7 @@ fn make_point(it: &mut Interpreter, x: i32, y: Oop) -> bool {
     let Some(point) = it.memory.instantiate_class(CLASS_POINT, 0) else {
         return false;
     };
-    it.memory
-        .store_pointer(0, point, integer_object_of(x as i16));
+    it.memory.store_pointer(0, point, integer_object_of(x as i16));
     it.memory.store_pointer(1, point, y);
     it.pop_then_push(1, point);
     true

@@ -28,11 +28,7 @@ pub(crate) fn control<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -
             }
             let excess = small_int(it.memory.fetch_pointer(EXCESS_SIGNALS, sem)).unwrap_or(0);
             if excess > 0 {
-                it.memory.store_pointer(
-                    EXCESS_SIGNALS,
-                    sem,
-                    integer_object_of((excess - 1) as i16),
-                );
+                it.memory.store_pointer(EXCESS_SIGNALS, sem, integer_object_of((excess - 1) as i16));
             } else {
                 let active = it.active_process();
                 it.add_last_link(active, sem);
@@ -66,9 +62,7 @@ pub(crate) fn control<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -
 }
 
 fn is_semaphore_like(it: &Interpreter, oop: Oop) -> bool {
-    !is_integer_object(oop)
-        && it.memory.is_pointers(oop)
-        && it.memory.fetch_word_length_of(oop) > EXCESS_SIGNALS
+    !is_integer_object(oop) && it.memory.is_pointers(oop) && it.memory.fetch_word_length_of(oop) > EXCESS_SIGNALS
 }
 
 fn is_process(it: &Interpreter, oop: Oop) -> bool {
@@ -84,16 +78,9 @@ pub(crate) fn block_copy(it: &mut Interpreter) -> bool {
     if !is_integer_object(arg_count) || !it.is_context(context) {
         return false;
     }
-    let home = if it.is_block_context(context) {
-        it.memory.fetch_pointer(HOME, context)
-    } else {
-        context
-    };
+    let home = if it.is_block_context(context) { it.memory.fetch_pointer(HOME, context) } else { context };
     let size = it.memory.fetch_word_length_of(home);
-    let Some(block) = it
-        .memory
-        .allocate(CLASS_BLOCK_CONTEXT, size, Format::Pointers, false, NIL)
-    else {
+    let Some(block) = it.memory.allocate(CLASS_BLOCK_CONTEXT, size, Format::Pointers, false, NIL) else {
         return false;
     };
     // The home is now referenced from a heap object.
@@ -101,12 +88,9 @@ pub(crate) fn block_copy(it: &mut Interpreter) -> bool {
     it.memory.set_escaped(block);
     let initial_ip = integer_object_of(it.ip as i16 + 3);
     it.memory.store_pointer(INITIAL_IP, block, initial_ip);
-    it.memory
-        .store_pointer(INSTRUCTION_POINTER, block, initial_ip);
-    it.memory
-        .store_pointer(STACK_POINTER, block, integer_object_of(0));
-    it.memory
-        .store_pointer(BLOCK_ARGUMENT_COUNT, block, arg_count);
+    it.memory.store_pointer(INSTRUCTION_POINTER, block, initial_ip);
+    it.memory.store_pointer(STACK_POINTER, block, integer_object_of(0));
+    it.memory.store_pointer(BLOCK_ARGUMENT_COUNT, block, arg_count);
     it.memory.store_pointer(HOME, block, home);
     it.pop_then_push(1, block);
     true
@@ -136,10 +120,8 @@ pub(crate) fn value<H: Host>(it: &mut Interpreter, _host: &mut H) -> bool {
 
 fn activate_block(it: &mut Interpreter, block: Oop, n: usize) {
     let initial_ip = it.memory.fetch_pointer(INITIAL_IP, block);
-    it.memory
-        .store_pointer(INSTRUCTION_POINTER, block, initial_ip);
-    it.memory
-        .store_pointer(STACK_POINTER, block, integer_object_of(n as i16));
+    it.memory.store_pointer(INSTRUCTION_POINTER, block, initial_ip);
+    it.memory.store_pointer(STACK_POINTER, block, integer_object_of(n as i16));
     it.memory.store_pointer(CALLER, block, it.active_context);
     it.new_active_context(block);
 }

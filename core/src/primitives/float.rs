@@ -6,9 +6,7 @@ use crate::interpreter::Interpreter;
 use crate::object_memory::*;
 
 pub(crate) fn float_value(it: &Interpreter, oop: Oop) -> Option<f32> {
-    if is_integer_object(oop)
-        || it.memory.fetch_class_of(oop) != CLASS_FLOAT
-        || it.memory.fetch_word_length_of(oop) < 2
+    if is_integer_object(oop) || it.memory.fetch_class_of(oop) != CLASS_FLOAT || it.memory.fetch_word_length_of(oop) < 2
     {
         return None;
     }
@@ -18,9 +16,7 @@ pub(crate) fn float_value(it: &Interpreter, oop: Oop) -> Option<f32> {
 }
 
 pub(crate) fn float_object(it: &mut Interpreter, value: f32) -> Option<Oop> {
-    let oop = it
-        .memory
-        .allocate(CLASS_FLOAT, 2, Format::Words, false, 0)?;
+    let oop = it.memory.allocate(CLASS_FLOAT, 2, Format::Words, false, 0)?;
     let bits = value.to_bits();
     it.memory.store_word(0, oop, (bits >> 16) as u16);
     it.memory.store_word(1, oop, bits as u16);
@@ -79,8 +75,7 @@ pub(crate) fn float(it: &mut Interpreter, index: u16) -> bool {
             float_object(it, v as f32)
         }
         41..=50 => {
-            let (Some(a), Some(b)) = (float_value(it, receiver), float_value(it, it.stack_top()))
-            else {
+            let (Some(a), Some(b)) = (float_value(it, receiver), float_value(it, it.stack_top())) else {
                 return false;
             };
             match index {
@@ -97,9 +92,7 @@ pub(crate) fn float(it: &mut Interpreter, index: u16) -> bool {
                 _ => float_object(it, a / b),
             }
         }
-        51 => float_value(it, receiver)
-            .and_then(truncated)
-            .map(|v| integer_object_of(v as i16)),
+        51 => float_value(it, receiver).and_then(truncated).map(|v| integer_object_of(v as i16)),
         52 => float_value(it, receiver).and_then(|a| float_object(it, a - trunc(a))),
         53 => float_value(it, receiver).map(|a| integer_object_of(exponent(a) as i16)),
         54 => {

@@ -34,10 +34,9 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
             if is_integer_object(p) || it.memory.fetch_class_of(p) != CLASS_POINT {
                 return false;
             }
-            let (Some(x), Some(y)) = (
-                small_int(it.memory.fetch_pointer(0, p)),
-                small_int(it.memory.fetch_pointer(1, p)),
-            ) else {
+            let (Some(x), Some(y)) =
+                (small_int(it.memory.fetch_pointer(0, p)), small_int(it.memory.fetch_pointer(1, p)))
+            else {
                 return false;
             };
             // The cursor is linked to the mouse: moving one moves the other.
@@ -52,9 +51,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
         }
         93 => {
             let sem = it.stack_top();
-            if sem != NIL
-                && (is_integer_object(sem) || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE)
-            {
+            if sem != NIL && (is_integer_object(sem) || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE) {
                 return false;
             }
             it.input_semaphore = sem;
@@ -95,17 +92,11 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
         // 97 (snapshot) is in system.rs with the other image-level primitives.
         98 | 99 => {
             let target = it.stack_top();
-            if is_integer_object(target)
-                || !it.memory.is_bytes(target)
-                || it.memory.fetch_byte_length_of(target) < 4
-            {
+            if is_integer_object(target) || !it.memory.is_bytes(target) || it.memory.fetch_byte_length_of(target) < 4 {
                 return false;
             }
-            let value = if index == 98 {
-                host.seconds_since_1901(it.cycles)
-            } else {
-                host.millisecond_clock(it.cycles)
-            };
+            let value =
+                if index == 98 { host.seconds_since_1901(it.cycles) } else { host.millisecond_clock(it.cycles) };
             for i in 0..4 {
                 it.memory.store_byte(i, target, (value >> (8 * i)) as u8);
             }
@@ -117,10 +108,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
             let Some(when) = positive_integer_value(it, when) else {
                 return false;
             };
-            if sem == NIL
-                || is_integer_object(sem)
-                || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE
-            {
+            if sem == NIL || is_integer_object(sem) || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE {
                 it.timer_semaphore = NIL;
                 it.timer_due = None;
             } else {
@@ -151,10 +139,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
         }
         103 => {
             let receiver = it.stack_value(6);
-            if it.argument_count != 6
-                || is_integer_object(receiver)
-                || !it.memory.is_pointers(receiver)
-            {
+            if it.argument_count != 6 || is_integer_object(receiver) || !it.memory.is_pointers(receiver) {
                 return false;
             }
             let args: [Oop; 6] = core::array::from_fn(|i| it.stack_value(5 - i));
@@ -168,11 +153,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
             }
         }
         104 => {
-            let (receiver, dx, dy) = (
-                it.stack_value(2),
-                small_int(it.stack_value(1)),
-                small_int(it.stack_top()),
-            );
+            let (receiver, dx, dy) = (it.stack_value(2), small_int(it.stack_value(1)), small_int(it.stack_top()));
             let (Some(dx), Some(dy)) = (dx, dy) else {
                 return false;
             };
@@ -204,10 +185,7 @@ fn note_drawn(it: &mut Interpreter, bitblt: Oop, rect: Rect) {
 }
 
 fn form_extent(it: &Interpreter, form: Oop) -> Option<(usize, usize)> {
-    if is_integer_object(form)
-        || !it.memory.is_pointers(form)
-        || it.memory.fetch_word_length_of(form) < 4
-    {
+    if is_integer_object(form) || !it.memory.is_pointers(form) || it.memory.fetch_word_length_of(form) < 4 {
         return None;
     }
     let bits = it.memory.fetch_pointer(FORM_BITS, form);
@@ -259,12 +237,8 @@ fn string_replace(it: &mut Interpreter) -> bool {
     if format != it.memory.format_of(src) {
         return false;
     }
-    let dst_fixed = it
-        .memory
-        .fixed_fields_of_class(it.memory.fetch_class_of(dst));
-    let src_fixed = it
-        .memory
-        .fixed_fields_of_class(it.memory.fetch_class_of(src));
+    let dst_fixed = it.memory.fixed_fields_of_class(it.memory.fetch_class_of(dst));
+    let src_fixed = it.memory.fixed_fields_of_class(it.memory.fetch_class_of(src));
     let dst_len = super::subscript::length_of(it, dst) as i32 - dst_fixed as i32;
     let src_len = super::subscript::length_of(it, src) as i32 - src_fixed as i32;
     let count = stop - start + 1;
@@ -272,8 +246,7 @@ fn string_replace(it: &mut Interpreter) -> bool {
         it.pop(4);
         return true;
     }
-    if start < 1 || count < 0 || stop > dst_len || src_start < 1 || src_start + count - 1 > src_len
-    {
+    if start < 1 || count < 0 || stop > dst_len || src_start < 1 || src_start + count - 1 > src_len {
         return false;
     }
     // Element by element, front to back, exactly as the Smalltalk fallback does.

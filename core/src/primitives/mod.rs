@@ -27,19 +27,15 @@ pub(crate) fn dispatch<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) 
         60..=67 => subscript::subscript(it, index),
         68..=79 => storage::storage(it, index),
         80..=89 => control::control(it, host, index),
-        90..=105 => io::io(it, host, index),
-        110..=116 | 128..=255 => system::system(it, host, index),
+        90..=96 | 98..=105 => io::io(it, host, index),
+        97 | 110..=116 | 128..=255 => system::system(it, host, index),
         _ => false,
     }
 }
 
 /// Bytecodes 176-207 try these before sending (ch. 28 `specialSelectorPrimitiveResponse`).
 #[inline]
-pub(crate) fn special_selector_primitive<H: Host>(
-    it: &mut Interpreter,
-    host: &mut H,
-    bc: u8,
-) -> bool {
+pub(crate) fn special_selector_primitive<H: Host>(it: &mut Interpreter, host: &mut H, bc: u8) -> bool {
     match bc {
         176..=191 => {
             let receiver = it.stack_value(1);
@@ -104,9 +100,7 @@ pub(crate) fn positive_integer_for(it: &mut Interpreter, value: u32) -> Option<O
     } else {
         4
     };
-    let lpi = it
-        .memory
-        .instantiate_class(CLASS_LARGE_POSITIVE_INTEGER, bytes)?;
+    let lpi = it.memory.instantiate_class(CLASS_LARGE_POSITIVE_INTEGER, bytes)?;
     for i in 0..bytes {
         it.memory.store_byte(i, lpi, (value >> (8 * i)) as u8);
     }
@@ -129,9 +123,7 @@ pub(crate) fn positive_integer_value(it: &Interpreter, oop: Oop) -> Option<u32> 
             return None;
         }
     }
-    Some((0..n.min(4)).fold(0u32, |acc, i| {
-        acc | (it.memory.fetch_byte(i, oop) as u32) << (8 * i)
-    }))
+    Some((0..n.min(4)).fold(0u32, |acc, i| acc | (it.memory.fetch_byte(i, oop) as u32) << (8 * i)))
 }
 
 /// `positive16BitValueOf:`.

@@ -89,11 +89,7 @@ fn object_at(it: &mut Interpreter) -> bool {
 }
 
 fn object_at_put(it: &mut Interpreter) -> bool {
-    let (receiver, idx, value) = (
-        it.stack_value(2),
-        small_int(it.stack_value(1)),
-        it.stack_top(),
-    );
+    let (receiver, idx, value) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
     match (object_pointer_count(it, receiver), idx) {
         (Some(n), Some(i)) if i >= 1 && i as usize <= n => {
             it.memory.store_pointer(i as usize - 1, receiver, value);
@@ -144,11 +140,7 @@ fn new_with_size(it: &mut Interpreter) -> bool {
 
 fn become_object(it: &mut Interpreter) -> bool {
     let (a, b) = (it.stack_value(1), it.stack_top());
-    if is_integer_object(a)
-        || is_integer_object(b)
-        || !it.memory.is_object(a)
-        || !it.memory.is_object(b)
-    {
+    if is_integer_object(a) || is_integer_object(b) || !it.memory.is_object(a) || !it.memory.is_object(b) {
         return false;
     }
     // Registers cache heap locations; write them back before the objects trade places.
@@ -179,11 +171,7 @@ fn inst_var_at(it: &mut Interpreter) -> bool {
 }
 
 fn inst_var_at_put(it: &mut Interpreter) -> bool {
-    let (receiver, idx, value) = (
-        it.stack_value(2),
-        small_int(it.stack_value(1)),
-        it.stack_top(),
-    );
+    let (receiver, idx, value) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
     let Some(i) = idx else { return false };
     if is_integer_object(receiver) || i < 1 || i as usize > length_of(it, receiver) {
         return false;
@@ -197,21 +185,14 @@ fn inst_var_at_put(it: &mut Interpreter) -> bool {
 
 /// `newMethod: byteCount header: header` on CompiledMethod class.
 fn new_method(it: &mut Interpreter) -> bool {
-    let (class, count, header) = (
-        it.stack_value(2),
-        small_int(it.stack_value(1)),
-        it.stack_top(),
-    );
+    let (class, count, header) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
     let Some(count) = count else { return false };
     if count < 0 || !is_integer_object(header) || !is_class(it, class) {
         return false;
     }
     let literals = ((header >> 1) & 63) as usize;
     let bytes = (literals + 1) * 2 + count as usize;
-    let Some(method) =
-        it.memory
-            .allocate(class, bytes.div_ceil(2), Format::Bytes, bytes & 1 == 1, 0)
-    else {
+    let Some(method) = it.memory.allocate(class, bytes.div_ceil(2), Format::Bytes, bytes & 1 == 1, 0) else {
         return false;
     };
     it.memory.store_word(0, method, header);

@@ -65,8 +65,7 @@ pub(crate) fn store_element(it: &mut Interpreter, oop: Oop, i: usize, value: Oop
 }
 
 fn fixed_fields(it: &Interpreter, oop: Oop) -> usize {
-    it.memory
-        .fixed_fields_of_class(it.memory.fetch_class_of(oop))
+    it.memory.fixed_fields_of_class(it.memory.fetch_class_of(oop))
 }
 
 fn character_for(it: &Interpreter, byte: u8) -> Oop {
@@ -107,11 +106,7 @@ pub(crate) fn subscript(it: &mut Interpreter, index: u16) -> bool {
             }
         }
         61 | 64 => {
-            let (array, idx, value) = (
-                it.stack_value(2),
-                small_int(it.stack_value(1)),
-                it.stack_top(),
-            );
+            let (array, idx, value) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
             let Some(idx) = idx else { return false };
             if !in_indexable_bounds(it, idx, array) {
                 return false;
@@ -185,8 +180,7 @@ fn stream_next(it: &mut Interpreter) -> bool {
     } else {
         character_for(it, it.memory.fetch_byte(index as usize, array))
     };
-    it.memory
-        .store_pointer(STREAM_INDEX, stream, integer_object_of((index + 1) as i16));
+    it.memory.store_pointer(STREAM_INDEX, stream, integer_object_of((index + 1) as i16));
     it.pop_then_push(0, result);
     true
 }
@@ -207,8 +201,7 @@ fn stream_next_put(it: &mut Interpreter) -> bool {
         };
         it.memory.store_byte(index as usize, array, b);
     }
-    it.memory
-        .store_pointer(STREAM_INDEX, stream, integer_object_of((index + 1) as i16));
+    it.memory.store_pointer(STREAM_INDEX, stream, integer_object_of((index + 1) as i16));
     it.pop_then_push(1, value);
     true
 }

@@ -3,9 +3,11 @@
 use super::{positive_integer_for, small_int};
 use crate::host::Host;
 use crate::interpreter::{Interpreter, StopReason};
+use crate::object_memory::NIL;
 
-pub(crate) fn system<H: Host>(it: &mut Interpreter, _host: &mut H, index: u16) -> bool {
+pub(crate) fn system<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> bool {
     match index {
+        97 => snapshot(it, host),
         110 => equivalent(it),
         111 => class(it),
         112 => {
@@ -23,9 +25,7 @@ pub(crate) fn system<H: Host>(it: &mut Interpreter, _host: &mut H, index: u16) -
             true
         }
         114 => {
-            it.stop = Some(StopReason::Error(alloc::string::String::from(
-                "the image called exitToDebugger",
-            )));
+            it.stop = Some(StopReason::Error(alloc::string::String::from("the image called exitToDebugger")));
             true
         }
         115 => {
@@ -40,9 +40,7 @@ pub(crate) fn system<H: Host>(it: &mut Interpreter, _host: &mut H, index: u16) -
         }
         116 => {
             let (sem, oops, words) = (it.stack_value(2), it.stack_value(1), it.stack_top());
-            let (Some(oops), Some(words)) =
-                (small_int(oops), super::positive_integer_value(it, words))
-            else {
+            let (Some(oops), Some(words)) = (small_int(oops), super::positive_integer_value(it, words)) else {
                 return false;
             };
             it.low_space_semaphore = sem;
@@ -65,4 +63,28 @@ pub(crate) fn class(it: &mut Interpreter) -> bool {
     let c = it.memory.fetch_class_of(it.stack_top());
     it.pop_then_push(0, c);
     true
+}
+
+/// Primitive 97: writes the image through the host. The saved active context still has the
+/// receiver on its stack, so in the resumed image `snapshotPrimitive` answers it (not nil);
+/// here, after a successful write, it answers nil: that is how the image's
+/// `snapshotAs:thenQuit:` tells "just saved" from "just resumed".
+fn snapshot<H: Host>(it: &mut Interpreter, host: &mut H) -> bool {
+    let ctx = it.active_context;
+    it.escape(ctx);
+    let process = it.active_process();
+    it.store_context_registers();
+    it.memory.store_pointer(crate::scheduler::SUSPENDED_CONTEXT, process, ctx);
+    it.collect_garbage();
+    let bytes = crate::image::save(&it.memory, it.snapshot_byte_order);
+    match host.save_snapshot(&bytes) {
+        Ok(()) => {
+            it.pop_then_push(0, NIL);
+            true
+        }
+        Err(e) => {
+            log::warn!("snapshot failed: {e}");
+            false
+        }
+    }
 }
