@@ -136,6 +136,10 @@ pub struct Interpreter {
     pub(crate) low_space_words: usize,
     pub(crate) dirty: Rect,
     pub(crate) poll_due: u64,
+    /// Mouse polls (primitive 90) since the last input event or display change: the v2 image
+    /// has no idle process, its window scheduler busy-polls the mouse, so this is how idleness
+    /// shows.
+    pub(crate) mouse_polls: u32,
     pub(crate) stop: Option<StopReason>,
     pub(crate) cycles: u64,
     pub(crate) trace: Option<TraceState>,
@@ -148,6 +152,9 @@ pub struct Interpreter {
     /// Trace compatibility: fail primitive 18 (makePoint) as the VM that wrote trace3 did.
     pub xerox_trace_compat: bool,
 }
+
+/// Mouse polls without input or drawing after which the image is taken to be idle.
+const IDLE_MOUSE_POLLS: u32 = 200;
 
 /// How many cycles between polls of the host's clock and input.
 const POLL_INTERVAL: u64 = 1024;
@@ -186,6 +193,7 @@ impl Interpreter {
             low_space_words: 0,
             dirty: Rect::default(),
             poll_due: 0,
+            mouse_polls: 0,
             stop: None,
             cycles: 0,
             trace: None,
@@ -308,6 +316,14 @@ impl Interpreter {
         if !self.dirty.is_empty() {
             host.display_changed(self.dirty);
             self.dirty = Rect::default();
+            self.mouse_polls = 0;
+        }
+        if self.mouse_polls >= IDLE_MOUSE_POLLS && self.pending_signals.is_empty() && self.new_process.is_none() {
+            self.mouse_polls = 0;
+            // Sleep until the timer is due (at most 50 ms, to stay responsive to anything we
+            // mistook for idleness) or input arrives.
+            let wake = self.timer_due.filter(|&due| due.wrapping_sub(now) < 50).unwrap_or(now.wrapping_add(50));
+            host.idle(Some(wake));
         }
     }
 
@@ -758,7 +774,7 @@ impl Interpreter {
             0..=4 => (0, flag),
             5 | 6 => (0, 0),
             _ => {
-                let ext = self.memory.fetch_pointer(literals as usize - 1, method);
+                let ext = self.memory.fetch_pointer((literals as usize).max(1) - 1, method);
                 (((ext >> 1) & 0xff), ((ext >> 9) & 31) as u8)
             }
         };

@@ -20,6 +20,7 @@ const BITBLT_DEST_FORM: usize = 0;
 pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> bool {
     match index {
         90 => {
+            it.mouse_polls = it.mouse_polls.saturating_add(1);
             let (x, y) = it.mouse;
             let Some(p) = it.memory.instantiate_class(CLASS_POINT, 0) else {
                 return false;
@@ -286,6 +287,7 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
         }
     }
     it.last_event_ms = Some(now);
+    it.mouse_polls = 0;
     match event {
         InputEvent::MouseMove { x, y } => {
             let (x, y) = (x.clamp(0, 4095), y.clamp(0, 4095));
