@@ -92,7 +92,7 @@ fn detect(bytes: &[u8]) -> Result<(ByteOrder, usize, usize), ImageError> {
     for order in [ByteOrder::Big, ByteOrder::Little] {
         let os = read_u32(bytes, 0, order) as usize;
         let ot = read_u32(bytes, 4, order) as usize;
-        if os == 0 || ot == 0 || ot % 2 != 0 || os > 1 << 26 || ot > 2 * MAX_OBJECTS {
+        if os == 0 || ot == 0 || !ot.is_multiple_of(2) || os > 1 << 26 || ot > 2 * MAX_OBJECTS {
             continue;
         }
         let end = object_table_start(os) + ot * 2;

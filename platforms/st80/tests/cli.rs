@@ -1,0 +1,198 @@
+//! Runs the built `st80` binary. (These live in the bin's own package because only there does
+//! Cargo provide `CARGO_BIN_EXE_st80`.)
+
+use st80_tests::{image, DBANAY_LSB, DBANAY_SNAPSHOT, XEROX_V2};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn st80(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_st80")).args(args).env("RUST_LOG", "warn").output().expect("the st80 binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scratch directory for this test binary's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn info_of(name: &str, byte_order: &str, display: &str) {
+    let Some(path) = image(name) else { return };
+    let out = st80(&["info".as_ref(), path.as_os_str()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "st80 info {name}: {:?}\n{stdout}{}", out.status, text(&out.stderr));
+    assert!(stdout.contains(&format!("byte order:      {byte_order}")), "{stdout}");
+    for field in ["objects:", "heap words:", "classes:", "active process:  oop"] {
+        let line =
+            stdout.lines().find(|l| l.starts_with(field)).unwrap_or_else(|| panic!("no {field:?} line in:\n{stdout}"));
+        assert!(line.chars().any(|c| c.is_ascii_digit()), "{field} has no number: {line}");
+    }
+    assert!(stdout.contains("priority 4"), "{stdout}");
+    assert!(stdout.contains(&format!("display:         {display}")), "{stdout}");
+}
+
+#[test]
+fn info_xerox_big_endian() {
+    info_of(XEROX_V2, "big-endian", "640 x 100");
+}
+
+#[test]
+fn info_dbanay_little_endian() {
+    info_of(DBANAY_LSB, "little-endian", "640 x 100");
+}
+
+#[test]
+fn info_dbanay_snapshot() {
+    info_of(DBANAY_SNAPSHOT, "little-endian", "1024 x 100");
+}
+
+#[test]
+fn both_byte_orders_summarize_the_same() {
+    let (Some(be), Some(le)) = (image(XEROX_V2), image(DBANAY_LSB)) else {
+        return;
+    };
+    let a = text(&st80(&["info".as_ref(), be.as_os_str()]).stdout);
+    let b = text(&st80(&["info".as_ref(), le.as_os_str()]).stdout);
+    let strip = |s: &str| -> Vec<String> {
+        s.lines().filter(|l| !l.starts_with("image:") && !l.starts_with("byte order:")).map(str::to_owned).collect()
+    };
+    assert_eq!(strip(&a), strip(&b));
+}
+
+/// `st80 info FILE` must fail with exactly one stderr line naming FILE and status 2.
+fn assert_bad(path: &Path, problem: &str) {
+    for args in [vec!["info".as_ref(), path.as_os_str()], vec!["run".as_ref(), path.as_os_str(), "--headless".as_ref()]]
+    {
+        let out = st80(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: stdout {:?}", text(&out.stdout));
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: not one line: {stderr:?}");
+        let prefix = format!("st80: {}: ", path.display());
+        assert!(lines[0].starts_with(&prefix), "{args:?}: {stderr:?}");
+        assert!(lines[0].contains(problem), "{args:?}: {stderr:?}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn bad_files_give_one_line_and_status_2() {
+    assert_bad(&scratch("does-not-exist.im"), "no such file");
+    let dir = scratch("a-directory");
+    std::fs::create_dir_all(&dir).unwrap();
+    assert_bad(&dir, "is a directory");
+
+    let empty = scratch("empty.im");
+    std::fs::write(&empty, b"").unwrap();
+    assert_bad(&empty, "not a Smalltalk-80 image");
+
+    let text_file = scratch("text.im");
+    std::fs::write(&text_file, "Hello, world!\n".repeat(100)).unwrap();
+    assert_bad(&text_file, "not a Smalltalk-80 image");
+
+    let mut squeak = vec![0u8; 64 * 1024];
+    squeak[..4].copy_from_slice(&6502u32.to_le_bytes());
+    let squeak_file = scratch("squeak.image");
+    std::fs::write(&squeak_file, &squeak).unwrap();
+    assert_bad(&squeak_file, "Squeak");
+
+    if let Some(real) = image(XEROX_V2) {
+        let bytes = std::fs::read(real).unwrap();
+        let truncated = scratch("truncated.im");
+        std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+        assert_bad(&truncated, "truncated");
+    }
+}
+
+#[test]
+fn run_without_headless_explains_and_exits_2() {
+    let out = st80(&["run".as_ref(), "whatever.im".as_ref()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("only --headless"), "{}", text(&out.stderr));
+    // `st80 IMAGE` means `st80 run IMAGE`.
+    let out = st80(&["whatever.im".as_ref()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("only --headless"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(st80(&[]).status.code(), Some(2));
+    let out = st80(&["run".as_ref(), "x.im".as_ref(), "--trace".as_ref(), "4".as_ref()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(st80(&["info".as_ref()]).status.code(), Some(2));
+    assert!(st80(&["--help".as_ref()]).status.success());
+}
+
+/// Needs the interpreter: runs the image headless and checks the screenshot is a PNG of the
+/// Display's size.
+#[test]
+fn run_headless_writes_a_screenshot() {
+    let Some(path) = image(XEROX_V2) else { return };
+    let png = scratch("run-headless.png");
+    let _ = std::fs::remove_file(&png);
+    let out = st80(&[
+        "run".as_ref(),
+        path.as_os_str(),
+        "--headless".as_ref(),
+        "--cycles".as_ref(),
+        "200000".as_ref(),
+        "--screenshot".as_ref(),
+        png.as_os_str(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(stderr.contains("ran 200000 cycles"), "{stderr}");
+    let bytes = std::fs::read(&png).expect("the screenshot was written");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR width and height, big-endian, at bytes 16..24.
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert!(width >= 100 && height >= 100, "{width} x {height}");
+}
+
+/// Needs the interpreter: `--trace 2` streams the trace to stdout, one line per event.
+#[test]
+fn run_trace_streams_to_stdout() {
+    let Some(path) = image(XEROX_V2) else { return };
+    let out = st80(&[
+        "run".as_ref(),
+        path.as_os_str(),
+        "--headless".as_ref(),
+        "--cycles".as_ref(),
+        "20".as_ref(),
+        "--trace".as_ref(),
+        "2".as_ref(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().next(), Some("Bytecode <131> Single Extended Send"), "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("Bytecode")).count(), 20);
+}
+
+/// Needs the interpreter: `--trace 3 --xerox-trace-compat` reproduces all of Xerox's trace3.
+#[test]
+fn run_trace3_with_compat_reproduces_xerox_trace3() {
+    let (Some(path), Some(reference)) = (image(XEROX_V2), image("xerox-v2/trace3")) else {
+        return;
+    };
+    let out = st80(&[
+        "run".as_ref(),
+        path.as_os_str(),
+        "--headless".as_ref(),
+        "--cycles".as_ref(),
+        "1979".as_ref(),
+        "--trace".as_ref(),
+        "3".as_ref(),
+        "--xerox-trace-compat".as_ref(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = st80_tests::lines_of(&text(&std::fs::read(reference).unwrap()));
+    let actual = st80_tests::lines_of(&text(&out.stdout));
+    st80_tests::assert_same_lines("st80 --trace 3", &expected[2..], &actual, 2);
+}
