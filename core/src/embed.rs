@@ -3,8 +3,8 @@
 //!
 //! An evaluation runs in a new Process at UserInterruptPriority (above the window scheduler)
 //! executing a small synthetic method equivalent to
-//! `^(Compiler evaluate: source) printString`. The method has no sender, so its final return
-//! is where we pick up the result. Errors are caught by watching for the two messages every
+//! `t := (Compiler evaluate: source) printString. Processor activeProcess terminate`; the
+//! terminate send is where we pick up `t`. Errors are caught by watching for the two messages every
 //! error in this image ends in: `NotifierView openContext:label:contents:` (runtime errors,
 //! halts, doesNotUnderstand:) and `SyntaxError errorInClass:withCode:errorString:` (compile
 //! errors with no requestor). Only sends from the evaluation's own process are intercepted;
@@ -39,6 +39,7 @@ pub(crate) struct Hooks {
     pub outcome: Option<EvalOutcome>,
     pub notifier_selector: Oop,
     pub syntax_error_selector: Oop,
+    pub terminate_selector: Oop,
     /// The Transcript (a TextCollector) when echoing, and the selectors that write to it.
     pub transcript: Oop,
     pub transcript_selectors: Vec<(Oop, TranscriptWrite)>,
@@ -103,12 +104,16 @@ impl Interpreter {
         let process_class = self.global("Process").ok_or_else(|| err("the image has no Process class"))?;
         let evaluate = self.find_symbol("evaluate:").ok_or_else(|| err("no #evaluate: symbol"))?;
         let print_string = self.find_symbol("printString").ok_or_else(|| err("no #printString symbol"))?;
+        let processor = self.scheduler_pointer();
+        let active_process = self.find_symbol("activeProcess").ok_or_else(|| err("no #activeProcess symbol"))?;
+        let terminate = self.find_symbol("terminate").ok_or_else(|| err("no #terminate symbol"))?;
         let text = self.new_string(source).ok_or_else(|| err("out of memory"))?;
-        // Literals: #evaluate:, #printString, Compiler, the source.
-        // Bytecodes: push Compiler, push source, send evaluate:, send printString, return top.
-        let literals = [evaluate, print_string, compiler, text];
-        let code: [u8; 5] = [32 + 2, 32 + 3, 224, 208 + 1, 124];
-        let header = integer_object_of(0) | ((literals.len() as u16) << 1);
+        // t := (Compiler evaluate: source) printString. Processor activeProcess terminate.
+        // We take t when the terminate is sent; a session without our hooks (an image saved
+        // during an evaluation and resumed later) really terminates, leaving no trace.
+        let literals = [evaluate, print_string, compiler, text, processor, active_process, terminate];
+        let code: [u8; 9] = [32 + 2, 32 + 3, 224, 208 + 1, 104, 32 + 4, 208 + 5, 208 + 6, 124];
+        let header = integer_object_of(0) | (1 << 8) | ((literals.len() as u16) << 1);
         let bytes = (literals.len() + 1) * 2 + code.len();
         let method = self
             .memory
@@ -121,6 +126,7 @@ impl Interpreter {
         for (i, &b) in code.iter().enumerate() {
             self.memory.store_byte((literals.len() + 1) * 2 + i, method, b);
         }
+        self.hooks.terminate_selector = terminate;
         let ctx = self
             .memory
             .allocate(CLASS_METHOD_CONTEXT, SMALL_CONTEXT_WORDS as usize, Format::Pointers, false, NIL)
@@ -128,7 +134,7 @@ impl Interpreter {
         self.memory.set_escaped(ctx);
         self.memory.store_pointer(SENDER, ctx, NIL);
         self.memory.store_pointer(INSTRUCTION_POINTER, ctx, integer_object_of(((literals.len() + 1) * 2 + 1) as i16));
-        self.memory.store_pointer(STACK_POINTER, ctx, integer_object_of(0));
+        self.memory.store_pointer(STACK_POINTER, ctx, integer_object_of(1));
         self.memory.store_pointer(METHOD, ctx, method);
         self.memory.store_pointer(RECEIVER, ctx, NIL);
         let process = self.memory.instantiate_class(process_class, 0).ok_or_else(|| err("out of memory"))?;
@@ -240,6 +246,12 @@ impl Interpreter {
             self.abandon_evaluation(EvalOutcome::RuntimeError { message, stack });
             return true;
         }
+        if selector == self.hooks.terminate_selector && count == 0 && self.method == self.hooks.eval_method {
+            let value = self.memory.fetch_pointer(crate::interpreter::TEMP_FRAME_START, self.home_context);
+            let text = self.string_value(value);
+            self.abandon_evaluation(EvalOutcome::Value(text));
+            return true;
+        }
         if selector == self.hooks.syntax_error_selector && count == 3 {
             let code = self.string_value(self.stack_value(1));
             let message = self.string_value(self.stack_value(0));
@@ -247,16 +259,6 @@ impl Interpreter {
             return true;
         }
         false
-    }
-
-    /// The synthetic method returned to its (nil) sender: the evaluation is complete.
-    pub(crate) fn evaluation_returned(&mut self, value: Oop) -> bool {
-        if self.hooks.eval_process == 0 || self.method != self.hooks.eval_method {
-            return false;
-        }
-        let text = self.string_value(value);
-        self.abandon_evaluation(EvalOutcome::Value(text));
-        true
     }
 
     /// Drops the evaluation's process (its stack no longer matters) and reports `outcome`.

@@ -839,9 +839,6 @@ impl Interpreter {
     pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
         if context == NIL || !self.is_context(context) || self.memory.fetch_pointer(INSTRUCTION_POINTER, context) == NIL
         {
-            if self.evaluation_returned(value) {
-                return;
-            }
             // cannotReturn: — the active context goes on the stack, so it escapes.
             let ctx = self.active_context;
             self.escape(ctx);

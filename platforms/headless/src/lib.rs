@@ -16,10 +16,14 @@
 //! * **Trace.** Trace lines go to a writer (buffered; see [`HeadlessHost::trace_to`]) and/or
 //!   are kept in memory (see [`HeadlessHost::collect_trace`]).
 
+pub mod replay;
+
 use st80_core::host::{Host, InputEvent, Rect};
 use st80_core::interpreter::DisplayForm;
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Bytecodes per virtual millisecond (a 1 MHz-bytecode machine, about what a Dorado did).
 pub const CYCLES_PER_MS: u64 = 1000;
@@ -40,8 +44,6 @@ pub struct HeadlessHost {
     last_cycles: u64,
     /// Scripted input, sorted by cycle (stable: equal cycles keep the order pushed).
     events: VecDeque<(u64, InputEvent)>,
-    /// Number of queued events that an idle VM released early (see `idle`).
-    released: usize,
     dirty: Rect,
     display_size: Option<(usize, usize)>,
     cursor: [u16; 16],
@@ -50,6 +52,11 @@ pub struct HeadlessHost {
     trace_error: Option<io::Error>,
     trace_lines: Option<Vec<String>>,
     trace_count: u64,
+    transcript_writer: Option<Box<dyn Write>>,
+    /// Where snapshots (primitive 97) are written, atomically; None fails the primitive.
+    snapshot_path: Option<PathBuf>,
+    /// When set, the clock is the real one (for benchmarks), measured from this instant.
+    real_time: Option<Instant>,
 }
 
 impl Default for HeadlessHost {
@@ -65,7 +72,6 @@ impl HeadlessHost {
             idle_ms: 0,
             last_cycles: 0,
             events: VecDeque::new(),
-            released: 0,
             dirty: Rect::default(),
             display_size: None,
             cursor: [0; 16],
@@ -74,6 +80,9 @@ impl HeadlessHost {
             trace_error: None,
             trace_lines: None,
             trace_count: 0,
+            transcript_writer: None,
+            snapshot_path: None,
+            real_time: None,
         }
     }
 
@@ -86,6 +95,24 @@ impl HeadlessHost {
     /// Streams every trace line, newline-terminated, to `writer` (through a 64 KiB buffer;
     /// call [`flush`](Self::flush) at the end). After the first write error (e.g. a closed
     /// pipe) the writer is dropped and the error kept in [`trace_error`](Self::trace_error).
+    /// Writes snapshots the image takes to `path` (see [`write_image_atomically`]).
+    pub fn save_snapshots_to(&mut self, path: PathBuf) {
+        self.snapshot_path = Some(path);
+    }
+
+    /// Uses the machine's real clock instead of the cycle-derived one (for benchmarks: the
+    /// image then measures real time). Runs are no longer reproducible.
+    pub fn with_real_time(mut self) -> HeadlessHost {
+        self.real_time = Some(Instant::now());
+        self
+    }
+
+    /// Sends what the image writes on its Transcript to `writer` (see
+    /// `Interpreter::set_transcript_echo`).
+    pub fn transcript_to(&mut self, writer: Box<dyn Write>) {
+        self.transcript_writer = Some(writer);
+    }
+
     pub fn trace_to(&mut self, writer: Box<dyn Write>) {
         self.trace_writer = Some(BufWriter::with_capacity(64 * 1024, writer));
     }
@@ -168,7 +195,15 @@ impl HeadlessHost {
 
 impl Host for HeadlessHost {
     fn millisecond_clock(&mut self, cycles: u64) -> u32 {
-        self.now_ms(cycles) as u32
+        match self.real_time {
+            Some(start) => start.elapsed().as_millis() as u32,
+            None => self.now_ms(cycles) as u32,
+        }
+    }
+
+    fn save_snapshot(&mut self, image: &[u8]) -> Result<(), String> {
+        let path = self.snapshot_path.as_ref().ok_or("no file to save the image to was given")?;
+        write_image_atomically(path, image).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     fn seconds_since_1901(&mut self, cycles: u64) -> u32 {
@@ -178,9 +213,8 @@ impl Host for HeadlessHost {
     fn poll_event(&mut self, cycles: u64) -> Option<InputEvent> {
         self.last_cycles = self.last_cycles.max(cycles);
         match self.events.front() {
-            Some(&(at, event)) if at <= cycles || self.released > 0 => {
+            Some(&(at, event)) if at <= cycles => {
                 self.events.pop_front();
-                self.released = self.released.saturating_sub(1);
                 log::debug!("cycle {cycles}: input {event:?} (scripted for {at})");
                 Some(event)
             }
@@ -226,9 +260,9 @@ impl Host for HeadlessHost {
     }
 
     /// No real time passes here: the virtual clock jumps to `wake_at` (or 16 ms on when there
-    /// is nothing to wait for), and if input is scripted but its cycle has not come, the next
-    /// event is released now, since an idle VM runs no cycles to reach it. The result still
-    /// depends only on the sequence of calls, so runs stay reproducible.
+    /// is nothing to wait for). Scripted input still arrives at its cycle (the idle image keeps
+    /// running bytecodes), so a replay is exact. The result depends only on the sequence of
+    /// calls, so runs stay reproducible.
     fn idle(&mut self, wake_at: Option<u32>) {
         let now = self.now_ms(self.last_cycles);
         let skip = match wake_at {
@@ -237,10 +271,62 @@ impl Host for HeadlessHost {
             None => IDLE_STEP_MS,
         };
         self.idle_ms += skip;
-        if self.events.len() > self.released {
-            self.released += 1;
+    }
+
+    fn transcript(&mut self, text: &str) {
+        if let Some(w) = self.transcript_writer.as_mut() {
+            // Best effort: a closed stdout must not stop the VM.
+            let _ = w.write_all(text.as_bytes()).and_then(|()| w.flush());
         }
     }
+}
+
+/// Replaces the image at `path` with `bytes` so that a crash at any moment leaves either the
+/// old or the new image, never a mix: the bytes go to a temporary file in the same directory,
+/// which is flushed to disk and then renamed over `path`; the previous image is kept as
+/// `path` + `.bak` (a hard link, so it costs no copy). On any error the temporary file is
+/// removed and `path` (and its `.bak`) are as they were.
+pub fn write_image_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let temp = dir.join(temp_name);
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        if path.exists() {
+            let mut bak = path.as_os_str().to_owned();
+            bak.push(".bak");
+            let bak = PathBuf::from(bak);
+            let mut bak_temp = temp.as_os_str().to_owned();
+            bak_temp.push(".bak");
+            let bak_temp = PathBuf::from(bak_temp);
+            if std::fs::hard_link(path, &bak_temp).is_err() {
+                std::fs::copy(path, &bak_temp)?;
+            }
+            std::fs::rename(&bak_temp, &bak)?;
+        }
+        std::fs::rename(&temp, path)?;
+        // Make the rename itself durable (a no-op where directories cannot be opened).
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+        let mut bak_temp = temp.as_os_str().to_owned();
+        bak_temp.push(".bak");
+        let _ = std::fs::remove_file(PathBuf::from(bak_temp));
+    }
+    result
 }
 
 /// Number of 16-bit words per row and a word fetch that treats missing words as white, so a
@@ -367,10 +453,11 @@ mod tests {
         assert_eq!(h.poll_event(200), Some(up));
         assert_eq!(h.poll_event(200), Some(down));
         assert_eq!(h.poll_event(1000), None);
-        // An idle VM gets the next event early.
+        // Idling skips virtual time but never delivers an event before its cycle.
         h.push_event(5000, mv);
         h.idle(None);
-        assert_eq!(h.poll_event(1000), Some(mv));
+        assert_eq!(h.poll_event(1000), None);
+        assert_eq!(h.poll_event(5000), Some(mv));
     }
 
     #[test]

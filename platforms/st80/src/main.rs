@@ -2,22 +2,29 @@
 //!
 //! ```text
 //! st80 info IMAGE
-//! st80 run IMAGE --headless [--cycles N] [--screenshot FILE.png] [--trace 2|3]
+//! st80 run IMAGE [--headless] [--cycles N] [--screenshot FILE.png] [--trace 2|3] ...
+//! st80 eval IMAGE EXPR...
+//! st80 filein IMAGE FILE.st... [--save OUT]
+//! st80 bench IMAGE [--json]
 //! st80 IMAGE ...            (same as `st80 run IMAGE ...`)
 //! ```
+//!
+//! One module per command: `run_cmd` (headless runs, replay), `desktop_cmd` (the SDL window),
+//! `eval_cmd` (eval, filein, bench).
 //!
 //! Exit status: 0 on success, 1 when the VM stopped with an error or an output file could not
 //! be written, 2 for usage errors and for image files that cannot be used (with one line on
 //! stderr: `st80: FILE: problem`).
 
+mod desktop_cmd;
+mod eval_cmd;
+mod run_cmd;
+
 use clap::{Args, Parser, Subcommand};
-use st80_core::interpreter::TraceLevel;
-use st80_core::{image, summary, ImageInfo, Interpreter, ObjectMemory, StopReason};
-use st80_headless::{display_hash, display_to_png, HeadlessHost};
-use std::io::{self, Write};
+use st80_core::{image, summary, ImageInfo, ObjectMemory};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -43,12 +50,38 @@ enum Command {
         /// The image file (either byte order).
         image: PathBuf,
     },
-    /// Run an image.
+    /// Run an image: in a window, or with --headless for a number of bytecodes.
     Run(RunArgs),
+    /// Evaluate Smalltalk expressions in the image and print each result's printString.
+    Eval(eval_cmd::EvalArgs),
+    /// File in chunk-format source files (the format of Smalltalk-80.sources).
+    Filein(eval_cmd::FileinArgs),
+    /// Run the image's own Benchmark standard tests without a window.
+    Bench(eval_cmd::BenchArgs),
+}
+
+/// Options about the host side shared by the commands that run an image.
+#[derive(Args, Debug, Clone, Default)]
+pub struct HostArgs {
+    /// Mirror what the image writes on its Transcript to stdout.
+    #[arg(long)]
+    pub transcript: bool,
+    /// Byte order of images written by snapshots and --save (default: as loaded).
+    #[arg(long, value_name = "be|le", value_parser = ["be", "le"])]
+    pub save_byte_order: Option<String>,
+    /// The one directory the image's file primitives may use (default: the image's).
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<PathBuf>,
+    /// The sources file (default: Smalltalk-80.sources beside the image).
+    #[arg(long, value_name = "FILE")]
+    pub sources: Option<PathBuf>,
+    /// The changes file (default: Smalltalk-80.changes beside the image).
+    #[arg(long, value_name = "FILE")]
+    pub changes: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
-struct RunArgs {
+pub struct RunArgs {
     /// The image file (either byte order).
     image: PathBuf,
     /// Run without a window, with a deterministic clock (the only mode in this build).
@@ -68,6 +101,27 @@ struct RunArgs {
     /// matches that file beyond cycle 1679.
     #[arg(long)]
     xerox_trace_compat: bool,
+    /// Feed the input events of this log (see `st80_headless::replay`) at their cycles.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+    /// Record every input event with the cycle it arrived at (desktop).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// Integer window scale (desktop; default: automatic on HiDPI screens).
+    #[arg(long, value_name = "N")]
+    scale: Option<u32>,
+    /// Start in full screen (desktop; F11 toggles).
+    #[arg(long)]
+    fullscreen: bool,
+    /// Mouse button mapping (desktop): `default` is left = red, right = yellow,
+    /// middle = blue; `xerox` is left = red, middle = yellow, right = blue.
+    #[arg(long, value_name = "default|xerox", default_value = "default", value_parser = ["default", "xerox"])]
+    buttons: String,
+    /// Quit at once when the window is closed, without asking to save (desktop).
+    #[arg(long)]
+    no_confirm: bool,
+    #[command(flatten)]
+    host: HostArgs,
 }
 
 fn main() -> ExitCode {
@@ -75,7 +129,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match (cli.command, cli.run) {
         (Some(Command::Info { image }), _) => info(&image),
-        (Some(Command::Run(args)), _) | (None, Some(args)) => run(&args),
+        (Some(Command::Run(args)), _) | (None, Some(args)) => {
+            if args.headless {
+                run_cmd::run(&args)
+            } else {
+                desktop_cmd::run(&args)
+            }
+        }
+        (Some(Command::Eval(args)), _) => eval_cmd::eval(&args),
+        (Some(Command::Filein(args)), _) => eval_cmd::filein(&args),
+        (Some(Command::Bench(args)), _) => eval_cmd::bench(&args),
         (None, None) => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -93,22 +156,28 @@ fn main() -> ExitCode {
 
 /// Why the command failed: one line for stderr (without the `st80: ` prefix) and the exit
 /// status.
-struct Failure {
-    status: u8,
-    message: String,
+pub struct Failure {
+    pub status: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(status: u8, message: impl Into<String>) -> Failure {
+        Failure { status, message: message.into() }
+    }
 }
 
 /// A problem with the image file named `path` (exit status 2).
-fn bad_image(path: &Path, problem: impl std::fmt::Display) -> Failure {
+pub fn bad_image(path: &Path, problem: impl std::fmt::Display) -> Failure {
     Failure { status: 2, message: format!("{}: {}", path.display(), one_line(&problem.to_string())) }
 }
 
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Reads and parses an image file; every problem becomes one `FILE: problem` line.
-fn load(path: &Path) -> Result<(ObjectMemory, ImageInfo), Failure> {
+pub fn load(path: &Path) -> Result<(ObjectMemory, ImageInfo), Failure> {
     if path.is_dir() {
         return Err(bad_image(path, "is a directory, not an image file"));
     }
@@ -133,83 +202,4 @@ fn info(path: &Path) -> Result<(), Failure> {
     println!("image:           {}", path.display());
     println!("{summary}");
     Ok(())
-}
-
-fn run(args: &RunArgs) -> Result<(), Failure> {
-    if !args.headless {
-        return Err(Failure {
-            status: 2,
-            message: format!(
-                "{}: only --headless is available in this build (the desktop window comes \
-                 later); try: st80 run {} --headless --screenshot desk.png",
-                args.image.display(),
-                args.image.display()
-            ),
-        });
-    }
-    let (memory, _info) = load(&args.image)?;
-    let mut vm = Interpreter::new(memory).map_err(|e| bad_image(&args.image, e))?;
-    vm.xerox_trace_compat = args.xerox_trace_compat;
-    let mut host = HeadlessHost::new();
-    if let Some(level) = args.trace {
-        vm.set_trace(Some(if level == 2 { TraceLevel::Bytecodes } else { TraceLevel::Sends }));
-        host.trace_to(Box::new(io::stdout().lock()));
-    }
-    let started = Instant::now();
-    let stop = vm.run(&mut host, args.cycles);
-    let elapsed = started.elapsed();
-    if let Err(e) = host.flush() {
-        // A closed pipe (e.g. `| head`) is the reader's choice, not our failure.
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("st80: writing the trace: {e}");
-        }
-    }
-    let cycles = vm.cycles();
-    let mips = cycles as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6;
-    let mut summary = format!(
-        "st80: {}: ran {cycles} cycles in {:.2} s ({mips:.1} M bytecodes/s): {}",
-        args.image.display(),
-        elapsed.as_secs_f64(),
-        match &stop {
-            StopReason::CyclesDone => "cycles done".to_string(),
-            StopReason::Quit => "the image quit".to_string(),
-            StopReason::Error(e) => format!("error: {}", one_line(e)),
-            other => format!("{other:?}"),
-        }
-    );
-    let mut status = Ok(());
-    if let Some(file) = &args.screenshot {
-        match vm.display() {
-            Some(form) => {
-                let png = display_to_png(&form);
-                match std::fs::write(file, png) {
-                    Ok(()) => summary.push_str(&format!(
-                        "; wrote {} ({} x {}, hash {})",
-                        file.display(),
-                        form.width,
-                        form.height,
-                        display_hash(&form)
-                    )),
-                    Err(e) => {
-                        status = Err(Failure { status: 1, message: format!("{}: cannot write: {e}", file.display()) })
-                    }
-                }
-            }
-            None => {
-                status = Err(Failure {
-                    status: 1,
-                    message: format!("{}: not written: the image has no Display form yet", file.display()),
-                })
-            }
-        }
-    }
-    eprintln!("{summary}");
-    let _ = io::stderr().flush();
-    status?;
-    match stop {
-        StopReason::Error(_) => {
-            Err(Failure { status: 1, message: format!("{}: the virtual machine stopped", args.image.display()) })
-        }
-        _ => Ok(()),
-    }
 }

@@ -1,0 +1,397 @@
+#!/usr/bin/env bash
+# The cross-architecture matrix: one image, every host.
+#
+#   ci/matrix.sh [--cycles N] [--no-install] [-v] [TARGET...]
+#
+# For every runnable target (native, or under qemu-user / wine) it builds st80-core's tests and
+# the `st80` binary, runs the tests, then runs the Xerox image (big-endian) and dbanay's
+# little-endian copy for N cycles headless and compares the display hash and the PNG with the
+# native x86_64 run. Link-only and check-only targets prove the code builds there. It ends with
+# a table and exits non-zero if any target failed or drew a different screen.
+#
+# TARGET: a Rust target triple from `all_targets` below, or a group: `all` (default), `run`
+# (the runnable ones), `build` (link- and check-only ones). The native target is always built
+# and run: it gives the reference hash.
+#
+# It installs what it needs itself (Debian/Ubuntu x86_64 host: apt-get, with sudo when not
+# root; rustup) and is idempotent: a second run installs nothing and rebuilds nothing.
+#
+# Environment: ST80_IMAGES (default ../shared/images next to the project root; see
+# images/README.md), CARGO_TARGET_DIR (default target/ of the project; logs go to
+# $CARGO_TARGET_DIR/matrix/).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+# ---------------------------------------------------------------------------------------------
+# The targets.
+#   run:    build, run the core tests and the display check (native, qemu or wine)
+#   link:   build and link the st80 binary only
+#   check:  `cargo check` of the crates that need no platform SDK
+native=x86_64-unknown-linux-gnu
+all_targets=(
+    x86_64-unknown-linux-gnu
+    aarch64-unknown-linux-gnu
+    armv7-unknown-linux-gnueabihf
+    riscv64gc-unknown-linux-gnu
+    s390x-unknown-linux-gnu
+    x86_64-pc-windows-gnu
+    arm-unknown-linux-gnueabihf
+    x86_64-apple-darwin
+    aarch64-apple-darwin
+)
+declare -A kind=(
+    [x86_64-unknown-linux-gnu]=run
+    [aarch64-unknown-linux-gnu]=run
+    [armv7-unknown-linux-gnueabihf]=run
+    [riscv64gc-unknown-linux-gnu]=run
+    [s390x-unknown-linux-gnu]=run
+    [x86_64-pc-windows-gnu]=run
+    [arm-unknown-linux-gnueabihf]=link
+    [x86_64-apple-darwin]=check
+    [aarch64-apple-darwin]=check
+)
+# What each target stands for (printed in the table).
+declare -A about=(
+    [x86_64-unknown-linux-gnu]="native, LE 64-bit (reference)"
+    [aarch64-unknown-linux-gnu]="qemu, LE 64-bit ARM"
+    [armv7-unknown-linux-gnueabihf]="qemu, LE 32-bit ARM"
+    [riscv64gc-unknown-linux-gnu]="qemu, LE 64-bit RISC-V"
+    [s390x-unknown-linux-gnu]="qemu, BIG-endian 64-bit"
+    [x86_64-pc-windows-gnu]="wine, Windows x64"
+    [arm-unknown-linux-gnueabihf]="link only, ARMv6 (Pi Zero/1)"
+    [x86_64-apple-darwin]="cargo check, macOS x86_64"
+    [aarch64-apple-darwin]="cargo check, macOS arm64"
+)
+# GNU triple of the cross gcc (and of its sysroot /usr/<triple>), Debian architecture, qemu.
+declare -A gnu=(
+    [aarch64-unknown-linux-gnu]=aarch64-linux-gnu
+    [armv7-unknown-linux-gnueabihf]=arm-linux-gnueabihf
+    [riscv64gc-unknown-linux-gnu]=riscv64-linux-gnu
+    [s390x-unknown-linux-gnu]=s390x-linux-gnu
+    [arm-unknown-linux-gnueabihf]=arm-linux-gnueabihf
+)
+declare -A debarch=(
+    [aarch64-unknown-linux-gnu]=arm64
+    [armv7-unknown-linux-gnueabihf]=armhf
+    [riscv64gc-unknown-linux-gnu]=riscv64
+    [s390x-unknown-linux-gnu]=s390x
+    [arm-unknown-linux-gnueabihf]=armhf
+)
+declare -A qemu=(
+    [aarch64-unknown-linux-gnu]=aarch64
+    [armv7-unknown-linux-gnueabihf]=arm
+    [riscv64gc-unknown-linux-gnu]=riscv64
+    [s390x-unknown-linux-gnu]=s390x
+)
+
+# ---------------------------------------------------------------------------------------------
+usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
+die() { echo "matrix: $*" >&2; exit 2; }
+say() { echo "== $*"; }
+
+cycles=2000000
+install=1
+verbose=0
+requested=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --cycles) [ $# -ge 2 ] || die "--cycles needs a number"; cycles=$2; shift 2 ;;
+        --cycles=*) cycles=${1#*=}; shift ;;
+        --no-install) install=0; shift ;;
+        -v | --verbose) verbose=1; shift ;;
+        -h | --help) usage 0 ;;
+        all) requested+=("${all_targets[@]}"); shift ;;
+        run | build)
+            for t in "${all_targets[@]}"; do
+                if { [ "$1" = run ] && [ "${kind[$t]}" = run ]; } || { [ "$1" = build ] && [ "${kind[$t]}" != run ]; }; then
+                    requested+=("$t")
+                fi
+            done
+            shift ;;
+        -*) echo "matrix: unknown option $1" >&2; usage 2 ;;
+        *) [ -n "${kind[$1]:-}" ] || die "unknown target $1 (known: ${all_targets[*]})"; requested+=("$1"); shift ;;
+    esac
+done
+[[ "$cycles" =~ ^[0-9]+$ ]] || die "--cycles: not a number: $cycles"
+[ ${#requested[@]} -gt 0 ] || requested=("${all_targets[@]}")
+# The native target first (it is the reference), then the others in the order of all_targets,
+# each once.
+targets=("$native")
+for t in "${all_targets[@]}"; do
+    [ "$t" = "$native" ] && continue
+    for r in "${requested[@]}"; do
+        if [ "$r" = "$t" ]; then targets+=("$t"); break; fi
+    done
+done
+
+host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+[ "$host" = "$native" ] || die "this script drives qemu and wine from an x86_64 Linux host; this host is '${host:-unknown}'"
+
+images=${ST80_IMAGES:-$root/../shared/images}
+case "$images" in /*) ;; *) images=$root/$images ;; esac
+images=$(cd "$images" 2>/dev/null && pwd) || die "ST80_IMAGES: no such directory: ${ST80_IMAGES:-$root/../shared/images} (see images/README.md; images/fetch.sh fetches them)"
+be_image=$images/xerox-v2/VirtualImage
+le_image=$images/dbanay/VirtualImageLSB
+for f in "$be_image" "$le_image"; do
+    [ -f "$f" ] || die "missing test image $f (see images/README.md; images/fetch.sh fetches them)"
+done
+
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+export CARGO_TARGET_DIR=$target_dir
+work=$target_dir/matrix
+mkdir -p "$work"
+# Lean builds: the dev profile (opt-level 1, from Cargo.toml) without debug info, no incremental
+# caches. Release (thin LTO, one codegen unit) costs more to build for 9 targets than it saves
+# in emulated run time (2M cycles take ~0.1 s natively, a few seconds under qemu).
+export CARGO_PROFILE_DEV_DEBUG=0 CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
+
+# ---------------------------------------------------------------------------------------------
+# Installing what the targets need.
+sudo=
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null && sudo="sudo -n" || true
+fi
+
+apt_updated=0
+ensure_packages() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$install" = 1 ] || { echo "matrix: missing packages (--no-install): ${missing[*]}" >&2; return 1; }
+    command -v apt-get >/dev/null || { echo "matrix: missing packages ${missing[*]} and no apt-get to install them" >&2; return 1; }
+    say "apt-get install ${missing[*]}"
+    if [ "$apt_updated" = 0 ]; then
+        $sudo apt-get update -qq >"$work/apt-update.log" 2>&1 || { tail -5 "$work/apt-update.log"; return 1; }
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        >"$work/apt-install.log" 2>&1 || { tail -20 "$work/apt-install.log"; return 1; }
+}
+
+installed_targets=$(rustup target list --installed 2>/dev/null)
+ensure_rust_target() {
+    grep -qx "$1" <<<"$installed_targets" && return 0
+    [ "$install" = 1 ] || { echo "matrix: Rust target $1 not installed (--no-install)" >&2; return 1; }
+    say "rustup target add $1"
+    rustup target add "$1" >"$work/rustup-$1.log" 2>&1 || { grep -m3 -i error "$work/rustup-$1.log"; return 1; }
+    installed_targets+=$'\n'"$1"
+}
+
+# The rust-std of a target, or, when rustup has none for it (arm-unknown-linux-gnueabihf is not
+# shipped with Rust 1.95), the standard library's source for -Zbuild-std. Prints "std" or
+# "build-std".
+std_for() {
+    if grep -qx "$1" <<<"$installed_targets" || { [ "$install" = 1 ] && rustup target add "$1" >"$work/rustup-$1.log" 2>&1; }; then
+        installed_targets+=$'\n'"$1"
+        echo std
+        return 0
+    fi
+    if rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+        echo build-std
+        return 0
+    fi
+    [ "$install" = 1 ] && rustup component add rust-src >"$work/rustup-rust-src.log" 2>&1 && { echo build-std; return 0; }
+    return 1
+}
+
+wine_ready=0
+setup_wine() {
+    [ "$wine_ready" = 1 ] && return 0
+    # `wine` (the launcher) picks wine64 when there is no 32-bit Wine; WINEDEBUG=-all also
+    # silences its "wine32 is missing" hint.
+    export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" WINEPREFIX="$work/wineprefix"
+    local wine
+    wine=$(command -v wine || command -v wine64 || echo /usr/lib/wine/wine64)
+    [ -x "$wine" ] || { echo "matrix: no wine executable found" >&2; return 1; }
+    export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$wine
+    if [ ! -f "$WINEPREFIX/system.reg" ]; then
+        say "creating the Wine prefix $WINEPREFIX"
+        rm -rf "$WINEPREFIX"
+        "$wine" wineboot --init >"$work/wineboot.log" 2>&1 || { tail -5 "$work/wineboot.log"; return 1; }
+        wineserver -w 2>/dev/null || true
+    fi
+    local sys32=$WINEPREFIX/drive_c/windows/system32
+    if [ ! -e "$sys32/bcryptprimitives.dll" ]; then
+        # Wine < 9 lacks the DLL Rust's std imports ProcessPrng from; see the .c file.
+        say "Wine lacks bcryptprimitives.dll: installing a stub built from ci/wine-bcryptprimitives.c"
+        x86_64-w64-mingw32-gcc -O2 -shared -o "$sys32/bcryptprimitives.dll" \
+            "$root/ci/wine-bcryptprimitives.c" -ladvapi32 || return 1
+    fi
+    wine_ready=1
+}
+stop_wine() {
+    if [ "$wine_ready" = 1 ]; then wineserver -k >/dev/null 2>&1 || true; fi
+}
+trap stop_wine EXIT
+
+# Installs what target $1 needs and sets its linker and runner. Prints the runner (may be empty).
+runner=
+build_std=0
+prepare() {
+    local t=$1 T
+    T=$(echo "$t" | tr 'a-z-' 'A-Z_')
+    runner=
+    build_std=0
+    case "$t" in
+        "$native") ;;
+        x86_64-pc-windows-gnu)
+            ensure_packages gcc-mingw-w64-x86-64 wine wine64 || return 1
+            ensure_rust_target "$t" || return 1
+            export CARGO_TARGET_${T}_LINKER=x86_64-w64-mingw32-gcc
+            setup_wine || return 1
+            runner=$CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER ;;
+        *-apple-darwin)
+            ensure_rust_target "$t" || return 1 ;;
+        arm-unknown-linux-gnueabihf)
+            ensure_packages "gcc-${gnu[$t]}" "libc6-dev-${debarch[$t]}-cross" || return 1
+            local how
+            how=$(std_for "$t") || { echo "matrix: no rust-std and no rust-src for $t" >&2; return 1; }
+            [ "$how" = build-std ] && build_std=1
+            export CARGO_TARGET_${T}_LINKER="${gnu[$t]}-gcc" ;;
+        *)
+            ensure_packages qemu-user "gcc-${gnu[$t]}" "libc6-dev-${debarch[$t]}-cross" || return 1
+            ensure_rust_target "$t" || return 1
+            export CARGO_TARGET_${T}_LINKER="${gnu[$t]}-gcc"
+            runner="qemu-${qemu[$t]} -L /usr/${gnu[$t]}"
+            export CARGO_TARGET_${T}_RUNNER="$runner" ;;
+    esac
+}
+
+# Runs a command with its output in $work/<log>.log (and on the terminal with -v); on failure
+# shows the end of the log.
+logged() {
+    local log=$work/$1.log
+    shift
+    if [ "$verbose" = 1 ]; then
+        "$@" 2>&1 | tee "$log"
+    else
+        "$@" >"$log" 2>&1
+    fi
+    local status=${PIPESTATUS[0]}
+    if [ "$status" != 0 ]; then
+        echo "   FAILED ($status): $*  (log: $log)"
+        tail -n 25 "$log" | sed 's/^/   | /'
+    fi
+    return "$status"
+}
+
+# Sums "test result: ... N passed; M failed" lines of a cargo test log: prints "P/F".
+count_tests() {
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } }
+         END { printf "%d/%d", p, f }' "$1"
+}
+
+# Runs the st80 binary of target $1 on image $2; prints "HASH PNGSHA" or fails.
+display_check() {
+    local t=$1 image=$2 tag=$3 exe png out
+    exe=$target_dir/$t/debug/st80
+    [ "$t" = x86_64-pc-windows-gnu ] && exe=$exe.exe
+    png=$work/$t-$tag.png
+    rm -f "$png"
+    # shellcheck disable=SC2086 # the runner is a command line
+    out=$($runner "$exe" run "$image" --headless --cycles "$cycles" --screenshot "$png" 2>&1)
+    local status=$?
+    echo "$out" >"$work/$t-$tag.log"
+    if [ "$status" != 0 ] || [ ! -s "$png" ]; then
+        echo "   FAILED ($status): st80 run $image on $t:" >&2
+        tail -n 5 <<<"$out" | sed 's/^/   | /' >&2
+        return 1
+    fi
+    local hash png_sha
+    hash=$(grep -o 'hash [0-9a-f]\{16\}' <<<"$out" | tail -1 | cut -d' ' -f2)
+    png_sha=$(sha256sum "$png" | cut -c1-64)
+    # If the CLI ever stops printing the display hash, the PNG's sha256 stands in for it (the
+    # same pixels give the same file with the same png crate).
+    echo "${hash:-png:${png_sha:0:12}} $png_sha"
+}
+
+# ---------------------------------------------------------------------------------------------
+declare -A r_tests r_hash r_le r_png r_secs r_status
+ref_hash= ref_png=
+failures=0
+started=$SECONDS
+say "targets: ${targets[*]}"
+say "images: $images; $cycles cycles; CARGO_TARGET_DIR=$target_dir"
+
+for t in "${targets[@]}"; do
+    t0=$SECONDS
+    k=${kind[$t]}
+    r_tests[$t]=-; r_hash[$t]=-; r_le[$t]=-; r_png[$t]=-; r_status[$t]=ok
+    say "$t (${about[$t]})"
+    if ! prepare "$t"; then
+        r_status[$t]="FAIL: setup"
+    else
+        case "$k" in
+        check)
+            logged "$t-check" cargo check -p st80-core -p st80-headless --target "$t" || r_status[$t]="FAIL: check"
+            ;;
+        link)
+            if [ "$build_std" = 1 ]; then
+                # No rust-std from rustup for this target: build the standard library from
+                # source (RUSTC_BOOTSTRAP lets the stable toolchain take -Zbuild-std).
+                logged "$t-build" env RUSTC_BOOTSTRAP=1 cargo build -Zbuild-std=std,panic_abort \
+                    -p st80-cli --target "$t" || r_status[$t]="FAIL: build"
+                r_tests[$t]="(build-std)"
+            else
+                logged "$t-build" cargo build -p st80-cli --target "$t" || r_status[$t]="FAIL: build"
+            fi
+            ;;
+        run)
+            if ! logged "$t-build" cargo build -p st80-cli --target "$t"; then
+                r_status[$t]="FAIL: build"
+            else
+                logged "$t-test" cargo test -p st80-core --target "$t" || r_status[$t]="FAIL: tests"
+                r_tests[$t]=$(count_tests "$work/$t-test.log")
+                if be=$(display_check "$t" "$be_image" be); then
+                    r_hash[$t]=${be%% *}
+                    r_png[$t]=${be##* }
+                else
+                    r_status[$t]="FAIL: st80 run"
+                fi
+                if le=$(display_check "$t" "$le_image" le); then
+                    r_le[$t]=${le%% *}
+                else
+                    r_status[$t]="FAIL: st80 run"
+                fi
+                if [ "$t" = "$native" ]; then
+                    ref_hash=${r_hash[$t]}
+                    ref_png=${r_png[$t]}
+                fi
+                if [ "${r_status[$t]}" = ok ]; then
+                    if [ "${r_hash[$t]}" != "$ref_hash" ] || [ "${r_le[$t]}" != "$ref_hash" ]; then
+                        r_status[$t]="FAIL: hash differs from $native"
+                    elif [ "${r_png[$t]}" != "$ref_png" ]; then
+                        r_status[$t]="FAIL: PNG differs from $native"
+                    fi
+                fi
+            fi
+            ;;
+        esac
+    fi
+    r_secs[$t]=$((SECONDS - t0))
+    [ "${r_status[$t]}" = ok ] || failures=$((failures + 1))
+    echo "   ${r_status[$t]} (${r_secs[$t]} s)"
+done
+
+# ---------------------------------------------------------------------------------------------
+echo
+echo "display after $cycles cycles: hash of xerox-v2/VirtualImage (big-endian) and of"
+echo "dbanay/VirtualImageLSB (little-endian); PNG = sha256 of the screenshot"
+fmt='%-30s %-30s %-11s %-16s %-16s %-12s %5s  %s\n'
+# shellcheck disable=SC2059
+printf "$fmt" target "what" "tests p/f" "display hash" "LE image hash" "PNG sha256" secs result
+# shellcheck disable=SC2059
+printf "$fmt" "$(printf '%.0s-' {1..30})" "$(printf '%.0s-' {1..30})" ----------- ---------------- ---------------- ------------ ----- ------
+for t in "${targets[@]}"; do
+    png=${r_png[$t]}
+    [ "$png" != - ] && png=${png:0:12}
+    # shellcheck disable=SC2059
+    printf "$fmt" "$t" "${about[$t]}" "${r_tests[$t]}" "${r_hash[$t]}" "${r_le[$t]}" "$png" "${r_secs[$t]}" "${r_status[$t]}"
+done
+echo
+echo "total: $((SECONDS - started)) s"
+echo "matrix: $((${#targets[@]} - failures)) passed, $failures failed"
+[ "$failures" = 0 ]

@@ -1,0 +1,77 @@
+//! `st80 run --headless`: run a number of bytecodes with the deterministic host, optionally
+//! replaying an input log, then write a screenshot.
+
+use crate::{bad_image, load, one_line, Failure, RunArgs};
+use st80_core::interpreter::TraceLevel;
+use st80_core::{Interpreter, StopReason};
+use st80_headless::{display_hash, display_to_png, HeadlessHost};
+use std::io::{self, Write};
+use std::time::Instant;
+
+pub fn run(args: &RunArgs) -> Result<(), Failure> {
+    let (memory, _info) = load(&args.image)?;
+    let mut vm = Interpreter::new(memory).map_err(|e| bad_image(&args.image, e))?;
+    vm.xerox_trace_compat = args.xerox_trace_compat;
+    let mut host = HeadlessHost::new();
+    if let Some(level) = args.trace {
+        vm.set_trace(Some(if level == 2 { TraceLevel::Bytecodes } else { TraceLevel::Sends }));
+        host.trace_to(Box::new(io::stdout().lock()));
+    }
+    let started = Instant::now();
+    let stop = vm.run(&mut host, args.cycles);
+    let elapsed = started.elapsed();
+    if let Err(e) = host.flush() {
+        // A closed pipe (e.g. `| head`) is the reader's choice, not our failure.
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("st80: writing the trace: {e}");
+        }
+    }
+    let cycles = vm.cycles();
+    let mips = cycles as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6;
+    let mut summary = format!(
+        "st80: {}: ran {cycles} cycles in {:.2} s ({mips:.1} M bytecodes/s): {}",
+        args.image.display(),
+        elapsed.as_secs_f64(),
+        match &stop {
+            StopReason::CyclesDone => "cycles done".to_string(),
+            StopReason::Quit => "the image quit".to_string(),
+            StopReason::Error(e) => format!("error: {}", one_line(e)),
+            other => format!("{other:?}"),
+        }
+    );
+    let mut status = Ok(());
+    if let Some(file) = &args.screenshot {
+        match vm.display() {
+            Some(form) => {
+                let png = display_to_png(&form);
+                match std::fs::write(file, png) {
+                    Ok(()) => summary.push_str(&format!(
+                        "; wrote {} ({} x {}, hash {})",
+                        file.display(),
+                        form.width,
+                        form.height,
+                        display_hash(&form)
+                    )),
+                    Err(e) => {
+                        status = Err(Failure { status: 1, message: format!("{}: cannot write: {e}", file.display()) })
+                    }
+                }
+            }
+            None => {
+                status = Err(Failure {
+                    status: 1,
+                    message: format!("{}: not written: the image has no Display form yet", file.display()),
+                })
+            }
+        }
+    }
+    eprintln!("{summary}");
+    let _ = io::stderr().flush();
+    status?;
+    match stop {
+        StopReason::Error(_) => {
+            Err(Failure { status: 1, message: format!("{}: the virtual machine stopped", args.image.display()) })
+        }
+        _ => Ok(()),
+    }
+}
