@@ -55,6 +55,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
             if sem != NIL && (is_integer_object(sem) || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE) {
                 return false;
             }
+            log::debug!("input semaphore is now {sem}");
             it.input_semaphore = sem;
             it.pop(1);
             true
@@ -310,6 +311,7 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
             n += 1;
         }
     }
+    log::debug!("input event {event:?} -> words {:04x?}", &words[..n]);
     for &w in &words[..n] {
         it.input_words.push_back(w);
         let sem = it.input_semaphore;

@@ -87,9 +87,10 @@ pub struct RunArgs {
     /// Run without a window, with a deterministic clock (the only mode in this build).
     #[arg(long)]
     headless: bool,
-    /// Number of bytecodes to run.
-    #[arg(long, default_value_t = 3_000_000)]
-    cycles: u64,
+    /// Number of bytecodes to run (headless default 3,000,000; the desktop runs until
+    /// the window is closed unless given).
+    #[arg(long)]
+    cycles: Option<u64>,
     /// Write the Display form to this PNG file after the run.
     #[arg(long, value_name = "FILE.png")]
     screenshot: Option<PathBuf>,

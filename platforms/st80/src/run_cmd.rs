@@ -8,17 +8,33 @@ use st80_headless::{display_hash, display_to_png, HeadlessHost};
 use std::io::{self, Write};
 use std::time::Instant;
 
+/// Bytecodes a headless run executes unless --cycles says otherwise (the desktop is drawn by
+/// about 200,000).
+pub const DEFAULT_CYCLES: u64 = 3_000_000;
+
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let (memory, _info) = load(&args.image)?;
     let mut vm = Interpreter::new(memory).map_err(|e| bad_image(&args.image, e))?;
     vm.xerox_trace_compat = args.xerox_trace_compat;
     let mut host = HeadlessHost::new();
+    if let Some(log) = &args.replay {
+        let text = std::fs::read_to_string(log)
+            .map_err(|e| Failure::new(2, format!("{}: cannot read: {e}", log.display())))?;
+        let events =
+            st80_headless::replay::parse(&text).map_err(|e| Failure::new(2, format!("{}: {e}", log.display())))?;
+        for (cycle, event) in events {
+            host.push_event(cycle, event);
+        }
+    }
+    if args.record.is_some() {
+        return Err(Failure::new(2, "--record needs the desktop window (there is no input to record headless)"));
+    }
     if let Some(level) = args.trace {
         vm.set_trace(Some(if level == 2 { TraceLevel::Bytecodes } else { TraceLevel::Sends }));
         host.trace_to(Box::new(io::stdout().lock()));
     }
     let started = Instant::now();
-    let stop = vm.run(&mut host, args.cycles);
+    let stop = vm.run(&mut host, args.cycles.unwrap_or(DEFAULT_CYCLES));
     let elapsed = started.elapsed();
     if let Err(e) = host.flush() {
         // A closed pipe (e.g. `| head`) is the reader's choice, not our failure.
