@@ -23,7 +23,8 @@ pub struct EvalArgs {
     /// The image file (either byte order). It is never written.
     pub image: PathBuf,
     /// Smalltalk-80 expressions (`_` is assignment); each result is printed on its own line.
-    #[arg(required = true)]
+    /// Put `--` before them if one starts with `-`.
+    #[arg(required = true, allow_hyphen_values = true)]
     pub exprs: Vec<String>,
     /// Give up on an expression after this many seconds (exit status 3).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
@@ -376,12 +377,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         println!("{}", bench_json(&results, total, cycles, sends));
     } else {
         for r in &results {
-            println!(
-                "{:<28} {:>9.3} s  {}",
-                r.name,
-                r.seconds,
-                r.error.as_deref().unwrap_or_else(|| first_line(&r.report))
-            );
+            let what = r.error.clone().unwrap_or_else(|| one_line(&r.report));
+            println!("{:<28} {:>9.3} s  {what}", r.name, r.seconds);
         }
         println!(
             "{:<28} {:>9.3} s  {} bytecodes ({:.1} M/s), {} sends ({:.1} M/s)",
@@ -398,10 +395,6 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         return Err(Failure::new(1, format!("{failed} benchmark(s) failed")));
     }
     Ok(())
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("")
 }
 
 fn json_string(s: &str) -> String {
