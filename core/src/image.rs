@@ -89,6 +89,16 @@ fn detect(bytes: &[u8]) -> Result<(ByteOrder, usize, usize), ImageError> {
     if bytes.len() < HEADER_BYTES {
         return Err(ImageError::TooShort(bytes.len()));
     }
+    // Squeak's header starts with a format number; check it first, as its other words could
+    // pass for plausible (truncated) lengths.
+    let magic_be = read_u32(bytes, 0, ByteOrder::Big);
+    let magic_le = read_u32(bytes, 0, ByteOrder::Little);
+    let squeak = [6502, 6504, 6505, 68000, 68002, 68003, 6521];
+    if squeak.contains(&magic_be) || squeak.contains(&magic_le) {
+        return Err(ImageError::NotAnImage(
+            "this looks like a Squeak/Pharo image; st80 runs Smalltalk-80 (Xerox v2 format) images".into(),
+        ));
+    }
     for order in [ByteOrder::Big, ByteOrder::Little] {
         let os = read_u32(bytes, 0, order) as usize;
         let ot = read_u32(bytes, 4, order) as usize;
@@ -105,14 +115,6 @@ fn detect(bytes: &[u8]) -> Result<(ByteOrder, usize, usize), ImageError> {
                 bytes.len()
             )));
         }
-    }
-    let magic_be = read_u32(bytes, 0, ByteOrder::Big);
-    let magic_le = read_u32(bytes, 0, ByteOrder::Little);
-    let squeak = [6502, 6504, 6505, 68000, 68002, 68003, 6521];
-    if squeak.contains(&magic_be) || squeak.contains(&magic_le) {
-        return Err(ImageError::NotAnImage(
-            "this looks like a Squeak/Pharo image; st80 runs Smalltalk-80 (Xerox v2 format) images".into(),
-        ));
     }
     Err(ImageError::NotAnImage(format!(
         "the header's object space and object table lengths do not match the file size ({} bytes) in either byte order",
