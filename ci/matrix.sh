@@ -20,7 +20,7 @@
 # images/README.md), CARGO_TARGET_DIR (default target/ of the project; logs go to
 # $CARGO_TARGET_DIR/matrix/).
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 root=$(pwd)
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ export CARGO_PROFILE_DEV_DEBUG=0 CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 # Installing what the targets need.
 sudo=
 if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null && sudo="sudo -n" || true
+    if command -v sudo >/dev/null; then sudo="sudo -n"; fi
 fi
 
 apt_updated=0
@@ -240,7 +240,7 @@ prepare() {
         x86_64-pc-windows-gnu)
             ensure_packages gcc-mingw-w64-x86-64 wine wine64 || return 1
             ensure_rust_target "$t" || return 1
-            export CARGO_TARGET_${T}_LINKER=x86_64-w64-mingw32-gcc
+            export "CARGO_TARGET_${T}_LINKER=x86_64-w64-mingw32-gcc"
             setup_wine || return 1
             runner=$CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER ;;
         *-apple-darwin)
@@ -250,13 +250,13 @@ prepare() {
             local how
             how=$(std_for "$t") || { echo "matrix: no rust-std and no rust-src for $t" >&2; return 1; }
             [ "$how" = build-std ] && build_std=1
-            export CARGO_TARGET_${T}_LINKER="${gnu[$t]}-gcc" ;;
+            export "CARGO_TARGET_${T}_LINKER=${gnu[$t]}-gcc" ;;
         *)
             ensure_packages qemu-user "gcc-${gnu[$t]}" "libc6-dev-${debarch[$t]}-cross" || return 1
             ensure_rust_target "$t" || return 1
-            export CARGO_TARGET_${T}_LINKER="${gnu[$t]}-gcc"
+            export "CARGO_TARGET_${T}_LINKER=${gnu[$t]}-gcc"
             runner="qemu-${qemu[$t]} -L /usr/${gnu[$t]}"
-            export CARGO_TARGET_${T}_RUNNER="$runner" ;;
+            export "CARGO_TARGET_${T}_RUNNER=$runner" ;;
     esac
 }
 
@@ -310,7 +310,8 @@ display_check() {
 
 # ---------------------------------------------------------------------------------------------
 declare -A r_tests r_hash r_le r_png r_secs r_status
-ref_hash= ref_png=
+ref_hash=""
+ref_png=""
 failures=0
 started=$SECONDS
 say "targets: ${targets[*]}"
@@ -331,16 +332,19 @@ for t in "${targets[@]}"; do
         link)
             if [ "$build_std" = 1 ]; then
                 # No rust-std from rustup for this target: build the standard library from
-                # source (RUSTC_BOOTSTRAP lets the stable toolchain take -Zbuild-std).
-                logged "$t-build" env RUSTC_BOOTSTRAP=1 cargo build -Zbuild-std=std,panic_abort \
-                    -p st80-cli --target "$t" || r_status[$t]="FAIL: build"
+                # source (RUSTC_BOOTSTRAP lets the stable toolchain take -Zbuild-std). In a
+                # target dir of its own: proc-macro2's build script reruns whenever
+                # RUSTC_BOOTSTRAP changes, which would rebuild the host macros every time.
+                logged "$t-build" env RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$work/build-std" \
+                    cargo build -Zbuild-std=std,panic_abort -p st80-cli --no-default-features --target "$t" \
+                    || r_status[$t]="FAIL: build"
                 r_tests[$t]="(build-std)"
             else
-                logged "$t-build" cargo build -p st80-cli --target "$t" || r_status[$t]="FAIL: build"
+                logged "$t-build" cargo build -p st80-cli --no-default-features --target "$t" || r_status[$t]="FAIL: build"
             fi
             ;;
         run)
-            if ! logged "$t-build" cargo build -p st80-cli --target "$t"; then
+            if ! logged "$t-build" cargo build -p st80-cli --no-default-features --target "$t"; then
                 r_status[$t]="FAIL: build"
             else
                 logged "$t-test" cargo test -p st80-core --target "$t" || r_status[$t]="FAIL: tests"

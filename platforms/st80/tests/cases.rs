@@ -46,7 +46,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
 #[test]
 fn every_case_folder_replays_to_its_expected_display() {
     let root = workspace_root().join("tests/cases");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<_> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     assert!(dirs.len() >= 2, "cases in {}", root.display());
     let failures: Vec<String> = dirs.iter().filter_map(|d| run_case(d).err()).collect();

@@ -153,7 +153,8 @@ fn compile_errors_runtime_errors_and_timeouts() {
     assert!(text(&out.stderr).contains("boom"));
 
     let started = std::time::Instant::now();
-    let out = st80(&["eval".as_ref(), path.as_os_str(), "[true] whileTrue".as_ref(), "--timeout".as_ref(), "2".as_ref()]);
+    let out =
+        st80(&["eval".as_ref(), path.as_os_str(), "[true] whileTrue".as_ref(), "--timeout".as_ref(), "2".as_ref()]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("timed out"));
     assert!(started.elapsed().as_secs() < 60, "the timeout must end the run");
@@ -210,7 +211,12 @@ fn filein_reports_compile_errors_with_file_and_line() {
 #[test]
 fn transcript_goes_to_stdout() {
     let Some(path) = image(XEROX_V2) else { return };
-    let out = st80(&["eval".as_ref(), path.as_os_str(), "--transcript".as_ref(), "Transcript show: 'hi there'; cr. 7".as_ref()]);
+    let out = st80(&[
+        "eval".as_ref(),
+        path.as_os_str(),
+        "--transcript".as_ref(),
+        "Transcript show: 'hi there'; cr. 7".as_ref(),
+    ]);
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "hi there\n7\n");
 }
@@ -222,7 +228,8 @@ fn bench_runs_every_standard_test() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let json = text(&out.stdout);
     // Every selector of Benchmark's StandardTests (read from the image's source).
-    for test in ["testLoadInstVar", "testActivationReturn", "testCompiler", "testDecompiler", "testTextEditing", "testBitBLT"]
+    for test in
+        ["testLoadInstVar", "testActivationReturn", "testCompiler", "testDecompiler", "testTextEditing", "testBitBLT"]
     {
         assert!(json.contains(&format!("\"name\":\"{test}\"")), "{test} missing from {json}");
     }
