@@ -35,4 +35,5 @@ fn main() {
             e => println!("ERROR {e:?}"),
         }
     }
+    eprintln!("{} cycles, {:?}", vm.cycles(), vm.stats);
 }

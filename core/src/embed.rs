@@ -204,6 +204,19 @@ impl Interpreter {
         self.stop = Some(StopReason::Evaluated);
     }
 
+    pub(crate) fn abort_evaluation_for_low_space(&mut self) {
+        if self.hooks.eval_process == 0 {
+            return;
+        }
+        let message = alloc::format!(
+            "Space is low ({} object pointers, {} words left)",
+            self.memory.oops_left(),
+            self.memory.words_left()
+        );
+        self.cancel_evaluation();
+        self.hooks.outcome = Some(EvalOutcome::RuntimeError { message, stack: String::new() });
+    }
+
     /// Mirrors what the image writes on its Transcript to `Host::transcript`.
     pub fn set_transcript_echo(&mut self, on: bool) {
         self.hooks.transcript = if on { self.global("Transcript").unwrap_or(0) } else { 0 };

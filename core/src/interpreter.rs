@@ -350,10 +350,15 @@ impl Interpreter {
         self.stats.gcs += 1;
         self.flush_method_cache();
         self.refresh_locations();
-        if self.memory.is_low(self.low_space_oops, self.low_space_words) && self.low_space_semaphore != NIL {
-            let sem = self.low_space_semaphore;
-            self.low_space_semaphore = NIL;
-            self.asynchronous_signal(sem);
+        if self.memory.is_low(self.low_space_oops, self.low_space_words) {
+            if self.low_space_semaphore != NIL {
+                let sem = self.low_space_semaphore;
+                self.low_space_semaphore = NIL;
+                self.asynchronous_signal(sem);
+            }
+            // An evaluation from the host that fills memory is stopped (the image would open a
+            // "Space is low" notifier that nobody sees).
+            self.abort_evaluation_for_low_space();
         }
     }
 
@@ -808,9 +813,24 @@ impl Interpreter {
     pub(crate) fn activate_new_method(&mut self) {
         let info = self.new_info;
         let size = if info.large { LARGE_CONTEXT_WORDS } else { SMALL_CONTEXT_WORDS };
-        let Some(ctx) = self.memory.allocate_context(size) else {
-            self.stop = Some(StopReason::Error(String::from("out of object pointers for a new context")));
-            return;
+        let ctx = match self.memory.allocate_context(size) {
+            Some(ctx) => ctx,
+            None => {
+                // Everything this send needs is reachable from the active context, so a
+                // collection here is safe.
+                self.collect_garbage();
+                match self.memory.allocate_context(size) {
+                    Some(ctx) => ctx,
+                    None => {
+                        // (An evaluation stopped for low space is abandoned, not an error.)
+                        if self.stop.is_none() {
+                            self.stop =
+                                Some(StopReason::Error(String::from("out of object pointers for a new context")));
+                        }
+                        return;
+                    }
+                }
+            }
         };
         let count = self.argument_count;
         let initial_ip = (info.literals as usize + 1) * 2 + 1;

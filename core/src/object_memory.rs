@@ -117,6 +117,10 @@ pub struct ObjectMemory {
     /// Free MethodContexts by size (small, large), reused without a collection.
     context_pool: [Vec<Oop>; 2],
     pub gc_count: u64,
+    /// Free oops below which allocation asks for a collection. Halved after a collection
+    /// that could not get back above the reserve, so a nearly full memory is not collected
+    /// at every safe point.
+    oop_gc_threshold: usize,
 }
 
 /// Spare oops and words kept so that primitives between safe points never run out.
@@ -138,6 +142,7 @@ impl ObjectMemory {
             gc_requested: false,
             context_pool: [Vec::new(), Vec::new()],
             gc_count: 0,
+            oop_gc_threshold: OOP_RESERVE,
         }
     }
 
@@ -338,7 +343,7 @@ impl ObjectMemory {
             return None;
         }
         let oop = self.free_oops.pop()?;
-        if self.free_oops.len() < OOP_RESERVE {
+        if self.free_oops.len() < self.oop_gc_threshold {
             self.gc_requested = true;
         }
         let loc = self.reserve(words);
@@ -477,6 +482,7 @@ impl ObjectMemory {
             dest += len;
         }
         self.top = dest;
+        self.oop_gc_threshold = OOP_RESERVE.min(self.free_oops.len() / 2);
         // Keep at least a quarter of the heap free after a collection, growing if needed.
         let want = (self.top + self.top / 3).max(self.top + 4 * WORD_RESERVE);
         if want > self.heap.len() {
