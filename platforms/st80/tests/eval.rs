@@ -161,6 +161,15 @@ fn compile_errors_runtime_errors_and_timeouts() {
 }
 
 #[test]
+fn filling_the_object_table_is_reported_not_fatal() {
+    let Some(path) = image(XEROX_V2) else { return };
+    // 40000 objects cannot fit in 32768 object pointers.
+    let out = st80(&["eval".as_ref(), path.as_os_str(), "(1 to: 40000) collect: [:i | Object new]. 3".as_ref()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("Space is low"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn eval_never_writes_the_image() {
     let Some(path) = image(XEROX_V2) else { return };
     let copy = scratch("untouched.image");
