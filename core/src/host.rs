@@ -76,6 +76,42 @@ pub mod key {
     pub const LOCK: u16 = 139;
 }
 
+/// Bytes in one page of a file, as the image's `PosixFilePage` reads and writes them.
+pub const FILE_PAGE_BYTES: usize = 512;
+
+/// The host's file system as the image's file primitives (128-133, the POSIX file system of
+/// dbanay's `snapshot.im`) see it: flat file names relative to one root directory, files
+/// named by small integer handles, and a C-style `errno` for the last failure.
+///
+/// Every operation that fails sets the error answered by [`errno`](FileSystem::errno). Names
+/// that would reach outside the root (`..`, absolute paths, links pointing out) fail.
+pub trait FileSystem {
+    /// Opens an existing file for reading and writing (or only reading, at the host's choice)
+    /// and answers its handle.
+    fn open(&mut self, name: &str) -> Option<u32>;
+    /// Creates a file (emptying an existing one) and answers its handle.
+    fn create(&mut self, name: &str) -> Option<u32>;
+    fn close(&mut self, handle: u32) -> bool;
+    /// Reads from byte `offset` into `buf`; answers the count read (0 at the end of the file).
+    fn read(&mut self, handle: u32, offset: u64, buf: &mut [u8]) -> Option<usize>;
+    /// Writes all of `data` at byte `offset`.
+    fn write(&mut self, handle: u32, offset: u64, data: &[u8]) -> bool;
+    /// Cuts (or extends) the file to `size` bytes.
+    fn truncate(&mut self, handle: u32, size: u64) -> bool;
+    fn size(&mut self, handle: u32) -> Option<u64>;
+    fn delete(&mut self, name: &str) -> bool;
+    /// Renames a file; open handles on it stay valid.
+    fn rename(&mut self, old: &str, new: &str) -> bool;
+    /// The names of the (non-hidden) files in the root directory.
+    fn list(&mut self) -> Option<alloc::vec::Vec<alloc::string::String>>;
+    /// The error number of the last failure (POSIX numbering where the host has it).
+    fn errno(&self) -> i32;
+    /// A readable text for an error number.
+    fn error_string(&self, code: i32) -> alloc::string::String;
+    /// The image designated the open file `handle` as its snapshot file (primitive 128).
+    fn be_snapshot_file(&mut self, _handle: u32) {}
+}
+
 pub trait Host {
     /// Milliseconds from an arbitrary start, monotonic, wrapping at 2^32. `cycles` (bytecodes
     /// executed so far) lets a deterministic host derive time from work done.
@@ -102,6 +138,10 @@ pub trait Host {
     /// fails the primitive so the image can tell the user.
     fn save_snapshot(&mut self, _image: &[u8]) -> Result<(), alloc::string::String> {
         Err(alloc::string::String::from("this host cannot save snapshots"))
+    }
+    /// The file system the image's file primitives (128-133) use; None makes them fail.
+    fn file_system(&mut self) -> Option<&mut dyn FileSystem> {
+        None
     }
     /// One line of execution trace (see `Interpreter::set_trace`).
     fn trace(&mut self, _line: &str) {}

@@ -56,7 +56,10 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
                 return false;
             }
             log::debug!("input semaphore is now {sem}");
+            // The image counts one signal per word: words queued for another semaphore (or
+            // none) would never be read in step, so start afresh.
             it.input_semaphore = sem;
+            it.input_words.clear();
             it.pop(1);
             true
         }
@@ -272,6 +275,15 @@ fn string_replace(it: &mut Interpreter) -> bool {
 
 /// Turns a host event into input words and signals the input semaphore once per word.
 pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u32) {
+    if let InputEvent::MouseMove { x, y } = event {
+        it.mouse = (x.clamp(0, 4095), y.clamp(0, 4095));
+    }
+    if it.input_semaphore == NIL {
+        // Nobody listens yet (the image installs its input process early in its startup):
+        // queued words without their signals would leave the image reading stale words.
+        log::debug!("input event {event:?} dropped: no input semaphore yet");
+        return;
+    }
     let mut words: [u16; 6] = [0; 6];
     let mut n = 0;
     match it.last_event_ms {

@@ -1,6 +1,7 @@
 //! Primitive methods (Blue Book ch. 29), one file per group of the book:
 //! arithmetic (1-18), float (40-54), subscript and stream (60-67), storage (68-79),
-//! control (80-89), input/output (90-105), system (110-116 and host extensions from 128).
+//! control (80-89), input/output (90-105), system (110-116 and host extensions from 128),
+//! host files (128, 130-133).
 //!
 //! A primitive returns `true` when it succeeded and replaced the receiver and arguments on the
 //! stack with its result; `false` leaves the stack untouched so the method's Smalltalk code
@@ -8,6 +9,7 @@
 
 pub mod arithmetic;
 pub mod control;
+pub mod files;
 pub mod float;
 pub mod io;
 pub mod storage;
@@ -28,6 +30,7 @@ pub(crate) fn dispatch<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) 
         68..=79 => storage::storage(it, index),
         80..=89 => control::control(it, host, index),
         90..=96 | 98..=105 => io::io(it, host, index),
+        128 | 130..=133 => files::files(it, host, index),
         97 | 110..=116 | 128..=255 => system::system(it, host, index),
         _ => false,
     }

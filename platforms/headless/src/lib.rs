@@ -16,9 +16,11 @@
 //! * **Trace.** Trace lines go to a writer (buffered; see [`HeadlessHost::trace_to`]) and/or
 //!   are kept in memory (see [`HeadlessHost::collect_trace`]).
 
+pub mod files;
 pub mod replay;
 
-use st80_core::host::{Host, InputEvent, Rect};
+pub use files::{Access, HostFiles};
+use st80_core::host::{FileSystem, Host, InputEvent, Rect};
 use st80_core::interpreter::DisplayForm;
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
@@ -55,6 +57,8 @@ pub struct HeadlessHost {
     transcript_writer: Option<Box<dyn Write>>,
     /// Where snapshots (primitive 97) are written, atomically; None fails the primitive.
     snapshot_path: Option<PathBuf>,
+    /// The files the image's file primitives (128-133) see; None makes them fail.
+    files: Option<HostFiles>,
     /// When set, the clock is the real one (for benchmarks), measured from this instant.
     real_time: Option<Instant>,
 }
@@ -82,6 +86,7 @@ impl HeadlessHost {
             trace_count: 0,
             transcript_writer: None,
             snapshot_path: None,
+            files: None,
             real_time: None,
         }
     }
@@ -98,6 +103,21 @@ impl HeadlessHost {
     /// Writes snapshots the image takes to `path` (see [`write_image_atomically`]).
     pub fn save_snapshots_to(&mut self, path: PathBuf) {
         self.snapshot_path = Some(path);
+    }
+
+    /// Where snapshots go, if anywhere.
+    pub fn snapshot_path(&self) -> Option<&Path> {
+        self.snapshot_path.as_deref()
+    }
+
+    /// Gives the image's file primitives (128-133) these files.
+    pub fn set_files(&mut self, files: HostFiles) {
+        self.files = Some(files);
+    }
+
+    /// The files the image's file primitives use, if any.
+    pub fn files_mut(&mut self) -> Option<&mut HostFiles> {
+        self.files.as_mut()
     }
 
     /// Uses the machine's real clock instead of the cycle-derived one (for benchmarks: the
@@ -206,6 +226,10 @@ impl Host for HeadlessHost {
         write_image_atomically(path, image).map_err(|e| format!("{}: {e}", path.display()))
     }
 
+    fn file_system(&mut self) -> Option<&mut dyn FileSystem> {
+        self.files.as_mut().map(|f| f as &mut dyn FileSystem)
+    }
+
     fn seconds_since_1901(&mut self, cycles: u64) -> u32 {
         START_SECONDS_SINCE_1901.wrapping_add((self.now_ms(cycles) / 1000) as u32)
     }
@@ -282,39 +306,55 @@ impl Host for HeadlessHost {
 }
 
 /// Replaces the image at `path` with `bytes` so that a crash at any moment leaves either the
-/// old or the new image, never a mix: the bytes go to a temporary file in the same directory,
-/// which is flushed to disk and then renamed over `path`; the previous image is kept as
-/// `path` + `.bak` (a hard link, so it costs no copy). On any error the temporary file is
-/// removed and `path` (and its `.bak`) are as they were.
+/// old or the new image, never a mix: the bytes go to a temporary file in the same directory
+/// (`.NAME.tmp-PID-N`, with the old file's permissions), which is flushed to disk (fsync) and
+/// then renamed over `path`; the previous image is kept as `path` + `.bak` (a hard link, so it
+/// costs no copy, made before the rename, so `path` is the old image until the new one
+/// replaces it in one step); finally the directory is synced. On any error the temporary
+/// files are removed and `path` (and its `.bak`) are as they were.
+///
+/// Two environment variables inject faults, for tests:
+/// * `ST80_SNAPSHOT_WRITE_CHUNK_DELAY_US=N` writes in chunks of
+///   `ST80_SNAPSHOT_WRITE_CHUNK_BYTES` (default 4096) bytes, sleeping N microseconds after
+///   each, so a test can kill the process mid-write;
+/// * `ST80_SNAPSHOT_FAULT=enospc|eio` fails the write half-way as a full disk (or an I/O
+///   error) would.
 pub fn write_image_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    if path.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
+    }
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(name);
-    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    temp_name.push(format!(".tmp-{}-{n}", std::process::id()));
     let temp = dir.join(temp_name);
+    let mut bak_temp = temp.as_os_str().to_owned();
+    bak_temp.push(".bak");
+    let bak_temp = PathBuf::from(bak_temp);
     let result = (|| {
         let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(bytes)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = file.set_permissions(meta.permissions());
+        }
+        write_with_faults(&mut file, bytes)?;
         file.sync_all()?;
         drop(file);
         if path.exists() {
             let mut bak = path.as_os_str().to_owned();
             bak.push(".bak");
-            let bak = PathBuf::from(bak);
-            let mut bak_temp = temp.as_os_str().to_owned();
-            bak_temp.push(".bak");
-            let bak_temp = PathBuf::from(bak_temp);
             if std::fs::hard_link(path, &bak_temp).is_err() {
                 std::fs::copy(path, &bak_temp)?;
             }
-            std::fs::rename(&bak_temp, &bak)?;
+            std::fs::rename(&bak_temp, PathBuf::from(bak))?;
         }
         std::fs::rename(&temp, path)?;
-        // Make the rename itself durable (a no-op where directories cannot be opened).
+        // Make the renames durable (a no-op where directories cannot be opened).
         if let Ok(d) = std::fs::File::open(&dir) {
             let _ = d.sync_all();
         }
@@ -322,11 +362,34 @@ pub fn write_image_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
-        let mut bak_temp = temp.as_os_str().to_owned();
-        bak_temp.push(".bak");
-        let _ = std::fs::remove_file(PathBuf::from(bak_temp));
+        let _ = std::fs::remove_file(&bak_temp);
     }
     result
+}
+
+/// `write_all`, with the test hooks of [`write_image_atomically`].
+fn write_with_faults(file: &mut std::fs::File, bytes: &[u8]) -> io::Result<()> {
+    let env_num = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse::<u64>().ok());
+    let fault = std::env::var("ST80_SNAPSHOT_FAULT").ok();
+    let (bytes, injected) = match fault.as_deref() {
+        Some("enospc") => (&bytes[..bytes.len() / 2], Some(io::Error::from_raw_os_error(files::ENOSPC))),
+        Some("eio") => (&bytes[..bytes.len() / 2], Some(io::Error::from_raw_os_error(files::EIO))),
+        _ => (bytes, None),
+    };
+    match env_num("ST80_SNAPSHOT_WRITE_CHUNK_DELAY_US") {
+        Some(delay) => {
+            let chunk = env_num("ST80_SNAPSHOT_WRITE_CHUNK_BYTES").unwrap_or(4096).max(1) as usize;
+            for part in bytes.chunks(chunk) {
+                file.write_all(part)?;
+                std::thread::sleep(std::time::Duration::from_micros(delay));
+            }
+        }
+        None => file.write_all(bytes)?,
+    }
+    match injected {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Number of 16-bit words per row and a word fetch that treats missing words as white, so a

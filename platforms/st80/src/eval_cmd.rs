@@ -5,7 +5,7 @@ use crate::{bad_image, load, one_line, Failure, HostArgs};
 use clap::Args;
 use st80_core::image::ByteOrder;
 use st80_core::{EvalOutcome, Interpreter, StopReason};
-use st80_headless::HeadlessHost;
+use st80_headless::{HeadlessHost, HostFiles};
 use std::cell::RefCell;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +29,10 @@ pub struct EvalArgs {
     /// Give up on an expression after this many seconds (exit status 3).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub timeout: f64,
+    /// After the expressions, save the image here (as `filein --save`); snapshots the
+    /// expressions take (`Smalltalk snapshot`) are written here too.
+    #[arg(long, value_name = "OUT")]
+    pub save: Option<PathBuf>,
     #[command(flatten)]
     pub host: HostArgs,
 }
@@ -82,6 +86,7 @@ impl Session {
             _ => info.byte_order,
         };
         let mut session = Session { vm, host, image: image.to_path_buf() };
+        session.host.set_files(host_files(image, host_args, session.host.snapshot_path())?);
         if host_args.transcript {
             session.vm.set_transcript_echo(true);
             session.host.transcript_to(Box::new(io::stdout()));
@@ -118,6 +123,30 @@ impl Session {
     }
 }
 
+/// The files the image's file primitives see (see `HostFiles::for_image`): the --files
+/// directory (default: the image's), --sources and --changes (default: beside the image), and
+/// the image file snapshots go to (`snapshot`, default the image itself), which only the VM
+/// writes.
+pub fn host_files(image: &Path, args: &HostArgs, snapshot: Option<&Path>) -> Result<HostFiles, Failure> {
+    let root = args.files.as_deref();
+    HostFiles::for_image(image, root, args.sources.as_deref(), args.changes.as_deref(), snapshot).map_err(|e| {
+        let dir = root.map(Path::to_path_buf).unwrap_or_else(|| image.parent().unwrap_or(Path::new(".")).to_path_buf());
+        Failure::new(2, format!("{}: cannot use as the files directory: {e}", dir.display()))
+    })
+}
+
+/// Runs the image's own snapshot code, which hands the image to the host (primitive 97) to
+/// write to `out`.
+fn save_image(session: &mut Session, out: &Path, limit: Duration) -> Result<(), Failure> {
+    match session.evaluate("Smalltalk snapshotAs: 'snapshot' thenQuit: false", limit)? {
+        EvalOutcome::Value(v) if v == "true" => {
+            eprintln!("st80: saved {}", out.display());
+            Ok(())
+        }
+        other => Err(Failure::new(1, format!("{}: not saved: {}", out.display(), describe_error(&other)))),
+    }
+}
+
 fn timeout(seconds: f64) -> Duration {
     Duration::from_secs_f64(seconds.clamp(0.0, 1e9))
 }
@@ -141,7 +170,11 @@ fn describe_error(outcome: &EvalOutcome) -> String {
 }
 
 pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
-    let mut session = Session::open(&args.image, &args.host, HeadlessHost::new())?;
+    let mut host = HeadlessHost::new();
+    if let Some(out) = &args.save {
+        host.save_snapshots_to(out.clone());
+    }
+    let mut session = Session::open(&args.image, &args.host, host)?;
     let stdout = io::stdout();
     for expr in &args.exprs {
         match session.evaluate(expr, timeout(args.timeout))? {
@@ -152,6 +185,9 @@ pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
             }
             err => return Err(Failure::new(1, describe_error(&err))),
         }
+    }
+    if let Some(out) = &args.save {
+        save_image(&mut session, out, timeout(args.timeout))?;
     }
     Ok(())
 }
@@ -303,10 +339,7 @@ pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
     if let Some(out) = &args.save {
         // The image's own snapshot code runs (so the saved image resumes like any snapshot);
         // primitive 97 hands the bytes to the host, which writes `out` atomically.
-        match session.evaluate("Smalltalk snapshotAs: 'snapshot' thenQuit: false", limit)? {
-            EvalOutcome::Value(v) if v == "true" => eprintln!("st80: saved {}", out.display()),
-            other => return Err(Failure::new(1, format!("{}: not saved: {}", out.display(), describe_error(&other)))),
-        }
+        save_image(&mut session, out, limit)?;
     }
     if errors > 0 {
         return Err(Failure::new(1, format!("{errors} chunk(s) failed to file in")));

@@ -31,17 +31,16 @@ use std::process::ExitCode;
     name = "st80",
     version,
     about = "A Smalltalk-80 virtual machine for the original 1983 Xerox image",
-    args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true,
+    after_help = "`st80 IMAGE ...` is short for `st80 run IMAGE ...`.",
     arg_required_else_help = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
-    /// `st80 IMAGE ...` is short for `st80 run IMAGE ...`.
-    #[command(flatten)]
-    run: Option<RunArgs>,
+    command: Command,
 }
+
+/// The subcommand names; anything else first on the command line is an image to run.
+const COMMANDS: [&str; 6] = ["info", "run", "eval", "filein", "bench", "help"];
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -84,7 +83,7 @@ pub struct HostArgs {
 pub struct RunArgs {
     /// The image file (either byte order).
     image: PathBuf,
-    /// Run without a window, with a deterministic clock (the only mode in this build).
+    /// Run without a window, with a deterministic clock.
     #[arg(long)]
     headless: bool,
     /// Number of bytecodes to run (headless default 3,000,000; the desktop runs until
@@ -127,24 +126,25 @@ pub struct RunArgs {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).format_timestamp(None).init();
-    let cli = Cli::parse();
-    let result = match (cli.command, cli.run) {
-        (Some(Command::Info { image }), _) => info(&image),
-        (Some(Command::Run(args)), _) | (None, Some(args)) => {
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(first) = argv.get(1).and_then(|a| a.to_str()) {
+        if !first.starts_with('-') && !COMMANDS.contains(&first) {
+            argv.insert(1, "run".into());
+        }
+    }
+    let cli = Cli::parse_from(argv);
+    let result = match cli.command {
+        Command::Info { image } => info(&image),
+        Command::Run(args) => {
             if args.headless {
                 run_cmd::run(&args)
             } else {
                 desktop_cmd::run(&args)
             }
         }
-        (Some(Command::Eval(args)), _) => eval_cmd::eval(&args),
-        (Some(Command::Filein(args)), _) => eval_cmd::filein(&args),
-        (Some(Command::Bench(args)), _) => eval_cmd::bench(&args),
-        (None, None) => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            return ExitCode::from(2);
-        }
+        Command::Eval(args) => eval_cmd::eval(&args),
+        Command::Filein(args) => eval_cmd::filein(&args),
+        Command::Bench(args) => eval_cmd::bench(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

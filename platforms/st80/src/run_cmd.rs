@@ -13,10 +13,22 @@ use std::time::Instant;
 pub const DEFAULT_CYCLES: u64 = 3_000_000;
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let (memory, _info) = load(&args.image)?;
+    let (memory, info) = load(&args.image)?;
     let mut vm = Interpreter::new(memory).map_err(|e| bad_image(&args.image, e))?;
     vm.xerox_trace_compat = args.xerox_trace_compat;
+    vm.snapshot_byte_order = match args.host.save_byte_order.as_deref() {
+        Some("be") => st80_core::ByteOrder::Big,
+        Some("le") => st80_core::ByteOrder::Little,
+        _ => info.byte_order,
+    };
     let mut host = HeadlessHost::new();
+    // A snapshot (the screen menu's "save") replaces the image, crash-safely.
+    host.save_snapshots_to(args.image.clone());
+    host.set_files(crate::eval_cmd::host_files(&args.image, &args.host, Some(&args.image))?);
+    if args.host.transcript {
+        vm.set_transcript_echo(true);
+        host.transcript_to(Box::new(io::stdout()));
+    }
     if let Some(log) = &args.replay {
         let text = std::fs::read_to_string(log)
             .map_err(|e| Failure::new(2, format!("{}: cannot read: {e}", log.display())))?;
