@@ -6,12 +6,14 @@
 # For every runnable target (native, or under qemu-user / wine) it builds st80-core's tests and
 # the `st80` binary, runs the tests, then runs the Xerox image (big-endian) and dbanay's
 # little-endian copy for N cycles headless and compares the display hash and the PNG with the
-# native x86_64 run. Link-only and check-only targets prove the code builds there. It ends with
-# a table and exits non-zero if any target failed or drew a different screen.
+# native x86_64 run. Link-only and check-only targets prove the code builds there; the
+# `TRIPLE+desktop` rows build the SDL2 desktop `st80` (default features) for aarch64, armv7 and
+# Windows against the target's own SDL2 and start it under qemu/wine. It ends with a table and
+# exits non-zero if any target failed or drew a different screen.
 #
-# TARGET: a Rust target triple from `all_targets` below, or a group: `all` (default), `run`
-# (the runnable ones), `build` (link- and check-only ones). The native target is always built
-# and run: it gives the reference hash.
+# TARGET: a name from `all_targets` below, or a group: `all` (default), `run` (the runnable
+# ones), `build` (link-, check-only and desktop rows), `desktop` (the `+desktop` rows). The
+# native target is always built and run: it gives the reference hash.
 #
 # It installs what it needs itself (Debian/Ubuntu x86_64 host: apt-get, with sudo when not
 # root; rustup) and is idempotent: a second run installs nothing and rebuilds nothing.
@@ -28,6 +30,10 @@ root=$(pwd)
 #   run:    build, run the core tests and the display check (native, qemu or wine)
 #   link:   build and link the st80 binary only
 #   check:  `cargo check` of the crates that need no platform SDK
+#   desktop: `cargo build -p st80-cli` with default features (the SDL2 desktop) for the triple
+#            before `+desktop`, linked against that target's SDL2 (Debian's arm64/armhf
+#            packages unpacked into a sysroot, SDL2.dll from PyPI's pysdl2-dll), then
+#            `st80 --help` under qemu (every symbol bound at start) or wine
 native=x86_64-unknown-linux-gnu
 all_targets=(
     x86_64-unknown-linux-gnu
@@ -39,6 +45,9 @@ all_targets=(
     arm-unknown-linux-gnueabihf
     x86_64-apple-darwin
     aarch64-apple-darwin
+    aarch64-unknown-linux-gnu+desktop
+    armv7-unknown-linux-gnueabihf+desktop
+    x86_64-pc-windows-gnu+desktop
 )
 declare -A kind=(
     [x86_64-unknown-linux-gnu]=run
@@ -50,6 +59,9 @@ declare -A kind=(
     [arm-unknown-linux-gnueabihf]=link
     [x86_64-apple-darwin]=check
     [aarch64-apple-darwin]=check
+    [aarch64-unknown-linux-gnu+desktop]=desktop
+    [armv7-unknown-linux-gnueabihf+desktop]=desktop
+    [x86_64-pc-windows-gnu+desktop]=desktop
 )
 # What each target stands for (printed in the table).
 declare -A about=(
@@ -62,6 +74,9 @@ declare -A about=(
     [arm-unknown-linux-gnueabihf]="link only, ARMv6 (Pi Zero/1)"
     [x86_64-apple-darwin]="cargo check, macOS x86_64"
     [aarch64-apple-darwin]="cargo check, macOS arm64"
+    [aarch64-unknown-linux-gnu+desktop]="SDL desktop: link, qemu start"
+    [armv7-unknown-linux-gnueabihf+desktop]="SDL desktop: link, qemu start"
+    [x86_64-pc-windows-gnu+desktop]="SDL desktop: link, wine start"
 )
 # GNU triple of the cross gcc (and of its sysroot /usr/<triple>), Debian architecture, qemu.
 declare -A gnu=(
@@ -102,9 +117,10 @@ while [ $# -gt 0 ]; do
         -v | --verbose) verbose=1; shift ;;
         -h | --help) usage 0 ;;
         all) requested+=("${all_targets[@]}"); shift ;;
-        run | build)
+        run | build | desktop)
             for t in "${all_targets[@]}"; do
-                if { [ "$1" = run ] && [ "${kind[$t]}" = run ]; } || { [ "$1" = build ] && [ "${kind[$t]}" != run ]; }; then
+                if { [ "$1" = run ] && [ "${kind[$t]}" = run ]; } || { [ "$1" = build ] && [ "${kind[$t]}" != run ]; } \
+                    || { [ "$1" = desktop ] && [ "${kind[$t]}" = desktop ]; }; then
                     requested+=("$t")
                 fi
             done

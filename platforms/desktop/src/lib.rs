@@ -88,6 +88,8 @@ pub struct Options {
     pub max_cycles: Option<u64>,
     /// Echo the Transcript to stdout.
     pub transcript: bool,
+    /// The host files the image's file primitives see (primitives 128-133).
+    pub files: Option<st80_headless::HostFiles>,
 }
 
 /// Why [`run`] returned.
@@ -168,6 +170,7 @@ pub struct Desktop {
     save_error: Option<String>,
     max_cycles: Option<u64>,
     transcript: bool,
+    files: Option<st80_headless::HostFiles>,
 }
 
 impl Desktop {
@@ -234,6 +237,7 @@ impl Desktop {
             save_error: None,
             max_cycles: options.max_cycles,
             transcript: options.transcript,
+            files: options.files,
         };
         desktop.canvas.set_logical_size(size.0, size.1).map_err(|e| e.to_string())?;
         desktop.canvas.set_draw_color(Color::RGB(0, 0, 0));
@@ -687,6 +691,10 @@ impl Host for Desktop {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.replace('\r', "\n").as_bytes());
         let _ = out.flush();
+    }
+
+    fn file_system(&mut self) -> Option<&mut dyn st80_core::host::FileSystem> {
+        self.files.as_mut().map(|f| f as &mut dyn st80_core::host::FileSystem)
     }
 
     fn save_snapshot(&mut self, image: &[u8]) -> Result<(), String> {

@@ -67,6 +67,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         replay,
         max_cycles: args.cycles,
         transcript: args.host.transcript,
+        files: Some(crate::eval_cmd::host_files(&args.image, &args.host, Some(&args.image))?),
     };
     let started = Instant::now();
     let outcome = match st80_desktop::run(&mut vm, options) {

@@ -24,7 +24,7 @@ pub struct EvalArgs {
     pub image: PathBuf,
     /// Smalltalk-80 expressions (`_` is assignment); each result is printed on its own line.
     /// Put `--` before them if one starts with `-`.
-    #[arg(required = true, allow_hyphen_values = true)]
+    #[arg(required = true)]
     pub exprs: Vec<String>,
     /// Give up on an expression after this many seconds (exit status 3).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]

@@ -110,14 +110,14 @@ fn bad_files_give_one_line_and_status_2() {
 }
 
 #[test]
-fn run_without_headless_explains_and_exits_2() {
-    let out = st80(&["run".as_ref(), "whatever.im".as_ref()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("only --headless"), "{}", text(&out.stderr));
-    // `st80 IMAGE` means `st80 run IMAGE`.
-    let out = st80(&["whatever.im".as_ref()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("only --headless"), "{}", text(&out.stderr));
+fn run_of_a_missing_image_names_it_and_exits_2() {
+    for args in [&["run", "whatever.im"][..], &["whatever.im"], &["whatever.im", "--headless"]] {
+        let out = st80(&args.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.starts_with("st80: whatever.im: "), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
 }
 
 #[test]
