@@ -140,6 +140,9 @@ pub struct Interpreter {
     /// has no idle process, its window scheduler busy-polls the mouse, so this is how idleness
     /// shows.
     pub(crate) mouse_polls: u32,
+    /// Consecutive idle periods with no input or drawing in between; the idle sleep grows
+    /// with it (input and the image's timer still wake the host at once).
+    pub(crate) idle_streak: u32,
     pub(crate) stop: Option<StopReason>,
     pub(crate) cycles: u64,
     pub(crate) trace: Option<TraceState>,
@@ -194,6 +197,7 @@ impl Interpreter {
             dirty: Rect::default(),
             poll_due: 0,
             mouse_polls: 0,
+            idle_streak: 0,
             stop: None,
             cycles: 0,
             trace: None,
@@ -317,12 +321,17 @@ impl Interpreter {
             host.display_changed(self.dirty);
             self.dirty = Rect::default();
             self.mouse_polls = 0;
+            self.idle_streak = 0;
         }
         if self.mouse_polls >= IDLE_MOUSE_POLLS && self.pending_signals.is_empty() && self.new_process.is_none() {
             self.mouse_polls = 0;
-            // Sleep until the timer is due (at most 50 ms, to stay responsive to anything we
-            // mistook for idleness) or input arrives.
-            let wake = self.timer_due.filter(|&due| due.wrapping_sub(now) < 50).unwrap_or(now.wrapping_add(50));
+            // Sleep until the timer is due or input arrives; at most 20 ms at first, so that
+            // anything we mistook for idleness goes on soon, up to 320 ms once the image has
+            // stayed idle.
+            let longest = 20u32 << self.idle_streak.min(4);
+            self.idle_streak = self.idle_streak.saturating_add(1);
+            let wake =
+                self.timer_due.filter(|&due| due.wrapping_sub(now) < longest).unwrap_or(now.wrapping_add(longest));
             host.idle(Some(wake));
         }
     }

@@ -301,6 +301,7 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
     }
     it.last_event_ms = Some(now);
     it.mouse_polls = 0;
+    it.idle_streak = 0;
     match event {
         InputEvent::MouseMove { x, y } => {
             let (x, y) = (x.clamp(0, 4095), y.clamp(0, 4095));

@@ -41,15 +41,11 @@ use std::time::{Duration, Instant};
 const SLICE: u64 = 4096;
 /// Time between presented frames (60 Hz).
 const FRAME: Duration = Duration::from_micros(16_667);
-/// Longest sleep while idle.
-const MAX_IDLE_MS: u32 = 50;
+/// Longest sleep while idle (the core asks for up to 320 ms once the image stays idle; input
+/// ends the sleep at once).
+const MAX_IDLE_MS: u32 = 500;
 /// How often SDL's event queue is pumped while the VM runs.
 const PUMP_INTERVAL: Duration = Duration::from_millis(2);
-/// Live input is held back until the VM has run this many bytecodes: the v2 image registers its
-/// input semaphore after 60,000-100,000, and input words queued before that lose their
-/// semaphore signals, which leaves the image's input process reading stale words for the rest
-/// of the session (the core keeps the words but drops the signals).
-const LIVE_INPUT_FROM_CYCLE: u64 = 200_000;
 /// Window size when the image has no Display form yet.
 const DEFAULT_SIZE: (u32, u32) = (640, 480);
 /// Seconds from 1 January 1901 to 1 January 1970: 69 years, 17 of them leap years.
@@ -637,8 +633,7 @@ impl Host for Desktop {
                 self.replay.pop_front();
                 Some(event)
             }
-            _ if cycles >= LIVE_INPUT_FROM_CYCLE => self.queue.pop_front(),
-            _ => None,
+            _ => self.queue.pop_front(),
         }?;
         log::debug!("cycle {cycles}: input {event:?}");
         self.record(cycles, &event);
