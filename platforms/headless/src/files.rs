@@ -231,6 +231,9 @@ impl HostFiles {
         if path.is_dir() {
             return self.fail(21); // EISDIR
         }
+        if create && !path.exists() && in_read_only_dir(&path) {
+            return self.fail(EACCES);
+        }
         let result = match access {
             Access::ReadOnly if create => return self.fail(EACCES),
             Access::ReadOnly => OpenOptions::new().read(true).open(&path),
@@ -268,6 +271,12 @@ impl HostFiles {
         }
         self.handles.get_mut(&handle)
     }
+}
+
+/// True when the directory holding `path` is marked read-only (no write bits). Honoured even
+/// for a superuser, like read-only files: a read-only image directory is never written into.
+fn in_read_only_dir(path: &Path) -> bool {
+    path.parent().and_then(|d| d.metadata().ok()).is_some_and(|m| m.permissions().readonly())
 }
 
 impl FileSystem for HostFiles {
@@ -367,7 +376,7 @@ impl FileSystem for HostFiles {
             Ok(p) => p,
             Err(e) => return self.fail::<()>(e).is_some(),
         };
-        if self.access_of(&path) != Access::ReadWrite {
+        if self.access_of(&path) != Access::ReadWrite || in_read_only_dir(&path) {
             return self.fail::<()>(EACCES).is_some();
         }
         std::fs::remove_file(&path).map_err(|e| self.errno = os_errno(&e)).is_ok()
@@ -378,7 +387,11 @@ impl FileSystem for HostFiles {
             (Ok(o), Ok(n)) => (o, n),
             (Err(e), _) | (_, Err(e)) => return self.fail::<()>(e).is_some(),
         };
-        if self.access_of(&old_path) != Access::ReadWrite || self.access_of(&new_path) != Access::ReadWrite {
+        if self.access_of(&old_path) != Access::ReadWrite
+            || self.access_of(&new_path) != Access::ReadWrite
+            || in_read_only_dir(&old_path)
+            || in_read_only_dir(&new_path)
+        {
             return self.fail::<()>(EACCES).is_some();
         }
         match std::fs::rename(&old_path, &new_path) {
@@ -442,6 +455,22 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_read_only_directory_is_never_written_even_by_root() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("readonly-dir");
+        std::fs::write(dir.join("old.txt"), b"x").unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let mut fs = HostFiles::new(&dir).unwrap();
+        assert!(fs.create("new.txt").is_none());
+        assert!(!fs.delete("old.txt"));
+        assert!(!fs.rename("old.txt", "other.txt"));
+        assert!(fs.open("old.txt").is_some(), "reading still works");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(!dir.join("new.txt").exists() && dir.join("old.txt").exists());
     }
 
     #[test]
