@@ -243,11 +243,190 @@ stop_wine() {
 }
 trap stop_wine EXIT
 
-# Installs what target $1 needs and sets its linker and runner. Prints the runner (may be empty).
+# ---------------------------------------------------------------------------------------------
+# SDL2 for the desktop rows.
+#
+# Linux (arm64, armhf): Debian's libsdl2-dev:ARCH and the run-time libraries libSDL2 needs (the
+# Depends closure of libsdl2-2.0-0:ARCH, less libc6 and libgcc-s1, which the cross toolchain
+# has), fetched with `apt-get download` and unpacked with `dpkg -x` into $work/sysroot-ARCH; ld
+# finds libSDL2's own dependencies there through -rpath-link. Nothing is installed into the
+# system: `apt-get install libsdl2-dev:arm64` next to the host's libsdl2-dev:amd64 needs every
+# Multi-Arch: same library (libexpat1, libssl3, liblzma5, ...) at the very same version on both
+# architectures, which fails whenever the host has newer updates than the mirror's arm64/armhf
+# indexes (it did on Debian 12 here). apt only has to know the architecture's packages, so the
+# architecture is added to dpkg's list (dpkg --add-architecture) for the download and removed
+# again afterwards when the script added it: left in place, every later `apt-get update` would
+# fetch that architecture's indexes too, and fail whenever one of them is mid-sync.
+#
+# Windows: SDL2.dll from PyPI's pysdl2-dll wheel for win_amd64 (the SDL2 release DLL); MinGW's
+# ld links against a DLL directly (-lSDL2 finds SDL2.dll), and a small sdl2.pc tells sdl2-sys's
+# pkg-config probe where it is.
+pysdl2_dll_version=2.32.10
+sdl_sysroot() { echo "$work/sysroot-${debarch[$1]}"; }
+# The sysroot's directories of shared libraries (libpulse keeps its private library in
+# pulseaudio/), for ld's -rpath-link and for LD_LIBRARY_PATH under qemu.
+sdl_libdirs() {
+    local s g=${gnu[$1]}
+    s=$(sdl_sysroot "$1")
+    echo "$s/usr/lib/$g:$s/lib/$g:$s/usr/lib/$g/pulseaudio"
+}
+# The Linux desktop rows' link flags. The runnable row of the same triple gets the very same
+# flags (they change nothing there), so both rows share one build of everything but st80
+# itself. (A RUSTFLAGS in the environment overrides them; a CARGO_TARGET_<T>_RUSTFLAGS is
+# kept and extended.)
+declare -A target_rustflags
+for t in "${all_targets[@]}"; do
+    [ "${kind[$t]}" = desktop ] || continue
+    b=${t%+desktop}
+    [ -n "${gnu[$b]:-}" ] || continue
+    v=CARGO_TARGET_$(echo "$b" | tr 'a-z-' 'A-Z_')_RUSTFLAGS
+    target_rustflags[$b]="${!v:+${!v} }-C link-arg=-Wl,-rpath-link,$(sdl_libdirs "$b")"
+done
+
+# apt-get update at most once per run; an error in one index (a mirror mid-sync) is reported
+# but not fatal: the callers check that what they need is there.
+apt_update_once() {
+    [ "$apt_updated" = 1 ] && return 0
+    say "apt-get update"
+    $sudo apt-get update -qq >"$work/apt-update.log" 2>&1 \
+        || grep '^E:' "$work/apt-update.log" | head -3 | sed 's/^/   apt-get update: /'
+    apt_updated=1
+}
+
+# Fills $work/sysroot-ARCH for Linux target $1 (once).
+ensure_sdl_sysroot() {
+    local t=$1 a=${debarch[$1]} s status
+    s=$(sdl_sysroot "$t")
+    [ -f "$s/.complete" ] && return 0
+    [ "$install" = 1 ] || { echo "matrix: no SDL2 sysroot $s (--no-install)" >&2; return 1; }
+    if dpkg --print-foreign-architectures | grep -qx "$a"; then
+        fetch_sdl_sysroot "$t"
+        return
+    fi
+    say "dpkg --add-architecture $a (until SDL2 is downloaded)"
+    $sudo dpkg --add-architecture "$a" || return 1
+    apt_updated=0
+    fetch_sdl_sysroot "$t"
+    status=$?
+    $sudo dpkg --remove-architecture "$a" || echo "matrix: dpkg --remove-architecture $a failed" >&2
+    apt_updated=0
+    return "$status"
+}
+fetch_sdl_sysroot() {
+    local t=$1 a=${debarch[$1]} s pkgs try log=$work/sysroot-${debarch[$1]}.log
+    s=$(sdl_sysroot "$t")
+    apt-cache show "libsdl2-dev:$a" >/dev/null 2>&1 || apt_update_once
+    rm -rf "$s" "$s.debs"
+    mkdir -p "$s.debs"
+    for try in 1 2; do
+        pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+                --no-replaces --no-enhances "libsdl2-2.0-0:$a" 2>/dev/null \
+            | grep -x "[a-z0-9][a-z0-9.+-]*:$a" | grep -v -e "^libc6:" -e "^libgcc-s1:" | sort -u)
+        if [ -n "$pkgs" ]; then
+            say "apt-get download libsdl2-dev:$a and the $(wc -l <<<"$pkgs") packages libSDL2 needs at run time into $s"
+            # shellcheck disable=SC2086 # one package name a line
+            (cd "$s.debs" && apt-get download -q "libsdl2-dev:$a" $pkgs) >"$log" 2>&1 && break
+        fi
+        # Stale package lists (a version gone from the mirror): update once and try again.
+        if [ "$try" = 1 ] && [ "$apt_updated" = 0 ]; then apt_update_once; continue; fi
+        echo "matrix: could not download SDL2 for $a (log: $log)" >&2
+        grep -E '^(E|Err):' "$log" | head -5 | sed 's/^/   | /' >&2
+        return 1
+    done
+    local deb
+    for deb in "$s.debs"/*.deb; do
+        dpkg -x "$deb" "$s" || { echo "matrix: dpkg -x $deb failed" >&2; return 1; }
+    done
+    [ -f "$s/usr/lib/${gnu[$t]}/pkgconfig/sdl2.pc" ] || { echo "matrix: $s has no sdl2.pc" >&2; return 1; }
+    printf '%s\n' "libsdl2-dev:$a" "$pkgs" >"$s/.complete"
+    rm -rf "$s.debs"
+}
+
+# Fetches SDL2.dll into $work/sdl2-windows and writes an sdl2.pc for it (once).
+ensure_sdl_windows() {
+    local d=$work/sdl2-windows whl
+    [ -f "$d/SDL2.dll" ] && [ -f "$d/pkgconfig/sdl2.pc" ] && return 0
+    [ "$install" = 1 ] || { echo "matrix: no SDL2.dll in $d (--no-install)" >&2; return 1; }
+    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip || return 1
+    say "pip download pysdl2-dll==$pysdl2_dll_version (SDL2.dll for win_amd64) into $d"
+    rm -rf "$d"
+    mkdir -p "$d/pkgconfig"
+    python3 -m pip download --no-deps --only-binary=:all: --platform win_amd64 -d "$d" \
+        "pysdl2-dll==$pysdl2_dll_version" >"$work/pip-pysdl2-dll.log" 2>&1 \
+        || { tail -5 "$work/pip-pysdl2-dll.log" | sed 's/^/   | /' >&2; return 1; }
+    whl=$(find "$d" -maxdepth 1 -name 'pysdl2_dll-*win_amd64.whl' | head -1)
+    [ -n "$whl" ] || { echo "matrix: pip downloaded no pysdl2-dll wheel for win_amd64" >&2; return 1; }
+    python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("sdl2dll/dll/SDL2.dll"))' \
+        "$whl" "$d/SDL2.dll.tmp" || return 1
+    cat >"$d/pkgconfig/sdl2.pc" <<EOF
+# SDL2.dll from pysdl2-dll $pysdl2_dll_version (written by ci/matrix.sh)
+libdir=$d
+Name: sdl2
+Description: SDL2 for x86_64-pc-windows-gnu (MinGW links the DLL directly)
+Version: $pysdl2_dll_version
+Libs: -L\${libdir} -lSDL2
+Cflags:
+EOF
+    rm -f "$whl"
+    mv "$d/SDL2.dll.tmp" "$d/SDL2.dll"
+}
+
+# The desktop row of triple $1: SDL2 for it, and pkg-config pointed at it (and only at it: the
+# host's sdl2.pc must not be found).
+prepare_desktop() {
+    local b=$1 u=${1//-/_}
+    ensure_packages pkg-config || return 1
+    case "$b" in
+        x86_64-pc-windows-gnu)
+            ensure_sdl_windows || return 1
+            export "PKG_CONFIG_ALLOW_CROSS_$u=1" "PKG_CONFIG_PATH_$u=" \
+                "PKG_CONFIG_LIBDIR_$u=$work/sdl2-windows/pkgconfig" ;;
+        *)
+            ensure_sdl_sysroot "$b" || return 1
+            local s
+            s=$(sdl_sysroot "$b")
+            export "PKG_CONFIG_SYSROOT_DIR_$u=$s" "PKG_CONFIG_PATH_$u=" \
+                "PKG_CONFIG_LIBDIR_$u=$s/usr/lib/${gnu[$b]}/pkgconfig" ;;
+    esac
+}
+
+# Checks that the desktop st80 of triple $1 imports SDL2 and starts: `st80 --help` under qemu
+# with the sysroot's libraries and every symbol bound at start-up (LD_BIND_NOW), or under Wine
+# with SDL2.dll beside st80.exe (as a Windows user would have it).
+desktop_start_check() {
+    local b=$1 exe=$target_dir/$1/debug/st80 log=$work/$1+desktop-start.log
+    case "$b" in
+        x86_64-pc-windows-gnu)
+            exe=$exe.exe
+            # (grep without -q: under pipefail, -q's early exit would fail objdump with SIGPIPE)
+            x86_64-w64-mingw32-objdump -p "$exe" | grep 'DLL Name: SDL2.dll' >/dev/null \
+                || { echo "   FAILED: $exe does not import SDL2.dll"; return 1; }
+            cp -p "$work/sdl2-windows/SDL2.dll" "$(dirname "$exe")/" || return 1
+            # shellcheck disable=SC2086 # the runner is a command line
+            $runner "$exe" --help >"$log" 2>&1 ;;
+        *)
+            "${gnu[$b]}-readelf" -d "$exe" | grep 'NEEDED.*\[libSDL2-2\.0\.so\.0\]' >/dev/null \
+                || { echo "   FAILED: $exe does not link libSDL2-2.0.so.0"; return 1; }
+            # shellcheck disable=SC2086
+            $runner -E "LD_LIBRARY_PATH=$(sdl_libdirs "$b")" -E LD_BIND_NOW=1 "$exe" --help >"$log" 2>&1 ;;
+    esac
+    local status=$?
+    if [ "$status" != 0 ] || ! grep -q '^Usage: st80' "$log"; then
+        echo "   FAILED ($status): st80 --help on $b (log: $log)"
+        tail -n 5 "$log" | sed 's/^/   | /'
+        return 1
+    fi
+}
+
+# Installs what target $1 needs and sets its linker and runner (in $runner, may be empty).
 runner=
 build_std=0
 prepare() {
     local t=$1 T
+    if [[ "$t" == *+desktop ]]; then
+        prepare "${t%+desktop}" && prepare_desktop "${t%+desktop}"
+        return
+    fi
     T=$(echo "$t" | tr 'a-z-' 'A-Z_')
     runner=
     build_std=0
@@ -272,7 +451,8 @@ prepare() {
             ensure_rust_target "$t" || return 1
             export "CARGO_TARGET_${T}_LINKER=${gnu[$t]}-gcc"
             runner="qemu-${qemu[$t]} -L /usr/${gnu[$t]}"
-            export "CARGO_TARGET_${T}_RUNNER=$runner" ;;
+            export "CARGO_TARGET_${T}_RUNNER=$runner"
+            if [ -n "${target_rustflags[$t]:-}" ]; then export "CARGO_TARGET_${T}_RUSTFLAGS=${target_rustflags[$t]}"; fi ;;
     esac
 }
 
@@ -342,6 +522,16 @@ for t in "${targets[@]}"; do
         r_status[$t]="FAIL: setup"
     else
         case "$k" in
+        desktop)
+            b=${t%+desktop}
+            if ! logged "$t-build" cargo build -p st80-cli --target "$b"; then
+                r_status[$t]="FAIL: build"
+            elif desktop_start_check "$b"; then
+                r_tests[$t]="SDL2 loads"
+            else
+                r_status[$t]="FAIL: st80 --help"
+            fi
+            ;;
         check)
             logged "$t-check" cargo check -p st80-core -p st80-headless --target "$t" || r_status[$t]="FAIL: check"
             ;;
@@ -400,11 +590,11 @@ done
 echo
 echo "display after $cycles cycles: hash of xerox-v2/VirtualImage (big-endian) and of"
 echo "dbanay/VirtualImageLSB (little-endian); PNG = sha256 of the screenshot"
-fmt='%-30s %-30s %-11s %-16s %-16s %-12s %5s  %s\n'
+fmt='%-37s %-30s %-11s %-16s %-16s %-12s %5s  %s\n'
 # shellcheck disable=SC2059
 printf "$fmt" target "what" "tests p/f" "display hash" "LE image hash" "PNG sha256" secs result
 # shellcheck disable=SC2059
-printf "$fmt" "$(printf '%.0s-' {1..30})" "$(printf '%.0s-' {1..30})" ----------- ---------------- ---------------- ------------ ----- ------
+printf "$fmt" "$(printf '%.0s-' {1..37})" "$(printf '%.0s-' {1..30})" ----------- ---------------- ---------------- ------------ ----- ------
 for t in "${targets[@]}"; do
     png=${r_png[$t]}
     [ "$png" != - ] && png=${png:0:12}
