@@ -22,7 +22,6 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     use crate::{bad_image, load, one_line};
     use st80_core::{ByteOrder, Interpreter};
     use st80_desktop::{ButtonMap, Options, Outcome};
-    use st80_headless::{display_hash, display_to_png};
     use std::io::{BufWriter, Write};
     use std::time::Instant;
 
@@ -89,25 +88,10 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             Outcome::CyclesDone => "cycles done",
         }
     );
-    let mut status = Ok(());
-    if let Some(file) = &args.screenshot {
-        match vm.display() {
-            Some(form) => match std::fs::write(file, display_to_png(&form)) {
-                Ok(()) => summary.push_str(&format!(
-                    "; wrote {} ({} x {}, hash {})",
-                    file.display(),
-                    form.width,
-                    form.height,
-                    display_hash(&form)
-                )),
-                Err(e) => status = Err(Failure::new(1, format!("{}: cannot write: {e}", file.display()))),
-            },
-            None => {
-                status =
-                    Err(Failure::new(1, format!("{}: not written: the image has no Display form yet", file.display())))
-            }
-        }
-    }
+    let status = match &args.screenshot {
+        Some(file) => crate::run_cmd::write_screenshot(&vm, file, &mut summary),
+        None => Ok(()),
+    };
     eprintln!("{summary}");
     status
 }

@@ -6,6 +6,7 @@ use st80_core::interpreter::TraceLevel;
 use st80_core::{Interpreter, StopReason};
 use st80_headless::{display_hash, display_to_png, HeadlessHost};
 use std::io::{self, Write};
+use std::path::Path;
 use std::time::Instant;
 
 /// Bytecodes a headless run executes unless --cycles says otherwise (the desktop is drawn by
@@ -67,32 +68,10 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             other => format!("{other:?}"),
         }
     );
-    let mut status = Ok(());
-    if let Some(file) = &args.screenshot {
-        match vm.display() {
-            Some(form) => {
-                let png = display_to_png(&form);
-                match std::fs::write(file, png) {
-                    Ok(()) => summary.push_str(&format!(
-                        "; wrote {} ({} x {}, hash {})",
-                        file.display(),
-                        form.width,
-                        form.height,
-                        display_hash(&form)
-                    )),
-                    Err(e) => {
-                        status = Err(Failure { status: 1, message: format!("{}: cannot write: {e}", file.display()) })
-                    }
-                }
-            }
-            None => {
-                status = Err(Failure {
-                    status: 1,
-                    message: format!("{}: not written: the image has no Display form yet", file.display()),
-                })
-            }
-        }
-    }
+    let status = match &args.screenshot {
+        Some(file) => write_screenshot(&vm, file, &mut summary),
+        None => Ok(()),
+    };
     eprintln!("{summary}");
     let _ = io::stderr().flush();
     status?;
@@ -102,4 +81,22 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         }
         _ => Ok(()),
     }
+}
+
+/// Writes the Display form as a PNG and appends "wrote FILE (W x H, hash H)" to `summary`
+/// (the hash is what tests and the cross-architecture matrix compare).
+pub fn write_screenshot(vm: &Interpreter, file: &Path, summary: &mut String) -> Result<(), Failure> {
+    let form = vm.display().ok_or_else(|| {
+        Failure::new(1, format!("{}: not written: the image has no Display form yet", file.display()))
+    })?;
+    std::fs::write(file, display_to_png(&form))
+        .map_err(|e| Failure::new(1, format!("{}: cannot write: {e}", file.display())))?;
+    summary.push_str(&format!(
+        "; wrote {} ({} x {}, hash {})",
+        file.display(),
+        form.width,
+        form.height,
+        display_hash(&form)
+    ));
+    Ok(())
 }

@@ -3,15 +3,9 @@
 
 use st80_tests::{image, DBANAY_LSB, DBANAY_SNAPSHOT, XEROX_V2};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn st80(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_st80")).args(args).env("RUST_LOG", "warn").output().expect("the st80 binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{st80, text};
 
 /// A scratch directory for this test binary's files.
 fn scratch(name: &str) -> PathBuf {

@@ -6,15 +6,9 @@
 
 use st80_tests::{image, DBANAY_SNAPSHOT, XEROX_V2};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn st80(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_st80")).args(args).env("RUST_LOG", "warn").output().expect("the st80 binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{st80, text};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-eval-tests");

@@ -5,15 +5,11 @@
 
 use st80_tests::{image, DBANAY_SNAPSHOT};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn st80(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_st80")).args(args).env("RUST_LOG", "error").output().expect("the st80 binary runs")
-}
+mod common;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{st80_quiet as st80, text};
 
 /// A scratch directory `NAME/root` holding snapshot.im, and Smalltalk-80.sources and .changes
 /// in `NAME/elsewhere` (passed with --sources/--changes), or None to skip.
