@@ -265,6 +265,23 @@ impl HostFiles {
         }
     }
 
+    /// Applies a change to an open file, as its access allows: a protected file (the running
+    /// image) silently ignores it, a read-only one refuses it with EACCES.
+    fn modify(&mut self, handle: u32, change: impl FnOnce(&mut File) -> io::Result<()>) -> bool {
+        let Some(h) = self.handle(handle) else {
+            return false;
+        };
+        let result = match (h.access, h.file.as_mut()) {
+            (Access::Protected, _) => return true,
+            (Access::ReadOnly, _) | (_, None) => Err(io::Error::from_raw_os_error(EACCES)),
+            (_, Some(file)) => {
+                h.dirty = true;
+                change(file)
+            }
+        };
+        result.map_err(|e| self.errno = os_errno(&e)).is_ok()
+    }
+
     fn handle(&mut self, handle: u32) -> Option<&mut Handle> {
         if !self.handles.contains_key(&handle) {
             self.errno = EBADF;
@@ -334,33 +351,11 @@ impl FileSystem for HostFiles {
     }
 
     fn write(&mut self, handle: u32, offset: u64, data: &[u8]) -> bool {
-        let Some(h) = self.handle(handle) else {
-            return false;
-        };
-        let result = match (h.access, h.file.as_mut()) {
-            (Access::Protected, _) => return true,
-            (Access::ReadOnly, _) | (_, None) => Err(io::Error::from_raw_os_error(EACCES)),
-            (_, Some(file)) => {
-                h.dirty = true;
-                file.seek(SeekFrom::Start(offset)).and_then(|_| file.write_all(data))
-            }
-        };
-        result.map_err(|e| self.errno = os_errno(&e)).is_ok()
+        self.modify(handle, |file| file.seek(SeekFrom::Start(offset)).and_then(|_| file.write_all(data)))
     }
 
     fn truncate(&mut self, handle: u32, size: u64) -> bool {
-        let Some(h) = self.handle(handle) else {
-            return false;
-        };
-        let result = match (h.access, h.file.as_mut()) {
-            (Access::Protected, _) => return true,
-            (Access::ReadOnly, _) | (_, None) => Err(io::Error::from_raw_os_error(EACCES)),
-            (_, Some(file)) => {
-                h.dirty = true;
-                file.set_len(size)
-            }
-        };
-        result.map_err(|e| self.errno = os_errno(&e)).is_ok()
+        self.modify(handle, |file| file.set_len(size))
     }
 
     fn size(&mut self, handle: u32) -> Option<u64> {
