@@ -23,6 +23,10 @@ pub struct DisplaySummary {
     pub class_name: Option<String>,
     pub width: i16,
     pub height: i16,
+    /// The height the image gives the Display when it resumes: the v2 image shrinks it to at
+    /// most 100 lines for the snapshot (`SystemDictionary>>snapshotAs:thenQuit:` keeps the
+    /// real height in its temporary `height` and restores it after the snapshot primitive).
+    pub resume_height: Option<i16>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,6 +124,31 @@ pub fn find_smalltalk(m: &ObjectMemory) -> Option<Oop> {
     })
 }
 
+/// The method `selector` in the method dictionary of `class` (ch. 27 "Classes": a
+/// MethodDictionary holds its selectors from field 2 on and the methods in the Array in field 1).
+fn method_of(m: &ObjectMemory, class: Oop, selector: &str) -> Option<Oop> {
+    let dictionary = field(m, class, CLASS_MESSAGE_DICTIONARY)?;
+    let methods = field(m, dictionary, 1)?;
+    (2..m.fetch_word_length_of(dictionary))
+        .find(|&i| field(m, dictionary, i).is_some_and(|s| is_symbol(m, s, selector)))
+        .and_then(|i| field(m, methods, i - 2))
+}
+
+/// The `height` temporary of the `snapshotAs:thenQuit:` activation the active process was
+/// suspended in, if it was (its arguments are temporaries 0 and 1, `height` is 2).
+fn snapshot_height(m: &ObjectMemory, smalltalk: Oop, process: Oop) -> Option<i16> {
+    const TEMP_FRAME_START: usize = 6;
+    let method = method_of(m, m.fetch_class_of(smalltalk), "snapshotAs:thenQuit:")?;
+    let mut context = field(m, process, 1)?;
+    for _ in 0..1000 {
+        if field(m, context, 3) == Some(method) {
+            return field(m, context, TEMP_FRAME_START + 2).and_then(small_integer).filter(|&h| h > 0);
+        }
+        context = field(m, context, 0)?;
+    }
+    None
+}
+
 /// Describes a loaded image.
 pub fn summarize(memory: &ObjectMemory, info: &ImageInfo) -> Summary {
     let m = memory;
@@ -143,6 +172,7 @@ pub fn summarize(memory: &ObjectMemory, info: &ImageInfo) -> Summary {
             class_name: class_name(m, m.fetch_class_of(d)),
             width: small_integer(field(m, d, 1)?)?,
             height: small_integer(field(m, d, 2)?)?,
+            resume_height: smalltalk.and_then(|s| snapshot_height(m, s, active_process.as_ref()?.oop)),
         })
     });
     Summary {
@@ -178,14 +208,20 @@ impl fmt::Display for Summary {
             None => writeln!(f, "active process:  not found")?,
         }
         match &self.display {
-            Some(d) => write!(
-                f,
-                "display:         {} x {} ({}, oop {})",
-                d.width,
-                d.height,
-                d.class_name.as_deref().unwrap_or("?"),
-                d.oop
-            ),
+            Some(d) => {
+                let height = d.resume_height.unwrap_or(d.height);
+                write!(
+                    f,
+                    "display:         {} x {height} ({}, oop {}",
+                    d.width,
+                    d.class_name.as_deref().unwrap_or("?"),
+                    d.oop
+                )?;
+                if height != d.height {
+                    write!(f, "; {} lines high in the file, as the snapshot left it", d.height)?;
+                }
+                write!(f, ")")
+            }
             None => write!(f, "display:         not found"),
         }
     }

@@ -151,12 +151,20 @@ fn timeout(seconds: f64) -> Duration {
     Duration::from_secs_f64(seconds.clamp(0.0, 1e9))
 }
 
-/// The text of an error outcome for stderr: the message, then the short stack indented.
+/// The text of an error outcome for stderr: the message, then the short stack (or, for a
+/// compile error, the code with the error's position marked) indented.
 fn describe_error(outcome: &EvalOutcome) -> String {
     match outcome {
         EvalOutcome::Value(v) => v.clone(),
         EvalOutcome::CompileError { message, code } => {
-            format!("compile error: {message}\n    {}", code.trim_end().replace('\n', "\n    "))
+            // The image's compiler inserts its message (ending in "->") into the code where the
+            // error is; show the code once, with the spot marked, and the message once.
+            let text = message.trim().trim_end_matches("->").trim_end();
+            let marked = match code.find(message.as_str()) {
+                Some(at) => format!("{} <-here {}", code[..at].trim_end(), code[at + message.len()..].trim_start()),
+                None => code.clone(),
+            };
+            format!("compile error: {text}\n    {}", marked.trim_end().replace('\n', "\n    "))
         }
         EvalOutcome::RuntimeError { message, stack } => {
             let mut s = format!("error: {message}");
@@ -175,16 +183,42 @@ pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
         host.save_snapshots_to(out.clone());
     }
     let mut session = Session::open(&args.image, &args.host, host)?;
-    let stdout = io::stdout();
-    for expr in &args.exprs {
-        match session.evaluate(expr, timeout(args.timeout))? {
+    // Every expression is evaluated, each result printed on stdout and each error on stderr
+    // (naming the expression), so one mistake does not hide what the others answer.
+    let (mut failed, mut timed_out) = (0, 0);
+    for (n, expr) in args.exprs.iter().enumerate() {
+        let outcome = match session.evaluate(expr, timeout(args.timeout)) {
+            Ok(outcome) => outcome,
+            Err(f) if f.status == 3 => {
+                eprintln!("st80: expression {}: {}", n + 1, f.message);
+                timed_out += 1;
+                continue;
+            }
+            Err(f) => return Err(f),
+        };
+        match outcome {
             EvalOutcome::Value(v) => {
-                let mut out = stdout.lock();
+                let mut out = io::stdout().lock();
                 let _ = writeln!(out, "{v}");
                 let _ = out.flush();
             }
-            err => return Err(Failure::new(1, describe_error(&err))),
+            err => {
+                eprintln!("st80: expression {}: {}", n + 1, describe_error(&err));
+                failed += 1;
+            }
         }
+    }
+    let total = args.exprs.len();
+    // A failed expression leaves the image in a state nobody asked to keep: no --save then.
+    let not_saved = if args.save.is_some() { ", the image was not saved" } else { "" };
+    if timed_out > 0 {
+        return Err(Failure::new(
+            3,
+            format!("{timed_out} of {total} expression(s) timed out, {failed} failed{not_saved}"),
+        ));
+    }
+    if failed > 0 {
+        return Err(Failure::new(1, format!("{failed} of {total} expression(s) failed{not_saved}")));
     }
     if let Some(out) = &args.save {
         save_image(&mut session, out, timeout(args.timeout))?;
@@ -374,6 +408,21 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
             }
         }
     } else {
+        // A name that is not a test would only give a doesNotUnderstand: stack later.
+        for name in &args.tests {
+            let valid = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && matches!(
+                    session.evaluate(&format!("Benchmark canUnderstand: #{name}"), limit)?,
+                    EvalOutcome::Value(v) if v == "true"
+                );
+            if !valid {
+                return Err(Failure::new(
+                    2,
+                    format!("--test {name}: Benchmark has no such test (tests are selectors such as testLoadInstVar)"),
+                ));
+            }
+        }
         args.tests.clone()
     };
     let mut results = Vec::new();

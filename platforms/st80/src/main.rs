@@ -91,7 +91,7 @@ pub struct RunArgs {
     #[arg(long)]
     cycles: Option<u64>,
     /// Write the Display form to this PNG file after the run.
-    #[arg(long, value_name = "FILE.png")]
+    #[arg(long, value_name = "FILE.png", value_parser = png_path)]
     screenshot: Option<PathBuf>,
     /// Stream an execution trace to stdout: 2 = every bytecode (like Xerox's trace2),
     /// 3 = sends and returns (like trace3).
@@ -122,6 +122,16 @@ pub struct RunArgs {
     no_confirm: bool,
     #[command(flatten)]
     host: HostArgs,
+}
+
+/// Screenshots are PNG files; another extension would give a file that does not hold what its
+/// name says, so it is refused before anything runs.
+fn png_path(arg: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(arg);
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => Ok(path),
+        _ => Err(format!("{arg}: screenshots are written as PNG; give a file name ending in .png")),
+    }
 }
 
 fn main() -> ExitCode {

@@ -31,17 +31,17 @@ fn info_of(name: &str, byte_order: &str, display: &str) {
 
 #[test]
 fn info_xerox_big_endian() {
-    info_of(XEROX_V2, "big-endian", "640 x 100");
+    info_of(XEROX_V2, "big-endian", "640 x 480");
 }
 
 #[test]
 fn info_dbanay_little_endian() {
-    info_of(DBANAY_LSB, "little-endian", "640 x 100");
+    info_of(DBANAY_LSB, "little-endian", "640 x 480");
 }
 
 #[test]
 fn info_dbanay_snapshot() {
-    info_of(DBANAY_SNAPSHOT, "little-endian", "1024 x 100");
+    info_of(DBANAY_SNAPSHOT, "little-endian", "1024 x 808");
 }
 
 #[test]
@@ -121,6 +121,23 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(st80(&["info".as_ref()]).status.code(), Some(2));
     assert!(st80(&["--help".as_ref()]).status.success());
+}
+
+#[test]
+fn a_screenshot_that_is_not_png_is_refused_before_running() {
+    let file = scratch("desk.jpg");
+    let _ = std::fs::remove_file(&file);
+    for headless in [true, false] {
+        let mut args: Vec<&std::ffi::OsStr> =
+            vec!["run".as_ref(), "x.im".as_ref(), "--screenshot".as_ref(), file.as_os_str()];
+        if headless {
+            args.push("--headless".as_ref());
+        }
+        let out = st80(&args);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains("give a file name ending in .png"), "{}", text(&out.stderr));
+        assert!(!file.exists());
+    }
 }
 
 /// Needs the interpreter: runs the image headless and checks the screenshot is a PNG of the

@@ -133,7 +133,9 @@ fn compile_errors_runtime_errors_and_timeouts() {
     let out = st80(&["eval".as_ref(), path.as_os_str(), "3 + ".as_ref()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("compile error") && err.contains("expected"), "{err}");
+    assert!(err.contains("compile error: Argument expected"), "{err}");
+    assert_eq!(err.matches("expected").count(), 1, "the message once, the code once: {err}");
+    assert!(err.contains("3 + <-here"), "the error's position is marked: {err}");
 
     let out = st80(&["eval".as_ref(), path.as_os_str(), "3 zork".as_ref()]);
     assert_eq!(out.status.code(), Some(1));
@@ -152,6 +154,32 @@ fn compile_errors_runtime_errors_and_timeouts() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("timed out"));
     assert!(started.elapsed().as_secs() < 60, "the timeout must end the run");
+}
+
+#[test]
+fn eval_evaluates_every_expression_and_reports_each_error() {
+    let Some(path) = image(XEROX_V2) else { return };
+    let exprs = ["3 + 4", "3 zork", "'a', 'b'", "3 +", "6 * 7"];
+    let mut args: Vec<&std::ffi::OsStr> = vec!["eval".as_ref(), path.as_os_str()];
+    args.extend(exprs.iter().map(std::ffi::OsStr::new));
+    let out = st80(&args);
+    assert_eq!(out.status.code(), Some(1), "an expression failed");
+    assert_eq!(text(&out.stdout), "7\n'ab'\n42\n", "the good ones still answer");
+    let err = text(&out.stderr);
+    assert!(err.contains("expression 2: error: Message not understood: zork"), "{err}");
+    assert!(err.contains("expression 4: compile error"), "{err}");
+    assert!(err.contains("2 of 5 expression(s) failed"), "{err}");
+}
+
+#[test]
+fn bench_with_an_unknown_test_says_so_in_one_line() {
+    let Some(path) = image(XEROX_V2) else { return };
+    let out = st80(&["bench".as_ref(), path.as_os_str(), "--test".as_ref(), "nosuch".as_ref()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--test nosuch: Benchmark has no such test"), "{err}");
+    assert!(!err.contains("doesNotUnderstand"), "{err}");
 }
 
 #[test]
