@@ -3,18 +3,8 @@
 //! the idle desktop, and the image's own compiler (`Benchmark new testCompiler`-like work:
 //! compiling and decompiling a class). Plain timing, no harness dependency.
 
-use st80_core::{EvalOutcome, Host, Interpreter, StopReason};
+use st80_core::{EvalOutcome, Interpreter, NullHost, StopReason, VirtualClock};
 use std::time::Instant;
-
-struct Clock;
-impl Host for Clock {
-    fn millisecond_clock(&mut self, cycles: u64) -> u32 {
-        (cycles / 1000) as u32
-    }
-    fn seconds_since_1901(&mut self, cycles: u64) -> u32 {
-        3_900_000_000u32.wrapping_add((cycles / 1_000_000) as u32)
-    }
-}
 
 fn image() -> Option<Vec<u8>> {
     let dir = std::env::var("ST80_IMAGES")
@@ -36,15 +26,19 @@ fn main() {
         println!("skipped: no xerox-v2/VirtualImage under $ST80_IMAGES");
         return;
     };
-    let vm = || Interpreter::new(st80_core::image::load(&bytes).unwrap().0).unwrap();
+    let vm = || {
+        let mut vm = Interpreter::new(st80_core::image::load(&bytes).unwrap().0).unwrap();
+        vm.use_virtual_clock(VirtualClock::default());
+        vm
+    };
 
     let started = Instant::now();
     let mut v = vm();
-    v.run(&mut Clock, 1_000_000);
+    v.run(&mut NullHost, 1_000_000);
     report("boot (1M)", v.cycles(), v.stats.sends, started);
 
     let (c, s, started) = (v.cycles(), v.stats.sends, Instant::now());
-    v.run(&mut Clock, 50_000_000);
+    v.run(&mut NullHost, 50_000_000);
     report("idle desktop (50M)", v.cycles() - c, v.stats.sends - s, started);
 
     let work =
@@ -52,7 +46,7 @@ fn main() {
                 t _ t + (InputSensor decompile: #mousePoint) printString size]. Object removeSelector: #zork. t";
     let (c, s, started) = (v.cycles(), v.stats.sends, Instant::now());
     v.start_evaluation(work).unwrap();
-    while v.run(&mut Clock, 10_000_000) != StopReason::Evaluated {}
+    while v.run(&mut NullHost, 10_000_000) != StopReason::Evaluated {}
     assert!(matches!(v.evaluation_outcome(), Some(EvalOutcome::Value(_))));
     report("compile + decompile", v.cycles() - c, v.stats.sends - s, started);
 }

@@ -1,5 +1,7 @@
-//! The one interface between the core and the machine it runs on. A platform (desktop,
-//! headless, web, bare metal) implements `Host`; the core never touches an OS directly.
+//! The boundary between the core and the machine it runs on. A platform (desktop, headless,
+//! web, bare metal) implements [`Host`] for what the core asks synchronously (clocks, files,
+//! snapshot storage, text sinks); input is pushed into the `Interpreter` and output pulled
+//! from it. The core never touches an OS directly.
 
 /// A rectangle in Display-form pixel coordinates (x, y of the top-left corner, width, height).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -79,73 +81,98 @@ pub mod key {
 /// Bytes in one page of a file, as the image's `PosixFilePage` reads and writes them.
 pub const FILE_PAGE_BYTES: usize = 512;
 
+/// A host error number (POSIX numbering where the host has it), the answer of the image's
+/// `lastError` (primitive 132).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
 /// The host's file system as the image's file primitives (128-133, the POSIX file system of
 /// dbanay's `snapshot.im`) see it: flat file names relative to one root directory, files
-/// named by small integer handles, and a C-style `errno` for the last failure.
-///
-/// Every operation that fails sets the error answered by [`errno`](FileSystem::errno). Names
-/// that would reach outside the root (`..`, absolute paths, links pointing out) fail.
+/// named by small integer handles. Names that would reach outside the root (`..`, absolute
+/// paths, links pointing out) fail. The primitives remember the last error for the image.
 pub trait FileSystem {
     /// Opens an existing file for reading and writing (or only reading, at the host's choice)
     /// and answers its handle.
-    fn open(&mut self, name: &str) -> Option<u32>;
+    fn open(&mut self, name: &str) -> Result<u32, Errno>;
     /// Creates a file (emptying an existing one) and answers its handle.
-    fn create(&mut self, name: &str) -> Option<u32>;
-    fn close(&mut self, handle: u32) -> bool;
+    fn create(&mut self, name: &str) -> Result<u32, Errno>;
+    /// Closes a handle.
+    fn close(&mut self, handle: u32) -> Result<(), Errno>;
     /// Reads from byte `offset` into `buf`; answers the count read (0 at the end of the file).
-    fn read(&mut self, handle: u32, offset: u64, buf: &mut [u8]) -> Option<usize>;
+    fn read(&mut self, handle: u32, offset: u64, buf: &mut [u8]) -> Result<usize, Errno>;
     /// Writes all of `data` at byte `offset`.
-    fn write(&mut self, handle: u32, offset: u64, data: &[u8]) -> bool;
+    fn write(&mut self, handle: u32, offset: u64, data: &[u8]) -> Result<(), Errno>;
     /// Cuts (or extends) the file to `size` bytes.
-    fn truncate(&mut self, handle: u32, size: u64) -> bool;
-    fn size(&mut self, handle: u32) -> Option<u64>;
-    fn delete(&mut self, name: &str) -> bool;
+    fn truncate(&mut self, handle: u32, size: u64) -> Result<(), Errno>;
+    /// The file's size in bytes.
+    fn size(&mut self, handle: u32) -> Result<u64, Errno>;
+    /// Deletes a file.
+    fn delete(&mut self, name: &str) -> Result<(), Errno>;
     /// Renames a file; open handles on it stay valid.
-    fn rename(&mut self, old: &str, new: &str) -> bool;
+    fn rename(&mut self, old: &str, new: &str) -> Result<(), Errno>;
     /// The names of the (non-hidden) files in the root directory.
-    fn list(&mut self) -> Option<alloc::vec::Vec<alloc::string::String>>;
-    /// The error number of the last failure (POSIX numbering where the host has it).
-    fn errno(&self) -> i32;
+    fn list(&mut self) -> Result<alloc::vec::Vec<alloc::string::String>, Errno>;
     /// A readable text for an error number.
     fn error_string(&self, code: i32) -> alloc::string::String;
     /// The image designated the open file `handle` as its snapshot file (primitive 128).
     fn be_snapshot_file(&mut self, _handle: u32) {}
 }
 
-pub trait Host {
-    /// Milliseconds from an arbitrary start, monotonic, wrapping at 2^32. `cycles` (bytecodes
-    /// executed so far) lets a deterministic host derive time from work done.
-    fn millisecond_clock(&mut self, cycles: u64) -> u32;
-    /// Seconds since 1 January 1901, local time (Smalltalk-80's epoch).
-    fn seconds_since_1901(&mut self, cycles: u64) -> u32;
-    /// The next pending input event, if any.
-    fn poll_event(&mut self, _cycles: u64) -> Option<InputEvent> {
-        None
+/// Why a snapshot (primitive 97) was not stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// This host keeps no snapshots (no file was given to save to).
+    NoStorage,
+    /// Storing failed; the old image is intact. The text names the file and the problem.
+    Failed(alloc::string::String),
+}
+
+impl core::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SnapshotError::NoStorage => f.write_str("this host has no place to save the image"),
+            SnapshotError::Failed(why) => f.write_str(why),
+        }
     }
-    /// The image designated a new Display form of this size (primitive `beDisplay`).
-    fn display_resized(&mut self, _width: usize, _height: usize) {}
-    /// Part of the Display form changed; read the pixels with `Interpreter::display`.
-    fn display_changed(&mut self, _rect: Rect) {}
-    /// The image set a new 16x16 cursor (one word per row, most significant bit leftmost).
-    fn cursor_changed(&mut self, _bits: &[u16; 16]) {}
-    /// The image moved the cursor (primitive `cursorLocPut:`).
-    fn cursor_moved(&mut self, _x: i32, _y: i32) {}
-    /// Text the image wrote on its Transcript (only when echo is on, see
-    /// `Interpreter::set_transcript_echo`).
-    fn transcript(&mut self, _text: &str) {}
+}
+
+/// What the core needs from its host *while* it runs bytecodes: clocks, snapshot storage,
+/// files and two text sinks. Everything else crosses the boundary the other way: the host
+/// pushes input with `Interpreter::push_event` and pulls output (`take_damage`,
+/// `take_cursor_change`, `display`) after each `Interpreter::run`.
+pub trait Host {
+    /// Milliseconds from an arbitrary start, monotonic, wrapping at 2^32 (not called when the
+    /// interpreter uses its deterministic [`VirtualClock`](crate::clock::VirtualClock)).
+    fn millisecond_clock(&mut self) -> u32;
+    /// Seconds since 1 January 1901, local time (Smalltalk-80's epoch).
+    fn seconds_since_1901(&mut self) -> u32;
     /// Stores a snapshot (a complete image file, primitive 97). It must replace the image
     /// atomically: on any failure the old file stays intact and an error is returned, which
     /// fails the primitive so the image can tell the user.
-    fn save_snapshot(&mut self, _image: &[u8]) -> Result<(), alloc::string::String> {
-        Err(alloc::string::String::from("this host cannot save snapshots"))
+    fn save_snapshot(&mut self, _image: &[u8]) -> Result<(), SnapshotError> {
+        Err(SnapshotError::NoStorage)
     }
     /// The file system the image's file primitives (128-133) use; None makes them fail.
     fn file_system(&mut self) -> Option<&mut dyn FileSystem> {
         None
     }
+    /// Text the image wrote on its Transcript (only when echo is on, see
+    /// `Interpreter::set_transcript_echo`).
+    fn transcript(&mut self, _text: &str) {}
     /// One line of execution trace (see `Interpreter::set_trace`).
     fn trace(&mut self, _line: &str) {}
-    /// Nothing to run until `wake_at` (a `millisecond_clock` value) or the next input event.
-    /// A host with a real clock should sleep; the default returns at once.
-    fn idle(&mut self, _wake_at: Option<u32>) {}
+}
+
+/// A host with nothing but a clock that never moves: for tests and for runs on the
+/// [`VirtualClock`](crate::clock::VirtualClock).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullHost;
+
+impl Host for NullHost {
+    fn millisecond_clock(&mut self) -> u32 {
+        0
+    }
+    fn seconds_since_1901(&mut self) -> u32 {
+        0
+    }
 }

@@ -12,7 +12,8 @@
 //! which have returned (and had their sender fields nilled, as the book does) by the time it
 //! returns itself.
 
-use crate::host::{Host, InputEvent, Rect};
+use crate::clock::{ClockSource, VirtualClock};
+use crate::host::{Host, InputEvent, Rect, SnapshotError};
 use crate::object_memory::*;
 use crate::trace::TraceState;
 use alloc::collections::VecDeque;
@@ -51,6 +52,14 @@ pub enum StopReason {
     Quit,
     /// An evaluation started with `start_evaluation` finished (see `evaluation_outcome`).
     Evaluated,
+    /// The image has nothing to do until `wake_at` (a `millisecond_clock` value: its next
+    /// timer, or a short while when it waits only for input). The host should present what
+    /// changed and sleep until then or until input arrives. Only runs on the host's clock
+    /// stop for this; the virtual clock skips the idle time instead.
+    Idle {
+        /// When the image's timer is due, or when to look again.
+        wake_at: u32,
+    },
     /// The VM cannot go on (e.g. no method for doesNotUnderstand:); the text says why.
     Error(String),
 }
@@ -134,7 +143,23 @@ pub struct Interpreter {
     pub(crate) low_space_semaphore: Oop,
     pub(crate) low_space_oops: usize,
     pub(crate) low_space_words: usize,
-    pub(crate) dirty: Rect,
+    /// Input pushed by the host, each with the cycle from which it may be delivered.
+    events: VecDeque<(u64, InputEvent)>,
+    /// Events as the image took them, with their cycles (when recording).
+    delivered: Option<Vec<(u64, InputEvent)>>,
+    /// Display area changed since the host last took it.
+    damage: Rect,
+    /// Something was drawn on the Display since the last poll (not idle).
+    pub(crate) drawn: bool,
+    /// A new cursor shape not yet taken by the host.
+    pub(crate) cursor_change: Option<[u16; 16]>,
+    /// Where the image moved the cursor (primitive 91), not yet taken by the host.
+    pub(crate) cursor_warp: Option<(i32, i32)>,
+    /// Why the last snapshot was not stored, not yet taken by the host.
+    pub(crate) snapshot_error: Option<SnapshotError>,
+    /// The error number of the last failed host file operation (primitive 132).
+    pub(crate) last_errno: i32,
+    clock: ClockSource,
     pub(crate) poll_due: u64,
     /// Mouse polls (primitive 90) since the last input event or display change: the v2 image
     /// has no idle process, its window scheduler busy-polls the mouse, so this is how idleness
@@ -194,7 +219,15 @@ impl Interpreter {
             low_space_semaphore: NIL,
             low_space_oops: 0,
             low_space_words: 0,
-            dirty: Rect::default(),
+            events: VecDeque::new(),
+            delivered: None,
+            damage: Rect::default(),
+            drawn: false,
+            cursor_change: None,
+            cursor_warp: None,
+            snapshot_error: None,
+            last_errno: 0,
+            clock: ClockSource::Host,
             poll_due: 0,
             mouse_polls: 0,
             idle_streak: 0,
@@ -226,6 +259,95 @@ impl Interpreter {
 
     pub fn cycles(&self) -> u64 {
         self.cycles
+    }
+
+    // ---- the host boundary: input pushed in, output pulled out ------------------------------
+
+    /// Runs on the deterministic clock from now on (see [`VirtualClock`]).
+    pub fn use_virtual_clock(&mut self, clock: VirtualClock) {
+        self.clock = ClockSource::Virtual(clock);
+    }
+
+    /// The virtual clock, if this interpreter runs on one.
+    pub fn virtual_clock(&self) -> Option<&VirtualClock> {
+        match &self.clock {
+            ClockSource::Virtual(c) => Some(c),
+            ClockSource::Host => None,
+        }
+    }
+
+    /// Queues an input event; the image takes it at its next input poll (at most 1024
+    /// bytecodes away).
+    pub fn push_event(&mut self, event: InputEvent) {
+        self.push_event_at(self.cycles, event);
+    }
+
+    /// Queues an input event to be taken at the first input poll once `cycle` bytecodes have
+    /// run (a replayed log). Events for the same cycle are taken in the order pushed.
+    pub fn push_event_at(&mut self, cycle: u64, event: InputEvent) {
+        let at = self.events.partition_point(|&(c, _)| c <= cycle);
+        self.events.insert(at, (cycle, event));
+    }
+
+    /// Input events pushed and not yet taken by the image.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Keeps every input event the image takes, with the cycle it took it at (see
+    /// [`take_delivered_events`](Self::take_delivered_events)): replaying them with
+    /// [`push_event_at`](Self::push_event_at) gives the same run.
+    pub fn record_events(&mut self, on: bool) {
+        self.delivered = on.then(Vec::new);
+    }
+
+    /// The events taken since the last call, if recording.
+    pub fn take_delivered_events(&mut self) -> Vec<(u64, InputEvent)> {
+        self.delivered.as_mut().map(core::mem::take).unwrap_or_default()
+    }
+
+    /// The part of the Display changed since the last call, if any.
+    pub fn take_damage(&mut self) -> Option<Rect> {
+        let d = core::mem::take(&mut self.damage);
+        (!d.is_empty()).then_some(d)
+    }
+
+    /// The new cursor shape (16 rows, most significant bit leftmost) if the image set one
+    /// since the last call.
+    pub fn take_cursor_change(&mut self) -> Option<[u16; 16]> {
+        self.cursor_change.take()
+    }
+
+    /// Where the image moved the cursor since the last call (primitive `cursorLocPut:`); a
+    /// host with a real pointer moves it there.
+    pub fn take_cursor_warp(&mut self) -> Option<(i32, i32)> {
+        self.cursor_warp.take()
+    }
+
+    /// Why the last snapshot failed, if it did since the last call.
+    pub fn take_snapshot_error(&mut self) -> Option<SnapshotError> {
+        self.snapshot_error.take()
+    }
+
+    /// The mouse position the image last saw.
+    pub fn mouse_position(&self) -> (i32, i32) {
+        self.mouse
+    }
+
+    /// The millisecond clock the image sees.
+    pub(crate) fn millisecond_clock<H: Host>(&mut self, host: &mut H) -> u32 {
+        match &self.clock {
+            ClockSource::Virtual(c) => c.now_ms(self.cycles) as u32,
+            ClockSource::Host => host.millisecond_clock(),
+        }
+    }
+
+    /// The wall clock the image sees (seconds since 1901, local time).
+    pub(crate) fn seconds_since_1901<H: Host>(&mut self, host: &mut H) -> u32 {
+        match &self.clock {
+            ClockSource::Virtual(c) => c.seconds_since_1901(self.cycles),
+            ClockSource::Host => host.seconds_since_1901(),
+        }
     }
 
     /// Emits an execution trace through `Host::trace` (None stops it).
@@ -303,10 +425,10 @@ impl Interpreter {
         self.dispatch(bc, host);
     }
 
-    /// Host polling: timer, input events, display flush. Also where idleness is noticed.
+    /// Timer and input events. Also where idleness is noticed.
     fn poll_io<H: Host>(&mut self, host: &mut H) {
         self.poll_due = self.cycles + POLL_INTERVAL;
-        let now = host.millisecond_clock(self.cycles);
+        let now = self.millisecond_clock(host);
         if let Some(due) = self.timer_due {
             if (now.wrapping_sub(due) as i32) >= 0 {
                 self.timer_due = None;
@@ -314,12 +436,17 @@ impl Interpreter {
                 self.asynchronous_signal(sem);
             }
         }
-        while let Some(event) = host.poll_event(self.cycles) {
+        while let Some(&(at, event)) = self.events.front() {
+            if at > self.cycles {
+                break;
+            }
+            self.events.pop_front();
+            if let Some(log) = self.delivered.as_mut() {
+                log.push((self.cycles, event));
+            }
             self.record_input_event(event, now);
         }
-        if !self.dirty.is_empty() {
-            host.display_changed(self.dirty);
-            self.dirty = Rect::default();
+        if core::mem::take(&mut self.drawn) {
             self.mouse_polls = 0;
             self.idle_streak = 0;
         }
@@ -332,7 +459,10 @@ impl Interpreter {
             self.idle_streak = self.idle_streak.saturating_add(1);
             let wake =
                 self.timer_due.filter(|&due| due.wrapping_sub(now) < longest).unwrap_or(now.wrapping_add(longest));
-            host.idle(Some(wake));
+            match &mut self.clock {
+                ClockSource::Virtual(c) => c.skip_to(self.cycles, wake),
+                ClockSource::Host => self.stop = Some(StopReason::Idle { wake_at: wake }),
+            }
         }
     }
 
@@ -926,6 +1056,7 @@ impl Interpreter {
     }
 
     pub(crate) fn mark_dirty(&mut self, rect: Rect) {
-        self.dirty = self.dirty.union(&rect);
+        self.damage = self.damage.union(&rect);
+        self.drawn = true;
     }
 }

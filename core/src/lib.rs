@@ -9,6 +9,7 @@
 extern crate alloc;
 
 pub mod bitblt;
+pub mod clock;
 pub mod embed;
 pub mod host;
 pub mod image;
@@ -19,8 +20,9 @@ pub mod scheduler;
 pub mod summary;
 pub mod trace;
 
+pub use clock::VirtualClock;
 pub use embed::EvalOutcome;
-pub use host::{Host, InputEvent, MouseButton, Rect};
+pub use host::{Host, InputEvent, MouseButton, NullHost, Rect, SnapshotError};
 pub use image::{ByteOrder, ImageError, ImageInfo};
 pub use interpreter::{DisplayForm, Interpreter, StopReason};
 pub use object_memory::{ObjectMemory, Oop};

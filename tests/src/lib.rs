@@ -59,7 +59,9 @@ pub const DBANAY_SNAPSHOT: &str = "dbanay/snapshot.im";
 pub fn interpreter(name: &str) -> Option<st80_core::Interpreter> {
     let bytes = image_bytes(name)?;
     let (memory, _info) = st80_core::image::load(&bytes).unwrap_or_else(|e| panic!("loading {name}: {e}"));
-    Some(st80_core::Interpreter::new(memory).unwrap_or_else(|e| panic!("starting {name}: {e}")))
+    let mut vm = st80_core::Interpreter::new(memory).unwrap_or_else(|e| panic!("starting {name}: {e}"));
+    vm.use_virtual_clock(st80_core::VirtualClock::default());
+    Some(vm)
 }
 
 /// Splits a text file into lines whatever its line ends (CR, LF or CR LF).

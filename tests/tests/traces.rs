@@ -26,7 +26,7 @@ fn trace(level: TraceLevel, cycles: u64, compat: bool) -> Option<Vec<String>> {
     let mut host = HeadlessHost::new();
     host.collect_trace();
     vm.set_trace(Some(level));
-    let stop = vm.run(&mut host, cycles);
+    let stop = st80_headless::run(&mut vm, &mut host, cycles);
     assert_eq!(stop, st80_core::StopReason::CyclesDone, "the run stopped early");
     assert_eq!(vm.cycles(), cycles);
     Some(host.take_trace())

@@ -20,7 +20,7 @@
 //! (not a page, a negative page number) and a host without a file system fail it.
 
 use super::{positive_integer_for, positive_integer_value, small_int};
-use crate::host::{FileSystem, Host, FILE_PAGE_BYTES};
+use crate::host::{Errno, FileSystem, Host, FILE_PAGE_BYTES};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
 use alloc::string::String;
@@ -43,7 +43,7 @@ pub(crate) fn files<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> 
         130 => file_operation(it, fs),
         131 => directory_operation(it, fs),
         132 => {
-            let errno = fs.errno().clamp(0, MAX_SMALL_INTEGER) as i16;
+            let errno = it.last_errno.clamp(0, MAX_SMALL_INTEGER as i32) as i16;
             it.pop_then_push(0, integer_object_of(errno));
             true
         }
@@ -62,6 +62,12 @@ pub(crate) fn files<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> 
         }
         _ => false,
     }
+}
+
+/// The value of a host file operation; a failure is remembered for `lastError` (primitive
+/// 132), as C's `errno` is.
+fn record<T>(it: &mut Interpreter, result: Result<T, Errno>) -> Option<T> {
+    result.map_err(|Errno(code)| it.last_errno = code).ok()
 }
 
 /// A pointer object with at least `fields` fields.
@@ -136,7 +142,7 @@ fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
                 return false;
             };
             let mut buf = [0u8; FILE_PAGE_BYTES];
-            match fs.read(handle, page_offset(&page), &mut buf[..page.capacity]) {
+            match record(it, fs.read(handle, page_offset(&page), &mut buf[..page.capacity])) {
                 Some(n) => {
                     let n = n.min(page.capacity);
                     for (i, &b) in buf[..n].iter().enumerate() {
@@ -156,7 +162,7 @@ fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
                 return false;
             };
             let data: alloc::vec::Vec<u8> = (0..size).map(|i| it.memory.fetch_byte(i, page.bytes)).collect();
-            super::boolean(fs.write(handle, page_offset(&page), &data))
+            super::boolean(record(it, fs.write(handle, page_offset(&page), &data)).is_some())
         }
         Some(2) => {
             let Some(handle) = handle_of(it, file) else {
@@ -173,13 +179,13 @@ fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
                 };
                 page_offset(&page) + size as u64
             };
-            super::boolean(fs.truncate(handle, size))
+            super::boolean(record(it, fs.truncate(handle, size)).is_some())
         }
         Some(3) => {
             let Some(handle) = handle_of(it, file) else {
                 return false;
             };
-            match fs.size(handle).and_then(|s| u32::try_from(s).ok()) {
+            match record(it, fs.size(handle)).and_then(|s| u32::try_from(s).ok()) {
                 Some(size) => match positive_integer_for(it, size) {
                     Some(r) => r,
                     None => return false,
@@ -191,10 +197,10 @@ fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
             let Some(name) = name_of(it, name) else {
                 return false;
             };
-            match fs.open(&name) {
+            match record(it, fs.open(&name)) {
                 Some(handle) => {
                     let Some(fd) = handle_object(it, handle) else {
-                        fs.close(handle);
+                        let _ = fs.close(handle);
                         return false;
                     };
                     it.memory.store_pointer(FILE_FD, file, fd);
@@ -205,7 +211,7 @@ fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
         }
         Some(5) => {
             let closed = match handle_of(it, file) {
-                Some(handle) => fs.close(handle),
+                Some(handle) => record(it, fs.close(handle)).is_some(),
                 None => false,
             };
             it.memory.store_pointer(FILE_FD, file, NIL);
@@ -229,17 +235,17 @@ fn directory_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
         }
     };
     let result = match (small_int(command), name) {
-        (Some(0), Some(name)) => match fs.create(&name) {
+        (Some(0), Some(name)) => match record(it, fs.create(&name)) {
             Some(handle) => match handle_object(it, handle) {
                 Some(fd) => fd,
                 None => {
-                    fs.close(handle);
+                    let _ = fs.close(handle);
                     return false;
                 }
             },
             None => NIL,
         },
-        (Some(1), Some(name)) => super::boolean(fs.delete(&name)),
+        (Some(1), Some(name)) => super::boolean(record(it, fs.delete(&name)).is_some()),
         (Some(2), Some(new_name)) => {
             let file = arg2;
             if !has_fields(it, file, FILE_FD + 1) {
@@ -248,7 +254,7 @@ fn directory_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
             let Some(old_name) = name_of(it, it.memory.fetch_pointer(FILE_NAME, file)) else {
                 return false;
             };
-            if fs.rename(&old_name, &new_name) {
+            if record(it, fs.rename(&old_name, &new_name)).is_some() {
                 it.memory.store_pointer(FILE_NAME, file, arg1);
                 TRUE
             } else {
@@ -256,7 +262,7 @@ fn directory_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
             }
         }
         (Some(3), _) => {
-            let Some(names) = fs.list() else {
+            let Some(names) = record(it, fs.list()) else {
                 // Like a missing directory: nothing to list.
                 return match it.memory.instantiate_class(CLASS_ARRAY, 0) {
                     Some(a) => {

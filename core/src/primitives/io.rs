@@ -42,7 +42,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
             };
             // The cursor is linked to the mouse: moving one moves the other.
             it.mouse = (x, y);
-            host.cursor_moved(x, y);
+            it.cursor_warp = Some((x, y));
             it.pop(1);
             true
         }
@@ -100,8 +100,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
             if is_integer_object(target) || !it.memory.is_bytes(target) || it.memory.fetch_byte_length_of(target) < 4 {
                 return false;
             }
-            let value =
-                if index == 98 { host.seconds_since_1901(it.cycles) } else { host.millisecond_clock(it.cycles) };
+            let value = if index == 98 { it.seconds_since_1901(host) } else { it.millisecond_clock(host) };
             for i in 0..4 {
                 it.memory.store_byte(i, target, (value >> (8 * i)) as u8);
             }
@@ -129,7 +128,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
                 return false;
             };
             it.cursor = form;
-            host.cursor_changed(&bits);
+            it.cursor_change = Some(bits);
             true
         }
         102 => {
@@ -138,7 +137,6 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
                 return false;
             };
             it.display = form;
-            host.display_resized(w, h);
             it.mark_dirty(Rect::new(0, 0, w as i32, h as i32));
             true
         }

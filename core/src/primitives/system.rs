@@ -84,6 +84,7 @@ fn snapshot<H: Host>(it: &mut Interpreter, host: &mut H) -> bool {
         }
         Err(e) => {
             log::warn!("snapshot failed: {e}");
+            it.snapshot_error = Some(e);
             false
         }
     }

@@ -1,55 +1,40 @@
-//! A windowless, deterministic [`Host`] for the st80 VM: for tests, CI and screenshots.
+//! A windowless [`Host`] for the st80 VM: for tests, CI, scripting and screenshots.
 //!
-//! Everything the image can observe is derived from the work done, never from the machine
-//! running it, so a run gives the same result (the same Display pixels, the same trace) on
-//! every host and architecture:
+//! Headless runs are deterministic: they put the interpreter on the core's
+//! [`VirtualClock`] (time derived from bytecodes executed; see `st80_core::clock`), input comes
+//! from a replayed log (`st80_host_std::replay`), and the result is read from the Display
+//! (`st80_host_std::screen`). Everything the image can observe then follows from the work
+//! done, so a run gives the same Display pixels and trace on every host and architecture. A
+//! run on the host's clock (benchmarks) is possible too: [`run`] then simply goes on when the
+//! image is idle.
 //!
-//! * **Clock.** `millisecond_clock` is `cycles / cycles_per_ms` (default [`CYCLES_PER_MS`])
-//!   plus the virtual time skipped while the VM was idle (see [`HeadlessHost::idle`]),
-//!   wrapping at 2^32. `seconds_since_1901` is [`START_SECONDS_SINCE_1901`]
-//!   (2026-01-01 00:00:00) plus that many milliseconds / 1000.
-//! * **Input.** Events are scripted with [`HeadlessHost::push_event`] and delivered, in the
-//!   order given, by `poll_event` once the VM has run `at_cycle` cycles.
-//! * **Display.** Changed rectangles are accumulated in [`HeadlessHost::dirty`]; the pixels are
-//!   read from `Interpreter::display()` and turned into a PNG by [`display_to_png`] or a
-//!   fingerprint by [`display_hash`].
-//! * **Trace.** Trace lines go to a writer (buffered; see [`HeadlessHost::trace_to`]) and/or
-//!   are kept in memory (see [`HeadlessHost::collect_trace`]).
+//! [`HeadlessHost`] supplies what the core asks for while it runs: trace and Transcript
+//! sinks, snapshot storage (crash-safe, `st80_host_std::snapshot`) and host files.
 
-pub mod files;
-pub mod replay;
-
-pub use files::{Access, HostFiles};
-use st80_core::host::{FileSystem, Host, InputEvent, Rect};
-use st80_core::interpreter::DisplayForm;
-use std::collections::VecDeque;
+use st80_core::host::{FileSystem, Host, SnapshotError};
+use st80_core::{Interpreter, StopReason};
+use st80_host_std::{HostFiles, SystemClock};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-/// Bytecodes per virtual millisecond (a 1 MHz-bytecode machine, about what a Dorado did).
-pub const CYCLES_PER_MS: u64 = 1000;
+pub use st80_core::clock::{VirtualClock, CYCLES_PER_MS, START_SECONDS_SINCE_1901};
 
-/// 2026-01-01 00:00:00 as seconds since 1901-01-01 00:00:00 (Smalltalk-80's epoch):
-/// 125 years (1901..=2025) of 365 days plus 31 leap days (1904, 1908, ..., 2024), times 86400.
-pub const START_SECONDS_SINCE_1901: u32 = (125 * 365 + 31) * 86_400;
+/// Runs `cycles` bytecodes (fewer if the image quits, an evaluation ends or the VM stops).
+/// On the host's clock an idle image just goes on: a headless run has nothing else to do.
+pub fn run(vm: &mut Interpreter, host: &mut HeadlessHost, cycles: u64) -> StopReason {
+    let end = vm.cycles().saturating_add(cycles);
+    loop {
+        match vm.run(host, end - vm.cycles()) {
+            StopReason::Idle { .. } if vm.cycles() < end => {}
+            StopReason::Idle { .. } => return StopReason::CyclesDone,
+            other => return other,
+        }
+    }
+}
 
-/// Virtual milliseconds that pass for each `idle(None)` call (nothing to wait for but input).
-const IDLE_STEP_MS: u64 = 16;
-
-/// A deterministic host without a window. See the crate documentation.
+/// A windowless host. See the crate documentation.
 pub struct HeadlessHost {
-    cycles_per_ms: u64,
-    /// Virtual milliseconds skipped while idle; added to the cycle-derived clock.
-    idle_ms: u64,
-    /// Highest cycle count seen in a host call (the clock never runs backwards).
-    last_cycles: u64,
-    /// Scripted input, sorted by cycle (stable: equal cycles keep the order pushed).
-    events: VecDeque<(u64, InputEvent)>,
-    dirty: Rect,
-    display_size: Option<(usize, usize)>,
-    cursor: [u16; 16],
-    cursor_pos: (i32, i32),
+    clock: SystemClock,
     trace_writer: Option<BufWriter<Box<dyn Write>>>,
     trace_error: Option<io::Error>,
     trace_lines: Option<Vec<String>>,
@@ -59,8 +44,6 @@ pub struct HeadlessHost {
     snapshot_path: Option<PathBuf>,
     /// The files the image's file primitives (128-133) see; None makes them fail.
     files: Option<HostFiles>,
-    /// When set, the clock is the real one (for benchmarks), measured from this instant.
-    real_time: Option<Instant>,
 }
 
 impl Default for HeadlessHost {
@@ -72,14 +55,7 @@ impl Default for HeadlessHost {
 impl HeadlessHost {
     pub fn new() -> HeadlessHost {
         HeadlessHost {
-            cycles_per_ms: CYCLES_PER_MS,
-            idle_ms: 0,
-            last_cycles: 0,
-            events: VecDeque::new(),
-            dirty: Rect::default(),
-            display_size: None,
-            cursor: [0; 16],
-            cursor_pos: (0, 0),
+            clock: SystemClock::default(),
             trace_writer: None,
             trace_error: None,
             trace_lines: None,
@@ -87,20 +63,11 @@ impl HeadlessHost {
             transcript_writer: None,
             snapshot_path: None,
             files: None,
-            real_time: None,
         }
     }
 
-    /// Changes how many bytecodes make one virtual millisecond (at least 1).
-    pub fn with_cycles_per_ms(mut self, cycles_per_ms: u64) -> HeadlessHost {
-        self.cycles_per_ms = cycles_per_ms.max(1);
-        self
-    }
-
-    /// Streams every trace line, newline-terminated, to `writer` (through a 64 KiB buffer;
-    /// call [`flush`](Self::flush) at the end). After the first write error (e.g. a closed
-    /// pipe) the writer is dropped and the error kept in [`trace_error`](Self::trace_error).
-    /// Writes snapshots the image takes to `path` (see [`write_image_atomically`]).
+    /// Writes snapshots the image takes to `path` (see
+    /// [`write_image_atomically`](st80_host_std::write_image_atomically)).
     pub fn save_snapshots_to(&mut self, path: PathBuf) {
         self.snapshot_path = Some(path);
     }
@@ -120,19 +87,15 @@ impl HeadlessHost {
         self.files.as_mut()
     }
 
-    /// Uses the machine's real clock instead of the cycle-derived one (for benchmarks: the
-    /// image then measures real time). Runs are no longer reproducible.
-    pub fn with_real_time(mut self) -> HeadlessHost {
-        self.real_time = Some(Instant::now());
-        self
-    }
-
     /// Sends what the image writes on its Transcript to `writer` (see
     /// `Interpreter::set_transcript_echo`).
     pub fn transcript_to(&mut self, writer: Box<dyn Write>) {
         self.transcript_writer = Some(writer);
     }
 
+    /// Streams every trace line, newline-terminated, to `writer` (through a 64 KiB buffer;
+    /// call [`flush`](Self::flush) at the end). After the first write error (e.g. a closed
+    /// pipe) the writer is dropped and the error kept in [`trace_error`](Self::trace_error).
     pub fn trace_to(&mut self, writer: Box<dyn Write>) {
         self.trace_writer = Some(BufWriter::with_capacity(64 * 1024, writer));
     }
@@ -167,101 +130,25 @@ impl HeadlessHost {
             None => Ok(()),
         }
     }
-
-    /// Queues `event` for delivery once the VM has run `at_cycle` cycles. Events with the same
-    /// cycle are delivered in the order pushed.
-    pub fn push_event(&mut self, at_cycle: u64, event: InputEvent) {
-        let at = self.events.partition_point(|&(c, _)| c <= at_cycle);
-        self.events.insert(at, (at_cycle, event));
-    }
-
-    /// Events queued and not yet delivered.
-    pub fn pending_events(&self) -> usize {
-        self.events.len()
-    }
-
-    /// The union of the rectangles reported changed since the last call (None if none).
-    pub fn take_dirty(&mut self) -> Option<Rect> {
-        let d = std::mem::take(&mut self.dirty);
-        (!d.is_empty()).then_some(d)
-    }
-
-    /// The union of the rectangles reported changed so far (empty if none).
-    pub fn dirty(&self) -> Rect {
-        self.dirty
-    }
-
-    /// The size last given by `display_resized`.
-    pub fn display_size(&self) -> Option<(usize, usize)> {
-        self.display_size
-    }
-
-    /// The cursor image last set by the VM (16 rows, most significant bit leftmost).
-    pub fn cursor(&self) -> &[u16; 16] {
-        &self.cursor
-    }
-
-    /// The cursor position last set by the VM.
-    pub fn cursor_position(&self) -> (i32, i32) {
-        self.cursor_pos
-    }
-
-    /// Virtual milliseconds since the start, not wrapped.
-    fn now_ms(&mut self, cycles: u64) -> u64 {
-        self.last_cycles = self.last_cycles.max(cycles);
-        self.last_cycles / self.cycles_per_ms + self.idle_ms
-    }
 }
 
 impl Host for HeadlessHost {
-    fn millisecond_clock(&mut self, cycles: u64) -> u32 {
-        match self.real_time {
-            Some(start) => start.elapsed().as_millis() as u32,
-            None => self.now_ms(cycles) as u32,
-        }
+    fn millisecond_clock(&mut self) -> u32 {
+        self.clock.millisecond_clock()
     }
 
-    fn save_snapshot(&mut self, image: &[u8]) -> Result<(), String> {
-        let path = self.snapshot_path.as_ref().ok_or("no file to save the image to was given")?;
-        write_image_atomically(path, image).map_err(|e| format!("{}: {e}", path.display()))
+    fn seconds_since_1901(&mut self) -> u32 {
+        self.clock.seconds_since_1901()
+    }
+
+    fn save_snapshot(&mut self, image: &[u8]) -> Result<(), SnapshotError> {
+        let path = self.snapshot_path.as_ref().ok_or(SnapshotError::NoStorage)?;
+        st80_host_std::write_image_atomically(path, image)
+            .map_err(|e| SnapshotError::Failed(format!("{}: {e}", path.display())))
     }
 
     fn file_system(&mut self) -> Option<&mut dyn FileSystem> {
         self.files.as_mut().map(|f| f as &mut dyn FileSystem)
-    }
-
-    fn seconds_since_1901(&mut self, cycles: u64) -> u32 {
-        START_SECONDS_SINCE_1901.wrapping_add((self.now_ms(cycles) / 1000) as u32)
-    }
-
-    fn poll_event(&mut self, cycles: u64) -> Option<InputEvent> {
-        self.last_cycles = self.last_cycles.max(cycles);
-        match self.events.front() {
-            Some(&(at, event)) if at <= cycles => {
-                self.events.pop_front();
-                log::debug!("cycle {cycles}: input {event:?} (scripted for {at})");
-                Some(event)
-            }
-            _ => None,
-        }
-    }
-
-    fn display_resized(&mut self, width: usize, height: usize) {
-        log::debug!("display is now {width}x{height}");
-        self.display_size = Some((width, height));
-        self.dirty = Rect::new(0, 0, width as i32, height as i32);
-    }
-
-    fn display_changed(&mut self, rect: Rect) {
-        self.dirty = self.dirty.union(&rect);
-    }
-
-    fn cursor_changed(&mut self, bits: &[u16; 16]) {
-        self.cursor = *bits;
-    }
-
-    fn cursor_moved(&mut self, x: i32, y: i32) {
-        self.cursor_pos = (x, y);
     }
 
     fn trace(&mut self, line: &str) {
@@ -283,20 +170,6 @@ impl Host for HeadlessHost {
         }
     }
 
-    /// No real time passes here: the virtual clock jumps to `wake_at` (or 16 ms on when there
-    /// is nothing to wait for). Scripted input still arrives at its cycle (the idle image keeps
-    /// running bytecodes), so a replay is exact. The result depends only on the sequence of
-    /// calls, so runs stay reproducible.
-    fn idle(&mut self, wake_at: Option<u32>) {
-        let now = self.now_ms(self.last_cycles);
-        let skip = match wake_at {
-            // Treat the wrapping difference as signed: a wake time in the past skips nothing.
-            Some(t) => (t.wrapping_sub(now as u32) as i32).max(0) as u64,
-            None => IDLE_STEP_MS,
-        };
-        self.idle_ms += skip;
-    }
-
     fn transcript(&mut self, text: &str) {
         if let Some(w) = self.transcript_writer.as_mut() {
             // Best effort: a closed stdout must not stop the VM.
@@ -305,233 +178,9 @@ impl Host for HeadlessHost {
     }
 }
 
-/// Replaces the image at `path` with `bytes` so that a crash at any moment leaves either the
-/// old or the new image, never a mix: the bytes go to a temporary file in the same directory
-/// (`.NAME.tmp-PID-N`, with the old file's permissions), which is flushed to disk (fsync) and
-/// then renamed over `path`; the previous image is kept as `path` + `.bak` (a hard link, so it
-/// costs no copy, made before the rename, so `path` is the old image until the new one
-/// replaces it in one step); finally the directory is synced. On any error the temporary
-/// files are removed and `path` (and its `.bak`) are as they were.
-///
-/// Two environment variables inject faults, for tests:
-/// * `ST80_SNAPSHOT_WRITE_CHUNK_DELAY_US=N` writes in chunks of
-///   `ST80_SNAPSHOT_WRITE_CHUNK_BYTES` (default 4096) bytes, sleeping N microseconds after
-///   each, so a test can kill the process mid-write;
-/// * `ST80_SNAPSHOT_FAULT=enospc|eio` fails the write half-way as a full disk (or an I/O
-///   error) would.
-pub fn write_image_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    if path.is_dir() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
-    }
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    temp_name.push(format!(".tmp-{}-{n}", std::process::id()));
-    let temp = dir.join(temp_name);
-    let mut bak_temp = temp.as_os_str().to_owned();
-    bak_temp.push(".bak");
-    let bak_temp = PathBuf::from(bak_temp);
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let _ = file.set_permissions(meta.permissions());
-        }
-        write_with_faults(&mut file, bytes)?;
-        file.sync_all()?;
-        drop(file);
-        if path.exists() {
-            let mut bak = path.as_os_str().to_owned();
-            bak.push(".bak");
-            if std::fs::hard_link(path, &bak_temp).is_err() {
-                std::fs::copy(path, &bak_temp)?;
-            }
-            std::fs::rename(&bak_temp, PathBuf::from(bak))?;
-        }
-        std::fs::rename(&temp, path)?;
-        // Make the renames durable (a no-op where directories cannot be opened).
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-        let _ = std::fs::remove_file(&bak_temp);
-    }
-    result
-}
-
-/// `write_all`, with the test hooks of [`write_image_atomically`].
-fn write_with_faults(file: &mut std::fs::File, bytes: &[u8]) -> io::Result<()> {
-    let env_num = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse::<u64>().ok());
-    let fault = std::env::var("ST80_SNAPSHOT_FAULT").ok();
-    let (bytes, injected) = match fault.as_deref() {
-        Some("enospc") => (&bytes[..bytes.len() / 2], Some(io::Error::from_raw_os_error(files::ENOSPC))),
-        Some("eio") => (&bytes[..bytes.len() / 2], Some(io::Error::from_raw_os_error(files::EIO))),
-        _ => (bytes, None),
-    };
-    match env_num("ST80_SNAPSHOT_WRITE_CHUNK_DELAY_US") {
-        Some(delay) => {
-            let chunk = env_num("ST80_SNAPSHOT_WRITE_CHUNK_BYTES").unwrap_or(4096).max(1) as usize;
-            for part in bytes.chunks(chunk) {
-                file.write_all(part)?;
-                std::thread::sleep(std::time::Duration::from_micros(delay));
-            }
-        }
-        None => file.write_all(bytes)?,
-    }
-    match injected {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
-/// Number of 16-bit words per row and a word fetch that treats missing words as white, so a
-/// form whose bits are shorter than its size says never makes us panic.
-fn word_at(form: &DisplayForm<'_>, row: usize, word: usize) -> u16 {
-    form.bits.get(row * form.raster() + word).copied().unwrap_or(0)
-}
-
-/// The mask of the bits of word `word` of a row that lie inside `width` (1 = inside).
-fn word_mask(width: usize, word: usize) -> u16 {
-    let first = word * 16;
-    if first + 16 <= width {
-        0xffff
-    } else if first >= width {
-        0
-    } else {
-        !(0xffffu16 >> (width - first))
-    }
-}
-
-/// The Display form as a PNG: 1-bit grayscale, `width` x `height` pixels, black where the
-/// form has a 1 bit, white elsewhere. An empty form (zero width or height) gives a 1x1 white
-/// image, since PNG has no empty images.
-pub fn display_to_png(form: &DisplayForm<'_>) -> Vec<u8> {
-    let (width, height) = if form.width == 0 || form.height == 0 { (1, 1) } else { (form.width, form.height) };
-    let empty = form.width == 0 || form.height == 0;
-    let row_bytes = width.div_ceil(8);
-    let mut data = Vec::with_capacity(row_bytes * height);
-    for y in 0..height {
-        let start = data.len();
-        for x in 0..form.raster().max(1) {
-            let w = if empty { 0 } else { word_at(form, y, x) & word_mask(width, x) };
-            // PNG grayscale: 0 = black, so invert.
-            data.extend_from_slice(&(!w).to_be_bytes());
-        }
-        data.truncate(start + row_bytes);
-    }
-    let mut out = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
-        encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::One);
-        let mut writer = encoder.write_header().expect("writing a PNG header to memory cannot fail");
-        writer.write_image_data(&data).expect("the PNG data has exactly the size of the header");
-    }
-    out
-}
-
-/// A fingerprint of the Display's pixels, the same on every architecture: 16 lowercase hex
-/// digits of the 64-bit FNV-1a hash (offset basis 0xcbf29ce484222325, prime 0x100000001b3)
-/// over the bytes of: `width` and `height` as little-endian u32, then each row's words from
-/// left to right, each word big-endian (leftmost pixel = most significant bit), with the bits
-/// past `width` in a row's last word cleared.
-pub fn display_hash(form: &DisplayForm<'_>) -> String {
-    let mut h = Fnv1a64::new();
-    h.write(&(form.width as u32).to_le_bytes());
-    h.write(&(form.height as u32).to_le_bytes());
-    for y in 0..form.height {
-        for x in 0..form.raster() {
-            let w = word_at(form, y, x) & word_mask(form.width, x);
-            h.write(&w.to_be_bytes());
-        }
-    }
-    format!("{:016x}", h.0)
-}
-
-struct Fnv1a64(u64);
-
-impl Fnv1a64 {
-    fn new() -> Fnv1a64 {
-        Fnv1a64(0xcbf2_9ce4_8422_2325)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= b as u64;
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use st80_core::host::MouseButton;
-
-    #[test]
-    fn start_date_is_2026_01_01() {
-        // 1901-01-01 to 1970-01-01 is 2_177_452_800 s; 1970-01-01 to 2026-01-01 is 1_767_225_600 s.
-        assert_eq!(START_SECONDS_SINCE_1901 as u64, 1_767_225_600 + 2_177_452_800);
-    }
-
-    #[test]
-    fn clock_follows_cycles_and_idle() {
-        let mut h = HeadlessHost::new();
-        assert_eq!(h.millisecond_clock(0), 0);
-        assert_eq!(h.millisecond_clock(12_345), 12);
-        h.idle(Some(100));
-        assert_eq!(h.millisecond_clock(12_345), 100);
-        h.idle(Some(50)); // in the past: no jump
-        assert_eq!(h.millisecond_clock(12_345), 100);
-        h.idle(None);
-        assert_eq!(h.millisecond_clock(12_345), 116);
-        // The clock never runs backwards, even if asked with an older cycle count.
-        assert_eq!(h.millisecond_clock(1_012_345), 1116);
-        assert_eq!(h.millisecond_clock(12_345), 1116);
-        assert_eq!(h.seconds_since_1901(2_400_000), START_SECONDS_SINCE_1901 + 2);
-        // Wrapping: 2^32 ms after the start the clock is back near 0.
-        let mut w = HeadlessHost::new();
-        assert_eq!(w.millisecond_clock(((1u64 << 32) + 5) * CYCLES_PER_MS), 5);
-    }
-
-    #[test]
-    fn events_arrive_in_cycle_order() {
-        let mut h = HeadlessHost::new();
-        let up = InputEvent::Button { button: MouseButton::Red, down: false };
-        let down = InputEvent::Button { button: MouseButton::Red, down: true };
-        let mv = InputEvent::MouseMove { x: 3, y: 4 };
-        h.push_event(200, up);
-        h.push_event(100, mv);
-        h.push_event(200, down);
-        assert_eq!(h.poll_event(50), None);
-        assert_eq!(h.poll_event(100), Some(mv));
-        assert_eq!(h.poll_event(150), None);
-        assert_eq!(h.poll_event(200), Some(up));
-        assert_eq!(h.poll_event(200), Some(down));
-        assert_eq!(h.poll_event(1000), None);
-        // Idling skips virtual time but never delivers an event before its cycle.
-        h.push_event(5000, mv);
-        h.idle(None);
-        assert_eq!(h.poll_event(1000), None);
-        assert_eq!(h.poll_event(5000), Some(mv));
-    }
-
-    #[test]
-    fn dirty_rects_accumulate() {
-        let mut h = HeadlessHost::new();
-        assert_eq!(h.take_dirty(), None);
-        h.display_changed(Rect::new(10, 10, 5, 5));
-        h.display_changed(Rect::new(0, 20, 2, 2));
-        assert_eq!(h.take_dirty(), Some(Rect::new(0, 10, 15, 12)));
-        assert_eq!(h.take_dirty(), None);
-    }
 
     #[test]
     fn trace_goes_to_writer_and_memory() {
@@ -555,45 +204,5 @@ mod tests {
         assert_eq!(&*buf.borrow(), b"one\ntwo\n");
         assert_eq!(h.take_trace(), vec!["one", "two"]);
         assert_eq!(h.trace_count(), 2);
-    }
-
-    #[test]
-    fn png_and_hash_ignore_padding_bits() {
-        // 20 x 2: row 0 has pixel 0 and pixel 19 black; row 1 is white but has padding set.
-        let bits = [0x8000, 0x1000, 0x0000, 0x0fff];
-        let form = DisplayForm { width: 20, height: 2, bits: &bits };
-        let clean = [0x8000, 0x1000, 0x0000, 0x0000];
-        let clean_form = DisplayForm { width: 20, height: 2, bits: &clean };
-        assert_eq!(display_hash(&form), display_hash(&clean_form));
-        assert_eq!(display_to_png(&form), display_to_png(&clean_form));
-        let other = [0x8000, 0x0000, 0x0000, 0x0000];
-        let other_form = DisplayForm { width: 20, height: 2, bits: &other };
-        assert_ne!(display_hash(&form), display_hash(&other_form));
-
-        let mut decoder = png::Decoder::new(std::io::Cursor::new(display_to_png(&form)));
-        decoder.set_transformations(png::Transformations::IDENTITY);
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((info.width, info.height), (20, 2));
-        assert_eq!(info.bit_depth, png::BitDepth::One);
-        // Row 0: pixel 0 black (bit 0), pixels 1..18 white, pixel 19 black; the 4 bits past
-        // the width are white. Row 1: all white.
-        assert_eq!(&buf[..3], &[0x7f, 0xff, 0xef]);
-        assert_eq!(&buf[3..6], &[0xff, 0xff, 0xff]);
-    }
-
-    #[test]
-    fn hash_is_fixed() {
-        // Pins the documented algorithm: changing it changes every recorded hash.
-        let form = DisplayForm { width: 0, height: 0, bits: &[] };
-        let mut h = Fnv1a64::new();
-        h.write(&[0; 8]);
-        assert_eq!(display_hash(&form), format!("{:016x}", h.0));
-        assert_eq!(Fnv1a64::new().0, 0xcbf29ce484222325);
-        let mut a = Fnv1a64::new();
-        a.write(b"a");
-        assert_eq!(a.0, 0xaf63dc4c8601ec8c); // FNV-1a-64("a"), the published test vector
-        let _ = display_to_png(&form); // 1x1 white, no panic
     }
 }

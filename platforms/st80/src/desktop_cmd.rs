@@ -40,7 +40,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         Some(log) => {
             let text = std::fs::read_to_string(log)
                 .map_err(|e| Failure::new(2, format!("{}: cannot read: {e}", log.display())))?;
-            st80_headless::replay::parse(&text).map_err(|e| Failure::new(2, format!("{}: {e}", log.display())))?
+            st80_host_std::replay::parse(&text).map_err(|e| Failure::new(2, format!("{}: {e}", log.display())))?
         }
         None => Vec::new(),
     };

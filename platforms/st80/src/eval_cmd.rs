@@ -4,8 +4,9 @@
 use crate::{bad_image, load, one_line, Failure, HostArgs};
 use clap::Args;
 use st80_core::image::ByteOrder;
-use st80_core::{EvalOutcome, Interpreter, StopReason};
-use st80_headless::{HeadlessHost, HostFiles};
+use st80_core::{EvalOutcome, Interpreter, StopReason, VirtualClock};
+use st80_headless::HeadlessHost;
+use st80_host_std::HostFiles;
 use std::cell::RefCell;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -77,9 +78,13 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn open(image: &Path, host_args: &HostArgs, host: HeadlessHost) -> Result<Session, Failure> {
+    /// Boots `image`; on the deterministic clock unless `real_time` (benchmarks).
+    pub fn open(image: &Path, host_args: &HostArgs, host: HeadlessHost, real_time: bool) -> Result<Session, Failure> {
         let (memory, info) = load(image)?;
         let mut vm = Interpreter::new(memory).map_err(|e| bad_image(image, e))?;
+        if !real_time {
+            vm.use_virtual_clock(VirtualClock::default());
+        }
         vm.snapshot_byte_order = match host_args.save_byte_order.as_deref() {
             Some("be") => ByteOrder::Big,
             Some("le") => ByteOrder::Little,
@@ -91,7 +96,7 @@ impl Session {
             session.vm.set_transcript_echo(true);
             session.host.transcript_to(Box::new(io::stdout()));
         }
-        match session.vm.run(&mut session.host, BOOT_CYCLES) {
+        match st80_headless::run(&mut session.vm, &mut session.host, BOOT_CYCLES) {
             StopReason::CyclesDone => Ok(session),
             other => Err(Failure::new(1, format!("{}: the image stopped while starting: {other:?}", image.display()))),
         }
@@ -102,14 +107,14 @@ impl Session {
         self.vm.start_evaluation(source).map_err(|e| Failure::new(1, format!("{}: {e}", self.image.display())))?;
         let started = Instant::now();
         loop {
-            match self.vm.run(&mut self.host, SLICE) {
+            match st80_headless::run(&mut self.vm, &mut self.host, SLICE) {
                 StopReason::Evaluated => {
                     return self
                         .vm
                         .evaluation_outcome()
                         .ok_or_else(|| Failure::new(1, "the evaluation ended without a result"));
                 }
-                StopReason::CyclesDone => {}
+                StopReason::CyclesDone | StopReason::Idle { .. } => {}
                 StopReason::Quit => return Err(Failure::new(1, "the image quit during the evaluation")),
                 StopReason::Error(e) => {
                     return Err(Failure::new(1, format!("the virtual machine stopped: {}", one_line(&e))))
@@ -182,7 +187,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
     if let Some(out) = &args.save {
         host.save_snapshots_to(out.clone());
     }
-    let mut session = Session::open(&args.image, &args.host, host)?;
+    let mut session = Session::open(&args.image, &args.host, host, false)?;
     // Every expression is evaluated, each result printed on stdout and each error on stderr
     // (naming the expression), so one mistake does not hide what the others answer.
     let (mut failed, mut timed_out) = (0, 0);
@@ -307,7 +312,7 @@ pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
     if let Some(out) = &args.save {
         host.save_snapshots_to(out.clone());
     }
-    let mut session = Session::open(&args.image, &args.host, host)?;
+    let mut session = Session::open(&args.image, &args.host, host, false)?;
     let limit = timeout(args.timeout);
     let mut errors = 0;
     for file in &args.files {
@@ -393,9 +398,9 @@ struct BenchResult {
 
 pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let transcript = Rc::new(RefCell::new(Vec::<u8>::new()));
-    let mut host = HeadlessHost::new().with_real_time();
+    let mut host = HeadlessHost::new();
     host.transcript_to(Box::new(SharedBuffer(transcript.clone())));
-    let mut session = Session::open(&args.image, &HostArgs::default(), host)?;
+    let mut session = Session::open(&args.image, &HostArgs::default(), host, true)?;
     session.vm.set_transcript_echo(true);
     let limit = timeout(args.timeout);
     let tests: Vec<String> = if args.tests.is_empty() {

@@ -3,8 +3,9 @@
 
 use crate::{bad_image, load, one_line, Failure, RunArgs};
 use st80_core::interpreter::TraceLevel;
-use st80_core::{Interpreter, StopReason};
-use st80_headless::{display_hash, display_to_png, HeadlessHost};
+use st80_core::{Interpreter, StopReason, VirtualClock};
+use st80_headless::HeadlessHost;
+use st80_host_std::{display_hash, display_to_png, replay};
 use std::io::{self, Write};
 use std::path::Path;
 use std::time::Instant;
@@ -22,6 +23,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         Some("le") => st80_core::ByteOrder::Little,
         _ => info.byte_order,
     };
+    vm.use_virtual_clock(VirtualClock::default());
     let mut host = HeadlessHost::new();
     // A snapshot (the screen menu's "save") replaces the image, crash-safely.
     host.save_snapshots_to(args.image.clone());
@@ -33,11 +35,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if let Some(log) = &args.replay {
         let text = std::fs::read_to_string(log)
             .map_err(|e| Failure::new(2, format!("{}: cannot read: {e}", log.display())))?;
-        let events =
-            st80_headless::replay::parse(&text).map_err(|e| Failure::new(2, format!("{}: {e}", log.display())))?;
-        for (cycle, event) in events {
-            host.push_event(cycle, event);
-        }
+        let events = replay::parse(&text).map_err(|e| Failure::new(2, format!("{}: {e}", log.display())))?;
+        replay::schedule(&mut vm, &events);
     }
     if args.record.is_some() {
         return Err(Failure::new(2, "--record needs the desktop window (there is no input to record headless)"));
@@ -47,7 +46,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         host.trace_to(Box::new(io::stdout().lock()));
     }
     let started = Instant::now();
-    let stop = vm.run(&mut host, args.cycles.unwrap_or(DEFAULT_CYCLES));
+    let stop = st80_headless::run(&mut vm, &mut host, args.cycles.unwrap_or(DEFAULT_CYCLES));
     let elapsed = started.elapsed();
     if let Err(e) = host.flush() {
         // A closed pipe (e.g. `| head`) is the reader's choice, not our failure.

@@ -16,7 +16,7 @@
 //! Characters are the image's (ASCII; `_` is shown as a left arrow, `^` as an up arrow).
 
 use st80_core::host::key;
-use st80_core::{InputEvent, MouseButton};
+use st80_core::{InputEvent, Interpreter, MouseButton};
 
 /// One event of a log: the cycle at which it is delivered, and the event.
 pub type Stamped = (u64, InputEvent);
@@ -125,6 +125,15 @@ pub fn parse(text: &str) -> Result<Vec<Stamped>, String> {
         }
     }
     Ok(events)
+}
+
+/// Hands a log to the VM: each event is taken by the image at its first input poll at or
+/// after its cycle, which is where the VM that recorded it took it (see
+/// `Interpreter::record_events`).
+pub fn schedule(vm: &mut Interpreter, events: &[Stamped]) {
+    for &(cycle, event) in events {
+        vm.push_event_at(cycle, event);
+    }
 }
 
 /// One log line for an event (the inverse of `parse` for single events).
