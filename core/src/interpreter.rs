@@ -777,6 +777,16 @@ impl Interpreter {
         }
     }
 
+    /// Sends doesNotUnderstand: for `selector` with the `count` arguments on the stack, as a
+    /// failed lookup would.
+    pub(crate) fn send_does_not_understand<H: Host>(&mut self, host: &mut H, selector: Oop, count: usize) {
+        self.message_selector = selector;
+        self.argument_count = count;
+        if self.create_actual_message() {
+            self.send_selector(host, SELECTOR_DOES_NOT_UNDERSTAND, 1);
+        }
+    }
+
     /// Packs the pending message into a Message for doesNotUnderstand:.
     fn create_actual_message(&mut self) -> bool {
         let count = self.argument_count;
