@@ -227,6 +227,11 @@ pub fn cursor_bits(memory: &ObjectMemory, form: Oop) -> Option<[u16; 16]> {
     {
         return None;
     }
+    // beCursor: "Fail if the receiver does not match the size expected by the hardware".
+    let sixteen = integer_object_of(16);
+    if memory.fetch_pointer(FORM_WIDTH, form) != sixteen || memory.fetch_pointer(FORM_HEIGHT, form) != sixteen {
+        return None;
+    }
     let bits = memory.fetch_pointer(FORM_BITS, form);
     if is_integer_object(bits)
         || !memory.is_object(bits)
