@@ -103,31 +103,6 @@ pub fn assert_same_lines(what: &str, expected: &[String], actual: &[String], lin
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_of_normalizes_line_ends() {
-        assert_eq!(lines_of("a\rb\r\nc\n\n"), vec!["a", "b", "c"]);
-    }
-
-    #[test]
-    fn same_lines_ignore_trailing_blanks() {
-        let a = vec!["x ".to_string(), "y".to_string()];
-        let b = vec!["x".to_string(), "y".to_string()];
-        assert_same_lines("t", &a, &b, 0);
-    }
-
-    #[test]
-    #[should_panic(expected = "first difference at line 4 of the reference")]
-    fn same_lines_report_the_first_difference() {
-        let a = vec!["x".to_string(), "y".to_string()];
-        let b = vec!["x".to_string(), "z".to_string()];
-        assert_same_lines("t", &a, &b, 2);
-    }
-}
-
 /// Evaluates `source` with the image's own Compiler (as `st80 eval` does) and answers the
 /// printString, or `error: MESSAGE` for a runtime error, `compile error: MESSAGE` for a compile
 /// error. Panics if the VM stops or the evaluation runs more than `max_cycles` bytecodes.
@@ -152,5 +127,30 @@ pub fn evaluate<H: st80_core::Host>(
         Some(EvalOutcome::RuntimeError { message, .. }) => format!("error: {message}"),
         Some(EvalOutcome::CompileError { message, .. }) => format!("compile error: {message}"),
         None => panic!("{source}: no outcome"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_normalizes_line_ends() {
+        assert_eq!(lines_of("a\rb\r\nc\n\n"), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn same_lines_ignore_trailing_blanks() {
+        let a = vec!["x ".to_string(), "y".to_string()];
+        let b = vec!["x".to_string(), "y".to_string()];
+        assert_same_lines("t", &a, &b, 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "first difference at line 4 of the reference")]
+    fn same_lines_report_the_first_difference() {
+        let a = vec!["x".to_string(), "y".to_string()];
+        let b = vec!["x".to_string(), "z".to_string()];
+        assert_same_lines("t", &a, &b, 2);
     }
 }
