@@ -250,3 +250,12 @@ fn every_primitive_the_v2_image_calls_accepts_what_its_senders_pass() {
     }
     assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+#[test]
+fn quit_primitive_stops_the_vm() {
+    let Some(mut vm) = interpreter(XEROX_V2) else { return };
+    let mut host = HeadlessHost::new();
+    vm.run(&mut host, 1_000_000);
+    vm.start_evaluation("Smalltalk quitPrimitive. 3").unwrap();
+    assert_eq!(vm.run(&mut host, 10_000_000), st80_core::StopReason::Quit);
+}
