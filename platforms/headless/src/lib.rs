@@ -36,6 +36,8 @@ pub const START_SECONDS_SINCE_1901: u32 = (125 * 365 + 31) * 86_400;
 
 /// Virtual milliseconds that pass for each `idle(None)` call (nothing to wait for but input).
 const IDLE_STEP_MS: u64 = 16;
+/// Longest real sleep of one idle call with the real clock.
+const MAX_REAL_IDLE_MS: i32 = 500;
 
 /// A deterministic host without a window. See the crate documentation.
 pub struct HeadlessHost {
@@ -283,11 +285,20 @@ impl Host for HeadlessHost {
         }
     }
 
-    /// No real time passes here: the virtual clock jumps to `wake_at` (or 16 ms on when there
-    /// is nothing to wait for). Scripted input still arrives at its cycle (the idle image keeps
+    /// With the virtual clock no real time passes here: the clock jumps to `wake_at` (or 16 ms
+    /// on when there is nothing to wait for), so a wait on a Delay ends at once in real time
+    /// and lasts exactly its duration on the image's clock. Scripted input still arrives at its cycle (the idle image keeps
     /// running bytecodes), so a replay is exact. The result depends only on the sequence of
     /// calls, so runs stay reproducible.
     fn idle(&mut self, wake_at: Option<u32>) {
+        if let Some(start) = self.real_time {
+            // A real clock: really wait (at most MAX_REAL_IDLE_MS; scripted input is tied to
+            // cycles, so nothing else can end the wait early).
+            let now = start.elapsed().as_millis() as u32;
+            let ms = wake_at.map_or(IDLE_STEP_MS as i32, |t| t.wrapping_sub(now) as i32).clamp(0, MAX_REAL_IDLE_MS);
+            std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+            return;
+        }
         let now = self.now_ms(self.last_cycles);
         let skip = match wake_at {
             // Treat the wrapping difference as signed: a wake time in the past skips nothing.
