@@ -29,13 +29,16 @@ use sdl2::pixels::{Color, PixelFormatEnum};
 use sdl2::render::{Canvas, Texture, TextureCreator};
 use sdl2::video::{FullscreenType, Window, WindowContext};
 use sdl2::{EventPump, Sdl, VideoSubsystem};
-use st80_core::host::{key, Host, InputEvent, MouseButton, Rect};
+use st80_core::host::{Host, InputEvent, MouseButton, Rect};
 use st80_core::{EvalOutcome, Interpreter, StopReason};
 use st80_headless::replay::{self, Stamped};
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod keyboard;
+pub use keyboard::Modifiers;
 
 /// Bytecodes per `Interpreter::run` call: between calls the loop presents and sleeps.
 const SLICE: u64 = 4096;
@@ -155,7 +158,8 @@ pub struct Desktop {
     buttons: ButtonMap,
     /// Last pointer position sent to the image.
     mouse: (i32, i32),
-    ctrl_down: bool,
+    /// The modifier keys as the image last saw them (see `keyboard`).
+    image_mods: Modifiers,
     idle_wake: Option<u32>,
     close_requested: bool,
     interrupted: bool,
@@ -223,7 +227,7 @@ impl Desktop {
             pressed: [None; 3],
             buttons: options.buttons,
             mouse: (0, 0),
-            ctrl_down: false,
+            image_mods: Modifiers::default(),
             idle_wake: None,
             close_requested: false,
             interrupted: false,
@@ -443,16 +447,17 @@ impl Desktop {
         }
     }
 
-    /// Queues live input (unless a replay is running or input is blocked).
-    fn input(&mut self, event: InputEvent) {
+    /// Queues live input (unless a replay is running or input is blocked); false if dropped.
+    fn input(&mut self, event: InputEvent) -> bool {
         if self.input_blocked || !self.replay.is_empty() {
-            return;
+            return false;
         }
         // Coalesce pointer motion not yet delivered.
         if let (InputEvent::MouseMove { .. }, Some(InputEvent::MouseMove { .. })) = (event, self.queue.back()) {
             self.queue.pop_back();
         }
         self.queue.push_back(event);
+        true
     }
 
     fn type_char(&mut self, code: u16) {
@@ -499,25 +504,24 @@ impl Desktop {
                 }
             }
             Event::KeyDown { keycode: Some(k), keymod, repeat, .. } => self.key_down(k, keymod, repeat),
-            Event::KeyUp { keycode: Some(k), .. } => {
-                if let Some(code) = modifier_code(k) {
-                    if code == key::CONTROL {
-                        self.ctrl_down = false;
-                    }
-                    self.input(InputEvent::Key { code, down: false });
+            Event::KeyUp { keycode: Some(k), keymod, .. } => {
+                if keyboard::is_modifier(k) {
+                    self.sync_modifiers(Modifiers::from_sdl(keymod));
                 }
             }
             Event::TextInput { text, .. } => {
                 let keymod = self.sdl.keyboard().mod_state();
-                if control_only(keymod) {
+                if keyboard::control_only(keymod) {
                     return; // Ctrl+key is sent from the key event
                 }
+                let mut codes = Vec::with_capacity(text.len());
                 for c in text.chars() {
-                    match image_char(c) {
-                        Some(code) => self.type_char(code),
+                    match keyboard::image_char(c) {
+                        Some(code) => codes.push(code),
                         None => log::debug!("dropped {c:?}: the image has no such character"),
                     }
                 }
+                self.type_plain(&codes);
             }
             _ => {}
         }
@@ -530,13 +534,8 @@ impl Desktop {
             }
             return;
         }
-        if let Some(code) = modifier_code(k) {
-            if !repeat {
-                if code == key::CONTROL {
-                    self.ctrl_down = true;
-                }
-                self.input(InputEvent::Key { code, down: true });
-            }
+        if keyboard::is_modifier(k) {
+            self.sync_modifiers(Modifiers::from_sdl(keymod));
             return;
         }
         let alt = keymod.intersects(Mod::LALTMOD | Mod::RALTMOD);
@@ -545,15 +544,34 @@ impl Desktop {
             self.paste();
             return;
         }
-        if let Some(code) = special_key_code(k) {
-            self.type_char(code);
+        // Keys the image decodes itself, with the modifiers as they are (ctrl+letter gives the
+        // image's control characters, shift+ctrl+c its emergency evaluator).
+        let code = match keyboard::special_key_code(k) {
+            Some(code) => code,
+            None if keyboard::control_only(keymod) && (0x20..0x7f).contains(&k.into_i32()) => k.into_i32() as u16,
+            None => return,
+        };
+        self.sync_modifiers(Modifiers::from_sdl(keymod));
+        self.type_char(code);
+    }
+
+    /// Sends the bi-state key events that make the image's modifiers `want`.
+    fn sync_modifiers(&mut self, want: Modifiers) {
+        for event in self.image_mods.transition(want) {
+            if !self.input(event) {
+                return;
+            }
+        }
+        self.image_mods = want;
+    }
+
+    /// Types characters the host has already decoded (shift and layout applied).
+    fn type_plain(&mut self, codes: &[u16]) {
+        if codes.is_empty() {
             return;
         }
-        if control_only(keymod) {
-            let c = k.into_i32();
-            if (0x20..0x7f).contains(&c) {
-                self.type_char(c as u16);
-            }
+        for event in keyboard::type_plain(self.image_mods, codes) {
+            self.input(event);
         }
     }
 
@@ -570,7 +588,7 @@ impl Desktop {
         self.stale = true;
     }
 
-    /// Types the clipboard's text (newlines become CR), with control released meanwhile.
+    /// Types the clipboard's text (newlines become CR), with the modifiers released meanwhile.
     fn paste(&mut self) {
         let text = match self.video.clipboard().clipboard_text() {
             Ok(t) => t,
@@ -579,15 +597,7 @@ impl Desktop {
                 return;
             }
         };
-        if self.ctrl_down {
-            self.input(InputEvent::Key { code: key::CONTROL, down: false });
-        }
-        for code in paste_codes(&text) {
-            self.type_char(code);
-        }
-        if self.ctrl_down {
-            self.input(InputEvent::Key { code: key::CONTROL, down: true });
-        }
+        self.type_plain(&keyboard::paste_codes(&text));
     }
 
     fn clamp_point(&self, x: i32, y: i32) -> (i32, i32) {
@@ -791,56 +801,6 @@ pub fn smalltalk_button(map: ButtonMap, b: SdlButton, keymod: Mod) -> Option<Mou
     }
 }
 
-/// Control held without Alt/AltGr (which some systems report as Ctrl+Alt).
-fn control_only(keymod: Mod) -> bool {
-    keymod.intersects(Mod::LCTRLMOD | Mod::RCTRLMOD) && !keymod.intersects(Mod::LALTMOD | Mod::RALTMOD)
-}
-
-/// The bi-state code of a modifier key.
-pub fn modifier_code(k: Keycode) -> Option<u16> {
-    match k {
-        Keycode::LShift => Some(key::LEFT_SHIFT),
-        Keycode::RShift => Some(key::RIGHT_SHIFT),
-        Keycode::LCtrl | Keycode::RCtrl => Some(key::CONTROL),
-        Keycode::CapsLock => Some(key::LOCK),
-        _ => None,
-    }
-}
-
-/// Keys that give no text: their character codes.
-pub fn special_key_code(k: Keycode) -> Option<u16> {
-    match k {
-        Keycode::Backspace => Some(key::BACKSPACE),
-        Keycode::Tab => Some(key::TAB),
-        Keycode::Return | Keycode::KpEnter | Keycode::Return2 => Some(key::RETURN),
-        Keycode::Escape => Some(key::ESCAPE),
-        Keycode::Delete => Some(key::DELETE),
-        _ => None,
-    }
-}
-
-/// The image's code for a typed character: printable ASCII only.
-pub fn image_char(c: char) -> Option<u16> {
-    (c.is_ascii() && !c.is_ascii_control()).then_some(c as u16)
-}
-
-/// The codes that type `text` (pasted): CR for line ends, tabs kept, others dropped.
-pub fn paste_codes(text: &str) -> Vec<u16> {
-    let text = text.replace("\r\n", "\n");
-    let mut codes = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' => codes.push(key::RETURN),
-            '\t' => codes.push(key::TAB),
-            c => match image_char(c) {
-                Some(code) => codes.push(code),
-                None => log::debug!("paste: dropped {c:?}: the image has no such character"),
-            },
-        }
-    }
-    codes
-}
-
 /// The local time zone's offset from UTC at `unix` seconds, in seconds.
 #[cfg(unix)]
 fn local_offset_seconds(unix: i64) -> i64 {
@@ -877,17 +837,6 @@ mod tests {
         assert_eq!(smalltalk_button(ButtonMap::Default, SdlButton::Left, Mod::LALTMOD), Some(Blue));
         assert_eq!(smalltalk_button(ButtonMap::Default, SdlButton::Left, Mod::RGUIMOD), Some(Blue));
         assert_eq!(smalltalk_button(ButtonMap::Default, SdlButton::X1, none), None);
-    }
-
-    #[test]
-    fn characters_and_paste() {
-        assert_eq!(image_char('_'), Some(95));
-        assert_eq!(image_char('^'), Some(94));
-        assert_eq!(image_char('ä'), None);
-        assert_eq!(image_char('\u{7}'), None);
-        assert_eq!(paste_codes("a\r\nb\nc\täx"), vec![97, 13, 98, 13, 99, 9, 120]);
-        assert_eq!(special_key_code(Keycode::Return), Some(13));
-        assert_eq!(modifier_code(Keycode::RShift), Some(137));
     }
 
     #[test]
