@@ -504,10 +504,8 @@ impl Desktop {
                 }
             }
             Event::KeyDown { keycode: Some(k), keymod, repeat, .. } => self.key_down(k, keymod, repeat),
-            Event::KeyUp { keycode: Some(k), keymod, .. } => {
-                if keyboard::is_modifier(k) {
-                    self.sync_modifiers(Modifiers::from_sdl(keymod));
-                }
+            Event::KeyUp { keycode: Some(k), keymod, .. } if keyboard::is_modifier(k) => {
+                self.sync_modifiers(Modifiers::from_sdl(keymod));
             }
             Event::TextInput { text, .. } => {
                 let keymod = self.sdl.keyboard().mod_state();
