@@ -13,10 +13,14 @@
 //!   letterbox (`SDL_RenderSetLogicalSize`) into Display coordinates. The wheel is ignored.
 //! * **Keyboard.** Characters come from SDL text input, so any layout, dead keys and compose
 //!   type what the key caps show; the image's character set is ASCII, so other characters are
-//!   dropped (with a `debug` log line). Backspace, Tab, Return, Escape and Delete come from key
-//!   events; shift, control and caps lock are sent as the Blue Book's bi-state keys 136-139.
-//!   Ctrl+letter sends the letter while control is down (the image checks control itself).
-//!   Ctrl+V / Cmd+V types the host clipboard's text. F11 toggles full screen.
+//!   dropped (with a `debug` log line). A typed character reaches the image with shift, control
+//!   and lock up, since the image's own keyboard map would shift it again (see `keyboard`);
+//!   the bi-state keys 136-139 follow the real keys otherwise. Backspace, Tab, Return, Escape
+//!   and Delete come from key events; Ctrl+letter sends the letter while control is down (the
+//!   image decodes it). Ctrl+V / Cmd+V types the host clipboard's text. F11 toggles full screen.
+//! * **Clipboard.** What the user copies or cuts in the image goes to the host clipboard.
+//! * **Window.** Sized to fit the screen and centred whenever the image changes its Display
+//!   size; with no display, [`run`] fails with [`Error::NoDisplay`].
 //! * **Record/replay.** Every event delivered to the VM can be written with its cycle in the
 //!   format of `st80_headless::replay`; a replayed log is delivered at its cycles (live mouse
 //!   and keyboard input is ignored until the log is used up, so a replay is reproducible).
@@ -27,7 +31,7 @@ use sdl2::messagebox::{self, ButtonData, ClickedButton, MessageBoxButtonFlag, Me
 use sdl2::mouse::{Cursor, MouseButton as SdlButton};
 use sdl2::pixels::{Color, PixelFormatEnum};
 use sdl2::render::{Canvas, Texture, TextureCreator};
-use sdl2::video::{FullscreenType, Window, WindowContext};
+use sdl2::video::{Window, WindowContext};
 use sdl2::{EventPump, Sdl, VideoSubsystem};
 use st80_core::host::{Host, InputEvent, MouseButton, Rect};
 use st80_core::{EvalOutcome, Interpreter, StopReason};
@@ -37,8 +41,34 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod clipboard;
 mod keyboard;
+mod window;
 pub use keyboard::Modifiers;
+pub use window::NO_DISPLAY_HINT;
+
+/// Why the desktop could not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Nothing to show a window on (no X/Wayland server, or only SDL's offscreen driver).
+    NoDisplay(String),
+    /// The window could not be made, or the VM stopped with an error.
+    Failed(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::NoDisplay(e) | Error::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<String> for Error {
+    fn from(e: String) -> Error {
+        Error::Failed(e)
+    }
+}
 
 /// Bytecodes per `Interpreter::run` call: between calls the loop presents and sleeps.
 const SLICE: u64 = 4096;
@@ -114,12 +144,12 @@ pub fn show_error(title: &str, message: &str) {
 
 /// Runs the image in a window until it quits, the window is closed, or `max_cycles` ran.
 /// The window shows the final screen until this returns.
-pub fn run(vm: &mut Interpreter, options: Options) -> Result<Outcome, String> {
+pub fn run(vm: &mut Interpreter, options: Options) -> Result<Outcome, Error> {
     let mut host = Desktop::new(vm, options)?;
     if host.transcript {
         vm.set_transcript_echo(true);
     }
-    let outcome = host.main_loop(vm);
+    let outcome = host.main_loop(vm).map_err(Error::Failed);
     host.flush_record();
     if let Ok(outcome) = &outcome {
         // Show the final frame (a screenshot of the window then matches the Display form).
@@ -160,6 +190,11 @@ pub struct Desktop {
     mouse: (i32, i32),
     /// The modifier keys as the image last saw them (see `keyboard`).
     image_mods: Modifiers,
+    /// Full screen is done by hand (X without a window manager, see `window`).
+    manual_fullscreen: bool,
+    /// The image's copy buffer, for the host clipboard.
+    selection: Option<clipboard::SelectionWatch>,
+    next_selection_check: Instant,
     idle_wake: Option<u32>,
     close_requested: bool,
     interrupted: bool,
@@ -174,9 +209,8 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    fn new(vm: &Interpreter, options: Options) -> Result<Desktop, String> {
-        let sdl = sdl2::init()?;
-        let video = sdl.video()?;
+    fn new(vm: &Interpreter, options: Options) -> Result<Desktop, Error> {
+        let (sdl, video) = window::init_video().map_err(Error::NoDisplay)?;
         sdl2::hint::set("SDL_RENDER_SCALE_QUALITY", "0");
         sdl2::hint::set("SDL_MOUSE_FOCUS_CLICKTHROUGH", "1");
         let size = vm.display().map(|d| (d.width as u32, d.height as u32)).unwrap_or(DEFAULT_SIZE);
@@ -185,9 +219,6 @@ impl Desktop {
         let open_window = || {
             let mut builder = video.window(&options.title, size.0 * scale, size.1 * scale);
             builder.position_centered().resizable().allow_highdpi();
-            if options.fullscreen {
-                builder.fullscreen_desktop();
-            }
             builder.build().map_err(|e| format!("cannot open a window: {e}"))
         };
         let canvas = match open_window()?.into_canvas().accelerated().build() {
@@ -201,6 +232,15 @@ impl Desktop {
                     .map_err(|e| format!("cannot draw in the window: {e}"))?
             }
         };
+        let mut canvas = canvas;
+        if let Some(icon) = window::icon() {
+            canvas.window_mut().set_icon(icon);
+        }
+        window::fit_and_centre(&video, canvas.window_mut(), size, scale);
+        let manual_fullscreen = window::needs_manual_fullscreen(&video, canvas.window());
+        if options.fullscreen {
+            window::set_fullscreen(&video, canvas.window_mut(), true, manual_fullscreen, size, scale);
+        }
         let creator = canvas.texture_creator();
         let texture = new_texture(&creator, size)?;
         let pump = sdl.event_pump()?;
@@ -228,6 +268,9 @@ impl Desktop {
             buttons: options.buttons,
             mouse: (0, 0),
             image_mods: Modifiers::default(),
+            manual_fullscreen,
+            selection: clipboard::SelectionWatch::new(vm),
+            next_selection_check: now,
             idle_wake: None,
             close_requested: false,
             interrupted: false,
@@ -269,6 +312,7 @@ impl Desktop {
                 }
             }
             self.present(vm, false);
+            self.export_selection(vm);
             if self.interrupted {
                 return Ok(Outcome::Closed);
             }
@@ -411,9 +455,7 @@ impl Desktop {
         if let Err(e) = self.canvas.set_logical_size(size.0, size.1) {
             log::warn!("set_logical_size: {e}");
         }
-        if self.canvas.window().fullscreen_state() == FullscreenType::Off {
-            let _ = self.canvas.window_mut().set_size(size.0 * self.scale, size.1 * self.scale);
-        }
+        window::fit_and_centre(&self.video, self.canvas.window_mut(), size, self.scale);
         self.dirty = Rect::new(0, 0, size.0 as i32, size.1 as i32);
         self.stale = true;
     }
@@ -574,16 +616,31 @@ impl Desktop {
     }
 
     fn toggle_fullscreen(&mut self) {
-        let window = self.canvas.window_mut();
-        let next = if window.fullscreen_state() == FullscreenType::Off {
-            FullscreenType::Desktop
-        } else {
-            FullscreenType::Off
-        };
-        if let Err(e) = window.set_fullscreen(next) {
-            log::warn!("full screen: {e}");
-        }
+        let on = !window::is_fullscreen(self.canvas.window());
+        window::set_fullscreen(
+            &self.video,
+            self.canvas.window_mut(),
+            on,
+            self.manual_fullscreen,
+            self.size,
+            self.scale,
+        );
         self.stale = true;
+    }
+
+    /// Hands text the user copied or cut in the image to the host clipboard (checked at most
+    /// every 100 ms).
+    fn export_selection(&mut self, vm: &Interpreter) {
+        let now = Instant::now();
+        if now < self.next_selection_check {
+            return;
+        }
+        self.next_selection_check = now + Duration::from_millis(100);
+        let Some(text) = self.selection.as_mut().and_then(|s| s.changed(vm)) else { return };
+        match self.video.clipboard().set_clipboard_text(&text) {
+            Ok(()) => log::debug!("copied {} characters to the clipboard", text.len()),
+            Err(e) => log::warn!("cannot set the clipboard: {e}"),
+        }
     }
 
     /// Types the clipboard's text (newlines become CR), with the modifiers released meanwhile.
