@@ -400,6 +400,8 @@ impl WorkspaceSteps {
         x.run("xdotool", &["mouseup", "1"]);
         std::thread::sleep(Duration::from_millis(1000));
         to(inside);
+        // Type only once the workspace has control and the screen is still.
+        d.settle(x);
     }
 }
 
