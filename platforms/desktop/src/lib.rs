@@ -13,10 +13,14 @@
 //!   letterbox (`SDL_RenderSetLogicalSize`) into Display coordinates. The wheel is ignored.
 //! * **Keyboard.** Characters come from SDL text input, so any layout, dead keys and compose
 //!   type what the key caps show; the image's character set is ASCII, so other characters are
-//!   dropped (with a `debug` log line). Backspace, Tab, Return, Escape and Delete come from key
-//!   events; shift, control and caps lock are sent as the Blue Book's bi-state keys 136-139.
-//!   Ctrl+letter sends the letter while control is down (the image checks control itself).
-//!   Ctrl+V / Cmd+V types the host clipboard's text. F11 toggles full screen.
+//!   dropped (with a `debug` log line). A typed character reaches the image with shift, control
+//!   and lock up, since the image's own keyboard map would shift it again (see `keyboard`);
+//!   the bi-state keys 136-139 follow the real keys otherwise. Backspace, Tab, Return, Escape
+//!   and Delete come from key events; Ctrl+letter sends the letter while control is down (the
+//!   image decodes it). Ctrl+V / Cmd+V types the host clipboard's text. F11 toggles full screen.
+//! * **Clipboard.** What the user copies or cuts in the image goes to the host clipboard.
+//! * **Window.** Sized to fit the screen and centred whenever the image changes its Display
+//!   size; with no display, [`run`] fails with [`Error::NoDisplay`].
 //! * **Record/replay.** Every event delivered to the VM can be written with its cycle in the
 //!   format of `st80_headless::replay`; a replayed log is delivered at its cycles (live mouse
 //!   and keyboard input is ignored until the log is used up, so a replay is reproducible).
@@ -27,15 +31,44 @@ use sdl2::messagebox::{self, ButtonData, ClickedButton, MessageBoxButtonFlag, Me
 use sdl2::mouse::{Cursor, MouseButton as SdlButton};
 use sdl2::pixels::{Color, PixelFormatEnum};
 use sdl2::render::{Canvas, Texture, TextureCreator};
-use sdl2::video::{FullscreenType, Window, WindowContext};
+use sdl2::video::{Window, WindowContext};
 use sdl2::{EventPump, Sdl, VideoSubsystem};
-use st80_core::host::{key, Host, InputEvent, MouseButton, Rect};
+use st80_core::host::{Host, InputEvent, MouseButton, Rect};
 use st80_core::{EvalOutcome, Interpreter, StopReason};
 use st80_headless::replay::{self, Stamped};
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod clipboard;
+mod keyboard;
+mod window;
+pub use keyboard::Modifiers;
+pub use window::NO_DISPLAY_HINT;
+
+/// Why the desktop could not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Nothing to show a window on (no X/Wayland server, or only SDL's offscreen driver).
+    NoDisplay(String),
+    /// The window could not be made, or the VM stopped with an error.
+    Failed(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::NoDisplay(e) | Error::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<String> for Error {
+    fn from(e: String) -> Error {
+        Error::Failed(e)
+    }
+}
 
 /// Bytecodes per `Interpreter::run` call: between calls the loop presents and sleeps.
 const SLICE: u64 = 4096;
@@ -111,12 +144,12 @@ pub fn show_error(title: &str, message: &str) {
 
 /// Runs the image in a window until it quits, the window is closed, or `max_cycles` ran.
 /// The window shows the final screen until this returns.
-pub fn run(vm: &mut Interpreter, options: Options) -> Result<Outcome, String> {
+pub fn run(vm: &mut Interpreter, options: Options) -> Result<Outcome, Error> {
     let mut host = Desktop::new(vm, options)?;
     if host.transcript {
         vm.set_transcript_echo(true);
     }
-    let outcome = host.main_loop(vm);
+    let outcome = host.main_loop(vm).map_err(Error::Failed);
     host.flush_record();
     if let Ok(outcome) = &outcome {
         // Show the final frame (a screenshot of the window then matches the Display form).
@@ -155,7 +188,13 @@ pub struct Desktop {
     buttons: ButtonMap,
     /// Last pointer position sent to the image.
     mouse: (i32, i32),
-    ctrl_down: bool,
+    /// The modifier keys as the image last saw them (see `keyboard`).
+    image_mods: Modifiers,
+    /// Full screen is done by hand (X without a window manager, see `window`).
+    manual_fullscreen: bool,
+    /// The image's copy buffer, for the host clipboard.
+    selection: Option<clipboard::SelectionWatch>,
+    next_selection_check: Instant,
     idle_wake: Option<u32>,
     close_requested: bool,
     interrupted: bool,
@@ -170,9 +209,8 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    fn new(vm: &Interpreter, options: Options) -> Result<Desktop, String> {
-        let sdl = sdl2::init()?;
-        let video = sdl.video()?;
+    fn new(vm: &Interpreter, options: Options) -> Result<Desktop, Error> {
+        let (sdl, video) = window::init_video().map_err(Error::NoDisplay)?;
         sdl2::hint::set("SDL_RENDER_SCALE_QUALITY", "0");
         sdl2::hint::set("SDL_MOUSE_FOCUS_CLICKTHROUGH", "1");
         let size = vm.display().map(|d| (d.width as u32, d.height as u32)).unwrap_or(DEFAULT_SIZE);
@@ -181,9 +219,6 @@ impl Desktop {
         let open_window = || {
             let mut builder = video.window(&options.title, size.0 * scale, size.1 * scale);
             builder.position_centered().resizable().allow_highdpi();
-            if options.fullscreen {
-                builder.fullscreen_desktop();
-            }
             builder.build().map_err(|e| format!("cannot open a window: {e}"))
         };
         let canvas = match open_window()?.into_canvas().accelerated().build() {
@@ -197,6 +232,15 @@ impl Desktop {
                     .map_err(|e| format!("cannot draw in the window: {e}"))?
             }
         };
+        let mut canvas = canvas;
+        if let Some(icon) = window::icon() {
+            canvas.window_mut().set_icon(icon);
+        }
+        window::fit_and_centre(&video, canvas.window_mut(), size, scale);
+        let manual_fullscreen = window::needs_manual_fullscreen(&video, canvas.window());
+        if options.fullscreen {
+            window::set_fullscreen(&video, canvas.window_mut(), true, manual_fullscreen, size, scale);
+        }
         let creator = canvas.texture_creator();
         let texture = new_texture(&creator, size)?;
         let pump = sdl.event_pump()?;
@@ -223,7 +267,10 @@ impl Desktop {
             pressed: [None; 3],
             buttons: options.buttons,
             mouse: (0, 0),
-            ctrl_down: false,
+            image_mods: Modifiers::default(),
+            manual_fullscreen,
+            selection: clipboard::SelectionWatch::new(vm),
+            next_selection_check: now,
             idle_wake: None,
             close_requested: false,
             interrupted: false,
@@ -265,6 +312,7 @@ impl Desktop {
                 }
             }
             self.present(vm, false);
+            self.export_selection(vm);
             if self.interrupted {
                 return Ok(Outcome::Closed);
             }
@@ -407,9 +455,7 @@ impl Desktop {
         if let Err(e) = self.canvas.set_logical_size(size.0, size.1) {
             log::warn!("set_logical_size: {e}");
         }
-        if self.canvas.window().fullscreen_state() == FullscreenType::Off {
-            let _ = self.canvas.window_mut().set_size(size.0 * self.scale, size.1 * self.scale);
-        }
+        window::fit_and_centre(&self.video, self.canvas.window_mut(), size, self.scale);
         self.dirty = Rect::new(0, 0, size.0 as i32, size.1 as i32);
         self.stale = true;
     }
@@ -443,16 +489,17 @@ impl Desktop {
         }
     }
 
-    /// Queues live input (unless a replay is running or input is blocked).
-    fn input(&mut self, event: InputEvent) {
+    /// Queues live input (unless a replay is running or input is blocked); false if dropped.
+    fn input(&mut self, event: InputEvent) -> bool {
         if self.input_blocked || !self.replay.is_empty() {
-            return;
+            return false;
         }
         // Coalesce pointer motion not yet delivered.
         if let (InputEvent::MouseMove { .. }, Some(InputEvent::MouseMove { .. })) = (event, self.queue.back()) {
             self.queue.pop_back();
         }
         self.queue.push_back(event);
+        true
     }
 
     fn type_char(&mut self, code: u16) {
@@ -499,25 +546,22 @@ impl Desktop {
                 }
             }
             Event::KeyDown { keycode: Some(k), keymod, repeat, .. } => self.key_down(k, keymod, repeat),
-            Event::KeyUp { keycode: Some(k), .. } => {
-                if let Some(code) = modifier_code(k) {
-                    if code == key::CONTROL {
-                        self.ctrl_down = false;
-                    }
-                    self.input(InputEvent::Key { code, down: false });
-                }
+            Event::KeyUp { keycode: Some(k), keymod, .. } if keyboard::is_modifier(k) => {
+                self.sync_modifiers(Modifiers::from_sdl(keymod));
             }
             Event::TextInput { text, .. } => {
                 let keymod = self.sdl.keyboard().mod_state();
-                if control_only(keymod) {
+                if keyboard::control_only(keymod) {
                     return; // Ctrl+key is sent from the key event
                 }
+                let mut codes = Vec::with_capacity(text.len());
                 for c in text.chars() {
-                    match image_char(c) {
-                        Some(code) => self.type_char(code),
+                    match keyboard::image_char(c) {
+                        Some(code) => codes.push(code),
                         None => log::debug!("dropped {c:?}: the image has no such character"),
                     }
                 }
+                self.type_plain(&codes);
             }
             _ => {}
         }
@@ -530,13 +574,8 @@ impl Desktop {
             }
             return;
         }
-        if let Some(code) = modifier_code(k) {
-            if !repeat {
-                if code == key::CONTROL {
-                    self.ctrl_down = true;
-                }
-                self.input(InputEvent::Key { code, down: true });
-            }
+        if keyboard::is_modifier(k) {
+            self.sync_modifiers(Modifiers::from_sdl(keymod));
             return;
         }
         let alt = keymod.intersects(Mod::LALTMOD | Mod::RALTMOD);
@@ -545,32 +584,66 @@ impl Desktop {
             self.paste();
             return;
         }
-        if let Some(code) = special_key_code(k) {
-            self.type_char(code);
+        // Keys the image decodes itself, with the modifiers as they are (ctrl+letter gives the
+        // image's control characters, shift+ctrl+c its emergency evaluator).
+        let code = match keyboard::special_key_code(k) {
+            Some(code) => code,
+            None if keyboard::control_only(keymod) && (0x20..0x7f).contains(&k.into_i32()) => k.into_i32() as u16,
+            None => return,
+        };
+        self.sync_modifiers(Modifiers::from_sdl(keymod));
+        self.type_char(code);
+    }
+
+    /// Sends the bi-state key events that make the image's modifiers `want`.
+    fn sync_modifiers(&mut self, want: Modifiers) {
+        for event in self.image_mods.transition(want) {
+            if !self.input(event) {
+                return;
+            }
+        }
+        self.image_mods = want;
+    }
+
+    /// Types characters the host has already decoded (shift and layout applied).
+    fn type_plain(&mut self, codes: &[u16]) {
+        if codes.is_empty() {
             return;
         }
-        if control_only(keymod) {
-            let c = k.into_i32();
-            if (0x20..0x7f).contains(&c) {
-                self.type_char(c as u16);
-            }
+        for event in keyboard::type_plain(self.image_mods, codes) {
+            self.input(event);
         }
     }
 
     fn toggle_fullscreen(&mut self) {
-        let window = self.canvas.window_mut();
-        let next = if window.fullscreen_state() == FullscreenType::Off {
-            FullscreenType::Desktop
-        } else {
-            FullscreenType::Off
-        };
-        if let Err(e) = window.set_fullscreen(next) {
-            log::warn!("full screen: {e}");
-        }
+        let on = !window::is_fullscreen(self.canvas.window());
+        window::set_fullscreen(
+            &self.video,
+            self.canvas.window_mut(),
+            on,
+            self.manual_fullscreen,
+            self.size,
+            self.scale,
+        );
         self.stale = true;
     }
 
-    /// Types the clipboard's text (newlines become CR), with control released meanwhile.
+    /// Hands text the user copied or cut in the image to the host clipboard (checked at most
+    /// every 100 ms).
+    fn export_selection(&mut self, vm: &Interpreter) {
+        let now = Instant::now();
+        if now < self.next_selection_check {
+            return;
+        }
+        self.next_selection_check = now + Duration::from_millis(100);
+        let Some(text) = self.selection.as_mut().and_then(|s| s.changed(vm)) else { return };
+        match self.video.clipboard().set_clipboard_text(&text) {
+            Ok(()) => log::debug!("copied {} characters to the clipboard", text.len()),
+            Err(e) => log::warn!("cannot set the clipboard: {e}"),
+        }
+    }
+
+    /// Types the clipboard's text (newlines become CR), with the modifiers released meanwhile.
     fn paste(&mut self) {
         let text = match self.video.clipboard().clipboard_text() {
             Ok(t) => t,
@@ -579,15 +652,7 @@ impl Desktop {
                 return;
             }
         };
-        if self.ctrl_down {
-            self.input(InputEvent::Key { code: key::CONTROL, down: false });
-        }
-        for code in paste_codes(&text) {
-            self.type_char(code);
-        }
-        if self.ctrl_down {
-            self.input(InputEvent::Key { code: key::CONTROL, down: true });
-        }
+        self.type_plain(&keyboard::paste_codes(&text));
     }
 
     fn clamp_point(&self, x: i32, y: i32) -> (i32, i32) {
@@ -791,56 +856,6 @@ pub fn smalltalk_button(map: ButtonMap, b: SdlButton, keymod: Mod) -> Option<Mou
     }
 }
 
-/// Control held without Alt/AltGr (which some systems report as Ctrl+Alt).
-fn control_only(keymod: Mod) -> bool {
-    keymod.intersects(Mod::LCTRLMOD | Mod::RCTRLMOD) && !keymod.intersects(Mod::LALTMOD | Mod::RALTMOD)
-}
-
-/// The bi-state code of a modifier key.
-pub fn modifier_code(k: Keycode) -> Option<u16> {
-    match k {
-        Keycode::LShift => Some(key::LEFT_SHIFT),
-        Keycode::RShift => Some(key::RIGHT_SHIFT),
-        Keycode::LCtrl | Keycode::RCtrl => Some(key::CONTROL),
-        Keycode::CapsLock => Some(key::LOCK),
-        _ => None,
-    }
-}
-
-/// Keys that give no text: their character codes.
-pub fn special_key_code(k: Keycode) -> Option<u16> {
-    match k {
-        Keycode::Backspace => Some(key::BACKSPACE),
-        Keycode::Tab => Some(key::TAB),
-        Keycode::Return | Keycode::KpEnter | Keycode::Return2 => Some(key::RETURN),
-        Keycode::Escape => Some(key::ESCAPE),
-        Keycode::Delete => Some(key::DELETE),
-        _ => None,
-    }
-}
-
-/// The image's code for a typed character: printable ASCII only.
-pub fn image_char(c: char) -> Option<u16> {
-    (c.is_ascii() && !c.is_ascii_control()).then_some(c as u16)
-}
-
-/// The codes that type `text` (pasted): CR for line ends, tabs kept, others dropped.
-pub fn paste_codes(text: &str) -> Vec<u16> {
-    let text = text.replace("\r\n", "\n");
-    let mut codes = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' => codes.push(key::RETURN),
-            '\t' => codes.push(key::TAB),
-            c => match image_char(c) {
-                Some(code) => codes.push(code),
-                None => log::debug!("paste: dropped {c:?}: the image has no such character"),
-            },
-        }
-    }
-    codes
-}
-
 /// The local time zone's offset from UTC at `unix` seconds, in seconds.
 #[cfg(unix)]
 fn local_offset_seconds(unix: i64) -> i64 {
@@ -877,17 +892,6 @@ mod tests {
         assert_eq!(smalltalk_button(ButtonMap::Default, SdlButton::Left, Mod::LALTMOD), Some(Blue));
         assert_eq!(smalltalk_button(ButtonMap::Default, SdlButton::Left, Mod::RGUIMOD), Some(Blue));
         assert_eq!(smalltalk_button(ButtonMap::Default, SdlButton::X1, none), None);
-    }
-
-    #[test]
-    fn characters_and_paste() {
-        assert_eq!(image_char('_'), Some(95));
-        assert_eq!(image_char('^'), Some(94));
-        assert_eq!(image_char('ä'), None);
-        assert_eq!(image_char('\u{7}'), None);
-        assert_eq!(paste_codes("a\r\nb\nc\täx"), vec![97, 13, 98, 13, 99, 9, 120]);
-        assert_eq!(special_key_code(Keycode::Return), Some(13));
-        assert_eq!(modifier_code(Keycode::RShift), Some(137));
     }
 
     #[test]
