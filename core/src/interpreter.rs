@@ -268,6 +268,11 @@ impl Interpreter {
         self.clock = ClockSource::Virtual(clock);
     }
 
+    /// Runs on the host's clocks from now on (the default).
+    pub fn use_host_clock(&mut self) {
+        self.clock = ClockSource::Host;
+    }
+
     /// The virtual clock, if this interpreter runs on one.
     pub fn virtual_clock(&self) -> Option<&VirtualClock> {
         match &self.clock {
@@ -450,20 +455,39 @@ impl Interpreter {
             self.mouse_polls = 0;
             self.idle_streak = 0;
         }
-        if self.mouse_polls >= IDLE_MOUSE_POLLS && self.pending_signals.is_empty() && self.new_process.is_none() {
-            self.mouse_polls = 0;
-            // Sleep until the timer is due or input arrives; at most 20 ms at first, so that
-            // anything we mistook for idleness goes on soon, up to 320 ms once the image has
-            // stayed idle.
-            let longest = 20u32 << self.idle_streak.min(4);
-            self.idle_streak = self.idle_streak.saturating_add(1);
-            let wake =
-                self.timer_due.filter(|&due| due.wrapping_sub(now) < longest).unwrap_or(now.wrapping_add(longest));
-            match &mut self.clock {
-                ClockSource::Virtual(c) => c.skip_to(self.cycles, wake),
-                ClockSource::Host => self.stop = Some(StopReason::Idle { wake_at: wake }),
-            }
+        if !self.pending_signals.is_empty() || self.new_process.is_some() {
+            return;
         }
+        let background = self.running_background_process();
+        if !background && self.mouse_polls < IDLE_MOUSE_POLLS {
+            return;
+        }
+        self.mouse_polls = 0;
+        // Sleep until the timer is due or input arrives; when we only guess idleness from mouse
+        // polling, at most 20 ms at first, so that anything mistaken for idleness goes on soon,
+        // up to 320 ms once the image has stayed idle.
+        let longest = 20u32 << self.idle_streak.min(4);
+        self.idle_streak = self.idle_streak.saturating_add(1);
+        let wake = if background {
+            // Every other process waits on a semaphore: only the timer or input can wake one.
+            self.timer_due.unwrap_or(now.wrapping_add(longest))
+        } else {
+            self.timer_due.filter(|&due| due.wrapping_sub(now) < longest).unwrap_or(now.wrapping_add(longest))
+        };
+        match &mut self.clock {
+            ClockSource::Virtual(c) => c.skip_to(self.cycles, wake),
+            ClockSource::Host => self.stop = Some(StopReason::Idle { wake_at: wake }),
+        }
+    }
+
+    /// True when the process running has the lowest priority (SystemRockBottomPriority, 1):
+    /// in the v2 image (and dbanay's) that is only the background process, `[true] whileTrue:
+    /// []`, which runs when all others wait (e.g. the window scheduler on a Delay).
+    fn running_background_process(&self) -> bool {
+        let process = self.active_process();
+        self.memory.is_object(process)
+            && self.memory.fetch_word_length_of(process) > crate::scheduler::PRIORITY
+            && self.memory.fetch_pointer(crate::scheduler::PRIORITY, process) == integer_object_of(1)
     }
 
     /// Turns a host event into the Blue Book's input words and signals the input semaphore.
@@ -884,6 +908,16 @@ impl Interpreter {
                 wrapped = true;
                 index = SELECTOR_START;
             }
+        }
+    }
+
+    /// Sends doesNotUnderstand: for `selector` with the `count` arguments on the stack, as a
+    /// failed lookup would.
+    pub(crate) fn send_does_not_understand<H: Host>(&mut self, host: &mut H, selector: Oop, count: usize) {
+        self.message_selector = selector;
+        self.argument_count = count;
+        if self.create_actual_message() {
+            self.send_selector(host, SELECTOR_DOES_NOT_UNDERSTAND, 1);
         }
     }
 

@@ -105,6 +105,33 @@ pub fn assert_same_lines(what: &str, expected: &[String], actual: &[String], lin
     }
 }
 
+/// Evaluates `source` with the image's own Compiler (as `st80 eval` does) and answers the
+/// printString, or `error: MESSAGE` for a runtime error, `compile error: MESSAGE` for a compile
+/// error. Panics if the VM stops or the evaluation runs more than `max_cycles` bytecodes.
+pub fn evaluate(
+    vm: &mut st80_core::Interpreter,
+    host: &mut st80_headless::HeadlessHost,
+    source: &str,
+    max_cycles: u64,
+) -> String {
+    use st80_core::{EvalOutcome, StopReason};
+    vm.start_evaluation(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+    let start = vm.cycles();
+    loop {
+        match st80_headless::run(vm, host, 1_000_000) {
+            StopReason::Evaluated => break,
+            StopReason::CyclesDone if vm.cycles() - start < max_cycles => {}
+            other => panic!("{source}: the VM stopped: {other:?} after {} cycles", vm.cycles() - start),
+        }
+    }
+    match vm.evaluation_outcome() {
+        Some(EvalOutcome::Value(v)) => v,
+        Some(EvalOutcome::RuntimeError { message, .. }) => format!("error: {message}"),
+        Some(EvalOutcome::CompileError { message, .. }) => format!("compile error: {message}"),
+        None => panic!("{source}: no outcome"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

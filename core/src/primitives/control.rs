@@ -38,7 +38,9 @@ pub(crate) fn control<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -
         }
         87 => {
             let process = it.stack_top();
-            if !is_process(it, process) {
+            // "Fail if the receiver is already waiting in a queue (in a Semaphore or
+            // ProcessScheduler)": resuming it would link it into a second list.
+            if !is_process(it, process) || process == it.active_process() || is_waiting_in_list(it, process) {
                 return false;
             }
             it.resume(process);
@@ -63,6 +65,30 @@ pub(crate) fn control<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -
 
 fn is_semaphore_like(it: &Interpreter, oop: Oop) -> bool {
     !is_integer_object(oop) && it.memory.is_pointers(oop) && it.memory.fetch_word_length_of(oop) > EXCESS_SIGNALS
+}
+
+/// True when `process` is linked in the list its myList field names. The VM does not clear
+/// myList when it takes a process off a list, so the list itself is walked.
+fn is_waiting_in_list(it: &Interpreter, process: Oop) -> bool {
+    let list = it.memory.fetch_pointer(crate::scheduler::MY_LIST, process);
+    if is_integer_object(list) || !it.memory.is_object(list) || !it.memory.is_pointers(list) {
+        return false;
+    }
+    if it.memory.fetch_word_length_of(list) <= crate::scheduler::LAST_LINK {
+        return false;
+    }
+    let mut link = it.memory.fetch_pointer(crate::scheduler::FIRST_LINK, list);
+    // Bounded: a corrupt (cyclic) list must not hang the VM.
+    for _ in 0..32768 {
+        if link == process {
+            return true;
+        }
+        if link == NIL || is_integer_object(link) || !it.memory.is_object(link) || !it.memory.is_pointers(link) {
+            return false;
+        }
+        link = it.memory.fetch_pointer(crate::scheduler::NEXT_LINK, link);
+    }
+    false
 }
 
 fn is_process(it: &Interpreter, oop: Oop) -> bool {
@@ -192,18 +218,22 @@ fn perform_with_arguments<H: Host>(it: &mut Interpreter, host: &mut H) -> bool {
         return false;
     }
     let n = it.memory.fetch_word_length_of(args);
-    if lookup_arg_count(it, receiver, selector).is_some_and(|a| a as usize != n) {
-        return false;
-    }
     let ctx_len = it.memory.fetch_word_length_of(it.active_context);
     if it.sp - 2 + n >= ctx_len {
         return false;
     }
+    let mismatch = lookup_arg_count(it, receiver, selector).is_some_and(|a| a as usize != n);
     it.pop(2);
     for i in 0..n {
         let v = it.memory.fetch_pointer(i, args);
         it.push(v);
     }
-    it.send_selector(host, selector, n);
+    if mismatch {
+        // The image's contract: "Invoke messageNotUnderstood: if the number of arguments
+        // expected by the selector is not the same as the length of anArray".
+        it.send_does_not_understand(host, selector, n);
+    } else {
+        it.send_selector(host, selector, n);
+    }
     true
 }

@@ -32,9 +32,13 @@ pub fn truncated(f: f32) -> Option<i32> {
     (t >= MIN_SMALL_INTEGER as f32 && t <= MAX_SMALL_INTEGER as f32).then_some(t as i32)
 }
 
-/// The unbiased binary exponent (`exponent` primitive): 1.0 -> 0, 0.5 -> -1, 3.0 -> 1.
+/// The unbiased binary exponent (`exponent` primitive): 1.0 -> 0, 0.5 -> -1, 3.0 -> 1; 0.0
+/// -> -1 as the image's fallback code answers.
 pub fn exponent(f: f32) -> i32 {
-    if f == 0.0 || !f.is_finite() {
+    if f == 0.0 {
+        return -1;
+    }
+    if !f.is_finite() {
         return 0;
     }
     let bits = f.to_bits();

@@ -109,15 +109,21 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
         }
         100 => {
             let (sem, when) = (it.stack_value(1), it.stack_top());
-            let Some(when) = positive_integer_value(it, when) else {
+            // The image's contract (ProcessorScheduler>>signal:atMilliseconds:): the time is a
+            // byte-indexable object at least four bytes long, low byte first (signal:atTime:
+            // passes a ByteArray); the book's Integer is accepted too.
+            let Some(when) = clock_value(it, when) else {
                 return false;
             };
-            if sem == NIL || is_integer_object(sem) || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE {
+            if sem == NIL {
                 it.timer_semaphore = NIL;
                 it.timer_due = None;
-            } else {
+            } else if !is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE {
                 it.timer_semaphore = sem;
                 it.timer_due = Some(when);
+            } else {
+                // "Fail if the first argument is neither a Semaphore nor nil."
+                return false;
             }
             it.pop(2);
             true
@@ -177,6 +183,15 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
     }
 }
 
+/// A millisecond-clock value as primitive 100 takes it: the first four bytes (low byte first)
+/// of a byte-indexable object, or a non-negative Integer below 2^32.
+fn clock_value(it: &Interpreter, oop: Oop) -> Option<u32> {
+    if !is_integer_object(oop) && it.memory.is_bytes(oop) && it.memory.fetch_byte_length_of(oop) >= 4 {
+        return Some((0..4).fold(0u32, |acc, i| acc | (it.memory.fetch_byte(i, oop) as u32) << (8 * i)));
+    }
+    positive_integer_value(it, oop)
+}
+
 /// Remembers what BitBlt changed on the display, for `Host::display_changed`.
 fn note_drawn(it: &mut Interpreter, bitblt: Oop, rect: Rect) {
     if !rect.is_empty()
@@ -208,6 +223,11 @@ pub fn cursor_bits(memory: &ObjectMemory, form: Oop) -> Option<[u16; 16]> {
         || !memory.is_pointers(form)
         || memory.fetch_word_length_of(form) < 3
     {
+        return None;
+    }
+    // beCursor: "Fail if the receiver does not match the size expected by the hardware".
+    let sixteen = integer_object_of(16);
+    if memory.fetch_pointer(FORM_WIDTH, form) != sixteen || memory.fetch_pointer(FORM_HEIGHT, form) != sixteen {
         return None;
     }
     let bits = memory.fetch_pointer(FORM_BITS, form);

@@ -90,8 +90,9 @@ fn object_at(it: &mut Interpreter) -> bool {
 
 fn object_at_put(it: &mut Interpreter) -> bool {
     let (receiver, idx, value) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
+    // "Fails if the index is less than 2": the header is set once, by newMethod:header:.
     match (object_pointer_count(it, receiver), idx) {
-        (Some(n), Some(i)) if i >= 1 && i as usize <= n => {
+        (Some(n), Some(i)) if i >= 2 && i as usize <= n => {
             it.memory.store_pointer(i as usize - 1, receiver, value);
             it.pop_then_push(2, value);
             true
@@ -154,10 +155,20 @@ fn become_object(it: &mut Interpreter) -> bool {
     true
 }
 
+/// True when 1-based `index` names a named (fixed) instance variable of `receiver`: the
+/// image's instVarAt: "fail[s] if the index is ... not the index of a fixed variable" and its
+/// fallback code answers indexed fields through basicAt: (so `'abc' instVarAt: 1` is `$a`).
+fn is_fixed_field(it: &Interpreter, receiver: Oop, index: i32) -> bool {
+    !is_integer_object(receiver)
+        && index >= 1
+        && index as usize <= length_of(it, receiver)
+        && index as usize <= it.memory.fixed_fields_of_class(it.memory.fetch_class_of(receiver))
+}
+
 fn inst_var_at(it: &mut Interpreter) -> bool {
     let (receiver, idx) = (it.stack_value(1), small_int(it.stack_top()));
     let Some(i) = idx else { return false };
-    if is_integer_object(receiver) || i < 1 || i as usize > length_of(it, receiver) {
+    if !is_fixed_field(it, receiver, i) {
         return false;
     }
     match fetch_element(it, receiver, i as usize - 1) {
@@ -173,7 +184,7 @@ fn inst_var_at(it: &mut Interpreter) -> bool {
 fn inst_var_at_put(it: &mut Interpreter) -> bool {
     let (receiver, idx, value) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
     let Some(i) = idx else { return false };
-    if is_integer_object(receiver) || i < 1 || i as usize > length_of(it, receiver) {
+    if !is_fixed_field(it, receiver, i) {
         return false;
     }
     if !store_element(it, receiver, i as usize - 1, value) {

@@ -3,7 +3,7 @@
 use super::{positive_integer_for, small_int};
 use crate::host::Host;
 use crate::interpreter::{Interpreter, StopReason};
-use crate::object_memory::NIL;
+use crate::object_memory::{is_integer_object, CLASS_SEMAPHORE, NIL};
 
 pub(crate) fn system<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> bool {
     match index {
@@ -43,6 +43,10 @@ pub(crate) fn system<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) ->
             let (Some(oops), Some(words)) = (small_int(oops), super::positive_integer_value(it, words)) else {
                 return false;
             };
+            // "Fail if the first argument is neither a Semaphore nor nil."
+            if sem != NIL && (is_integer_object(sem) || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE) {
+                return false;
+            }
             it.low_space_semaphore = sem;
             it.low_space_oops = oops.max(0) as usize;
             it.low_space_words = words as usize;

@@ -19,14 +19,23 @@ use std::path::{Path, PathBuf};
 
 pub use st80_core::clock::{VirtualClock, CYCLES_PER_MS, START_SECONDS_SINCE_1901};
 
+/// Longest real sleep for one idle stop on the host's clock (nothing but the image's timer can
+/// end a headless wait, so this only bounds how stale a wrong wake time can make us).
+const MAX_REAL_IDLE_MS: i32 = 500;
+
 /// Runs `cycles` bytecodes (fewer if the image quits, an evaluation ends or the VM stops).
-/// On the host's clock an idle image just goes on: a headless run has nothing else to do.
+/// On the host's clock an idle image sleeps until its timer is due, then goes on.
 pub fn run(vm: &mut Interpreter, host: &mut HeadlessHost, cycles: u64) -> StopReason {
     let end = vm.cycles().saturating_add(cycles);
     loop {
         match vm.run(host, end - vm.cycles()) {
-            StopReason::Idle { .. } if vm.cycles() < end => {}
-            StopReason::Idle { .. } => return StopReason::CyclesDone,
+            StopReason::Idle { wake_at } => {
+                let ms = (wake_at.wrapping_sub(host.millisecond_clock()) as i32).clamp(0, MAX_REAL_IDLE_MS);
+                std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+                if vm.cycles() >= end {
+                    return StopReason::CyclesDone;
+                }
+            }
             other => return other,
         }
     }

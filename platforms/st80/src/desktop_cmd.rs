@@ -71,7 +71,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let outcome = match st80_desktop::run(&mut vm, options) {
         Ok(outcome) => outcome,
+        Err(st80_desktop::Error::NoDisplay(e)) => {
+            // One line on the terminal: a message box cannot be shown either.
+            let hint = st80_desktop::NO_DISPLAY_HINT.replace("IMAGE", &args.image.display().to_string());
+            return Err(Failure::new(2, format!("{}: {}; {hint}", args.image.display(), one_line(&e))));
+        }
         Err(e) => {
+            let e = e.to_string();
             let message = format!("{}: {}", args.image.display(), one_line(&e));
             st80_desktop::show_error("Smalltalk-80", &message);
             return Err(Failure::new(1, message));

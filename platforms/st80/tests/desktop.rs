@@ -7,8 +7,6 @@
 //! `CI=true`, where it fails. The tests run one at a time (a lock), each on its own display.
 #![cfg(feature = "desktop")]
 
-use st80_core::InputEvent;
-use st80_headless::replay;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
@@ -110,10 +108,21 @@ impl Desktop {
     /// Starts `st80 run COPY-OF-IMAGE --scale 1 --no-confirm EXTRA...` and waits for the window
     /// (centred on the screen, so the pointer starts at its centre).
     fn start(x: &Xvfb, dir: &Path, extra: &[&str]) -> Option<Desktop> {
-        let image = st80_tests::image(st80_tests::XEROX_V2)?;
+        Desktop::start_image(x, st80_tests::XEROX_V2, dir, extra)
+    }
+
+    /// The same with another image (and its .sources/.changes beside the copy).
+    fn start_image(x: &Xvfb, name: &str, dir: &Path, extra: &[&str]) -> Option<Desktop> {
+        let image = st80_tests::image(name)?;
         let dir = dir.to_path_buf();
-        let copy = dir.join("VirtualImage");
+        let copy = dir.join(image.file_name().unwrap());
         std::fs::copy(&image, &copy).unwrap();
+        for side in ["Smalltalk-80.sources", "Smalltalk-80.changes"] {
+            let from = image.with_file_name(side);
+            if from.exists() && name != st80_tests::XEROX_V2 {
+                std::fs::copy(&from, dir.join(side)).unwrap();
+            }
+        }
         let child = Command::new(env!("CARGO_BIN_EXE_st80"))
             .arg("run")
             .arg(&copy)
@@ -340,48 +349,227 @@ fn a_replayed_session_ends_on_the_headless_screen() {
     assert_eq!(hash_in(&desktop), hash_in(&headless), "desktop: {desktop}\nheadless: {headless}");
 }
 
+/// Every printable ASCII character (the replay's `type` takes the rest of its line).
+const ASCII_LINE: &str =
+    "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+/// Opening a workspace from the screen menu and framing it, per image: the pointer positions
+/// (background, "workspace" item, frame top left, frame bottom right, inside the workspace).
+struct WorkspaceSteps {
+    image: &'static str,
+    points: [(i32, i32); 5],
+}
+
+const XEROX_WORKSPACE: WorkspaceSteps =
+    WorkspaceSteps { image: st80_tests::XEROX_V2, points: [(620, 300), (580, 248), (40, 250), (600, 460), (300, 350)] };
+const SNAPSHOT_WORKSPACE: WorkspaceSteps = WorkspaceSteps {
+    image: st80_tests::DBANAY_SNAPSHOT,
+    points: [(800, 700), (800, 648), (40, 630), (1000, 790), (500, 710)],
+};
+
+impl WorkspaceSteps {
+    /// The replay log that opens the workspace and types `text` (headless reference).
+    fn replay(&self, text: &str) -> String {
+        let [bg, item, tl, br, inside] = self.points;
+        format!(
+            "300000 mouse {} {}\n320000 button yellow down\n600000 mouse {} {}\n700000 button yellow up\n\
+             900000 mouse {} {}\n1000000 button red down\n1100000 mouse {} {}\n1300000 button red up\n\
+             1400000 mouse {} {}\n1500000 type {text}\n",
+            bg.0, bg.1, item.0, item.1, tl.0, tl.1, br.0, br.1, inside.0, inside.1
+        )
+    }
+
+    /// The same through the X server, into the desktop's window.
+    fn open_in(&self, x: &Xvfb, d: &Desktop) {
+        let [bg, item, tl, br, inside] = self.points;
+        let to = |p: (i32, i32)| {
+            x.run("xdotool", &["mousemove", "--window", &d.window, &p.0.to_string(), &p.1.to_string()]);
+            std::thread::sleep(Duration::from_millis(400));
+        };
+        to(bg);
+        d.settle(x);
+        x.run("xdotool", &["mousedown", "3"]);
+        std::thread::sleep(Duration::from_millis(1200));
+        to(item);
+        x.run("xdotool", &["mouseup", "3"]);
+        std::thread::sleep(Duration::from_millis(1000));
+        to(tl);
+        x.run("xdotool", &["mousedown", "1"]);
+        std::thread::sleep(Duration::from_millis(400));
+        to(br);
+        x.run("xdotool", &["mouseup", "1"]);
+        std::thread::sleep(Duration::from_millis(1000));
+        to(inside);
+        // Type only once the workspace has control and the screen is still.
+        d.settle(x);
+    }
+}
+
+/// The headless screen after `log` (a replay) on `image`.
+fn headless_screen(image: &str, dir: &Path, log: &str, cycles: &str) -> Option<Gray> {
+    let image = st80_tests::image(image)?;
+    let file = dir.join("reference.txt");
+    std::fs::write(&file, log).unwrap();
+    let png = dir.join("reference.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_st80"))
+        .arg("run")
+        .arg(&image)
+        .args(["--headless", "--cycles", cycles, "--replay"])
+        .arg(&file)
+        .arg("--screenshot")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "headless reference: {}", String::from_utf8_lossy(&out.stderr));
+    Some(Gray::read(&png))
+}
+
+/// Types every printable ASCII character with xdotool (US layout: shift for the capitals and
+/// symbols) into a new workspace and compares the window with the same text delivered by a
+/// headless replay: what the image shows must be what was typed.
+fn typed_text_matches_the_replay(steps: &WorkspaceSteps, name: &str) {
+    let _serial = lock();
+    let Some(x) = Xvfb::start() else { return };
+    let dir = test_dir(name);
+    let Some(reference) = headless_screen(steps.image, &dir, &steps.replay(ASCII_LINE), "5000000") else { return };
+    let Some(d) = Desktop::start_image(&x, steps.image, &dir, &[]) else { return };
+    steps.open_in(&x, &d);
+    x.run("xdotool", &["type", "--delay", "40", ASCII_LINE]);
+    let screen = d.settle(&x);
+    d.quit();
+    assert_eq!((screen.width, screen.height), (reference.width, reference.height));
+    let (n, bb) = screen.diff(&reference);
+    assert_eq!(n, 0, "{n} pixels differ from the replayed text, in {bb:?} (see {})", dir.display());
+}
+
+#[test]
+fn every_ascii_character_typed_reaches_the_xerox_image() {
+    typed_text_matches_the_replay(&XEROX_WORKSPACE, "ascii-xerox");
+}
+
+#[test]
+fn every_ascii_character_typed_reaches_the_snapshot_image() {
+    typed_text_matches_the_replay(&SNAPSHOT_WORKSPACE, "ascii-snapshot");
+}
+
+/// A few keys through a German layout, where this X server honours `setxkbmap de`: the image
+/// shows the characters the German key caps give.
 #[test]
 fn typing_follows_the_keyboard_layout() {
     let _serial = lock();
     let Some(x) = Xvfb::start() else { return };
     x.run("setxkbmap", &["-display", &x.display, "de"]);
-    // Some Xvfb builds (Debian 12's xserver 21.1) accept but ignore keymap changes; then the
-    // layout is US and the test checks that instead.
+    // Some Xvfb builds (Debian 12's xserver 21.1) accept but ignore keymap changes.
     let keymap = String::from_utf8_lossy(&x.run("xkbcomp", &["-xkb", &x.display, "-"])).into_owned();
-    let german = keymap.contains("+de+") || keymap.contains("+de(");
-    if !german {
-        eprintln!("NOTE: this X server ignored `setxkbmap de`; checking the US layout instead");
+    if !(keymap.contains("+de+") || keymap.contains("+de(")) {
+        eprintln!("NOTE: this X server ignored `setxkbmap de`; the US layout is covered by the ASCII tests");
+        return;
     }
     let dir = test_dir("german");
-    let rec = abs(&dir, "german.log");
-    let Some(d) = Desktop::start(&x, &dir, &["--record", &rec]) else { return };
-    d.settle(&x);
-    // The pointer over the window gives it the keyboard (no window manager: focus follows the
-    // pointer).
-    x.run("xdotool", &["mousemove", "--window", &d.window, "620", "440"]);
-    std::thread::sleep(Duration::from_millis(300));
-    // `key z` presses the key the layout has z on (German: the US y key), and so on.
-    for k in ["z", "y", "ISO_Level3_Shift+q", "adiaeresis", "shift+2", "x"] {
+    // German: the US y key gives z, AltGr+q is @, shift+2 is ", shift+7 is /; ä has no code in
+    // the image and is dropped.
+    let Some(reference) = headless_screen(XEROX_WORKSPACE.image, &dir, &XEROX_WORKSPACE.replay("zy@\"/x"), "5000000")
+    else {
+        return;
+    };
+    let Some(d) = Desktop::start(&x, &dir, &[]) else { return };
+    XEROX_WORKSPACE.open_in(&x, &d);
+    for k in ["z", "y", "ISO_Level3_Shift+q", "shift+2", "shift+7", "adiaeresis", "x"] {
         x.run("xdotool", &["key", k]);
         std::thread::sleep(Duration::from_millis(150));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    let screen = d.settle(&x);
     d.quit();
-    let text = std::fs::read_to_string(&rec).unwrap();
-    let events = replay::parse(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
-    let typed: String = events
-        .iter()
-        .filter_map(|(_, e)| match *e {
-            InputEvent::Key { code, down: true } if (32..127).contains(&code) => Some(char::from(code as u8)),
-            _ => None,
-        })
-        .collect();
-    // German: AltGr+q is @, shift+2 is "; US: AltGr is no modifier, shift+2 is @. ä has no
-    // code in the image and is dropped.
-    let expected = if german { "zy@\"x" } else { "zyq@x" };
-    assert_eq!(typed, expected, "recorded:\n{text}");
-    let shift: Vec<_> = events.iter().filter(|(_, e)| matches!(e, InputEvent::Key { code: 136, .. })).collect();
-    assert_eq!(shift.len(), 2, "shift down and up:\n{text}");
+    let (n, bb) = screen.diff(&reference);
+    assert_eq!(n, 0, "{n} pixels differ from the replayed text, in {bb:?} (see {})", dir.display());
+}
+
+/// Text typed, selected with Escape (the v2 image's "select the current type-in") and cut
+/// with Delete (its cut key) is on the X clipboard.
+#[test]
+fn cut_in_the_image_reaches_the_host_clipboard() {
+    let _serial = lock();
+    let Some(x) = Xvfb::start() else { return };
+    if !have("xclip") {
+        skip("xclip is not installed (bash ci/desktop-deps.sh installs it)");
+        return;
+    }
+    let Some(d) = Desktop::start(&x, &test_dir("clipboard"), &[]) else { return };
+    XEROX_WORKSPACE.open_in(&x, &d);
+    x.run("xdotool", &["type", "--delay", "40", "x _ 3 + 4. ^Transcript show: 'Hi!'"]);
+    std::thread::sleep(Duration::from_millis(500));
+    for k in ["Escape", "Delete"] {
+        x.run("xdotool", &["key", k]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    d.settle(&x);
+    let clip = x.run("xclip", &["-o", "-selection", "clipboard"]);
+    d.quit();
+    assert_eq!(String::from_utf8_lossy(&clip), "x _ 3 + 4. ^Transcript show: 'Hi!'");
+}
+
+/// With no display at all, one line that suggests --headless, and exit status 2 (SDL would
+/// otherwise run on its invisible offscreen driver).
+#[test]
+fn without_a_display_it_says_so_and_exits_2() {
+    let Some(image) = st80_tests::image(st80_tests::XEROX_V2) else { return };
+    let out = Command::new(env!("CARGO_BIN_EXE_st80"))
+        .arg("run")
+        .arg(&image)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("SDL_VIDEODRIVER")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no display") && err.contains("--headless"), "{err}");
+}
+
+/// The snapshot image's 1024x808 Display on a 1280x1024 screen: the window is the Display's
+/// size, centred; F11 makes it full screen (no window manager here) showing the whole picture.
+#[test]
+fn the_window_fits_and_is_centred_and_goes_full_screen() {
+    let _serial = lock();
+    let Some(x) = Xvfb::start() else { return };
+    let dir = test_dir("window");
+    let Some(d) = Desktop::start_image(&x, st80_tests::DBANAY_SNAPSHOT, &dir, &["--screenshot", &abs(&dir, "vm.png")])
+    else {
+        return;
+    };
+    let screen = d.settle(&x);
+    let geometry = String::from_utf8_lossy(&x.run("xdotool", &["getwindowgeometry", &d.window])).into_owned();
+    assert!(geometry.contains("Position: 128,108") && geometry.contains("Geometry: 1024x808"), "{geometry}");
+    let title = String::from_utf8_lossy(&x.run("xdotool", &["getwindowname", &d.window])).into_owned();
+    assert!(title.contains("snapshot.im"), "title {title:?}");
+    x.run("xdotool", &["mousemove", "--window", &d.window, "1000", "790"]);
+    x.run("xdotool", &["key", "F11"]);
+    std::thread::sleep(Duration::from_millis(1000));
+    let geometry = String::from_utf8_lossy(&x.run("xdotool", &["getwindowgeometry", &d.window])).into_owned();
+    assert!(geometry.contains("Position: 0,0") && geometry.contains("Geometry: 1280x1024"), "{geometry}");
+    let png = dir.join("full.png");
+    x.run("import", &["-window", "root", png.to_str().unwrap()]);
+    // The whole Display, scaled by 1.25 into 1280x1010 with bars above and below: the
+    // picture's corners are where the Display's are.
+    let full = Gray::read(&png);
+    let fitted = dir.join("fitted.png");
+    let out = Command::new("convert")
+        .arg(&png)
+        .args(["-crop", "1280x1010+0+7", "-sample", "1024x808!"])
+        .arg(&fitted)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let fitted = Gray::read(&fitted);
+    let (n, _) = fitted.diff(&screen);
+    assert!(n < 1024 * 808 / 20, "{n} pixels of the full-screen picture differ from the window's");
+    assert!(full.pixels[..1280 * 5].iter().all(|&p| p == 0), "no letterbox bar at the top");
+    x.run("xdotool", &["key", "F11"]);
+    std::thread::sleep(Duration::from_millis(1000));
+    let geometry = String::from_utf8_lossy(&x.run("xdotool", &["getwindowgeometry", &d.window])).into_owned();
+    assert!(geometry.contains("Position: 128,108") && geometry.contains("Geometry: 1024x808"), "{geometry}");
+    d.quit();
 }
 
 #[test]
