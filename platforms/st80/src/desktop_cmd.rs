@@ -28,6 +28,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if args.trace.is_some() {
         return Err(Failure::new(2, "--trace needs --headless"));
     }
+    if args.host.start_date.is_some() {
+        return Err(Failure::new(2, "--start-date needs --headless (the desktop shows the host's clock)"));
+    }
     let (memory, info) = load(&args.image)?;
     let mut vm = Interpreter::new(memory).map_err(|e| bad_image(&args.image, e))?;
     vm.xerox_trace_compat = args.xerox_trace_compat;

@@ -170,7 +170,7 @@ fn describe_error(outcome: &EvalOutcome) -> String {
 }
 
 pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
-    let mut host = HeadlessHost::new();
+    let mut host = args.host.headless_host();
     if let Some(out) = &args.save {
         host.save_snapshots_to(out.clone());
     }
@@ -269,7 +269,7 @@ fn error_line(chunk: &str, code: &str, message: &str) -> usize {
 }
 
 pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
-    let mut host = HeadlessHost::new();
+    let mut host = args.host.headless_host();
     if let Some(out) = &args.save {
         host.save_snapshots_to(out.clone());
     }

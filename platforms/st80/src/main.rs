@@ -77,6 +77,27 @@ pub struct HostArgs {
     /// The changes file (default: Smalltalk-80.changes beside the image).
     #[arg(long, value_name = "FILE")]
     pub changes: Option<PathBuf>,
+    /// Where the virtual clock of headless runs, eval and filein starts, local time:
+    /// YYYY-MM-DD[THH:MM[:SS]], or `now` (default 2025-12-31T16:00).
+    #[arg(long, value_name = "DATE", value_parser = st80_headless::clock::parse_start_date)]
+    pub start_date: Option<u32>,
+    /// Headless runs, eval and filein use the host's clocks (local time, as the desktop does)
+    /// instead of the virtual clock; runs are then no longer reproducible.
+    #[arg(long, conflicts_with = "start_date")]
+    pub real_clock: bool,
+}
+
+impl HostArgs {
+    /// A windowless host: deterministic, its wall clock starting at --start-date (or the
+    /// default), unless --real-clock.
+    pub fn headless_host(&self) -> st80_headless::HeadlessHost {
+        let host = st80_headless::HeadlessHost::new();
+        match self.start_date {
+            _ if self.real_clock => host.with_real_time(),
+            Some(start) => host.with_start(start),
+            None => host,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

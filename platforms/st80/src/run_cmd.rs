@@ -4,7 +4,7 @@
 use crate::{bad_image, load, one_line, Failure, RunArgs};
 use st80_core::interpreter::TraceLevel;
 use st80_core::{Interpreter, StopReason};
-use st80_headless::{display_hash, display_to_png, HeadlessHost};
+use st80_headless::{display_hash, display_to_png};
 use std::io::{self, Write};
 use std::path::Path;
 use std::time::Instant;
@@ -22,7 +22,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         Some("le") => st80_core::ByteOrder::Little,
         _ => info.byte_order,
     };
-    let mut host = HeadlessHost::new();
+    let mut host = args.host.headless_host();
     // A snapshot (the screen menu's "save") replaces the image, crash-safely.
     host.save_snapshots_to(args.image.clone());
     host.set_files(crate::eval_cmd::host_files(&args.image, &args.host, Some(&args.image))?);
