@@ -20,6 +20,7 @@
 pub mod clock;
 pub mod files;
 pub mod replay;
+pub mod sources;
 
 pub use files::{Access, HostFiles};
 use st80_core::host::{FileSystem, Host, InputEvent, Rect};
@@ -126,6 +127,12 @@ impl HeadlessHost {
     /// The files the image's file primitives use, if any.
     pub fn files_mut(&mut self) -> Option<&mut HostFiles> {
         self.files.as_mut()
+    }
+
+    /// Takes the files back (e.g. to hand them, with the handles the image holds, to another
+    /// host).
+    pub fn take_files(&mut self) -> Option<HostFiles> {
+        self.files.take()
     }
 
     /// Starts the virtual wall clock at `local_seconds_since_1901` (local time; see

@@ -175,6 +175,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
         host.save_snapshots_to(out.clone());
     }
     let mut session = Session::open(&args.image, &args.host, host)?;
+    crate::open_sources(&mut session.vm, &mut session.host, &args.host, &args.image);
     let stdout = io::stdout();
     for expr in &args.exprs {
         match session.evaluate(expr, timeout(args.timeout))? {

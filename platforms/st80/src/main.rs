@@ -85,6 +85,10 @@ pub struct HostArgs {
     /// instead of the virtual clock; runs are then no longer reproducible.
     #[arg(long, conflicts_with = "start_date")]
     pub real_clock: bool,
+    /// Run an image without a file system (the Xerox image) as it is: do not give it the host's
+    /// files and open Smalltalk-80.sources and Smalltalk-80.changes at start-up (run, eval).
+    #[arg(long)]
+    pub no_sources: bool,
 }
 
 impl HostArgs {
@@ -173,6 +177,30 @@ fn main() -> ExitCode {
             eprintln!("st80: {message}");
             ExitCode::from(status)
         }
+    }
+}
+
+/// Bytecodes an image runs to resume from its snapshot before the start-up set-up (the v2
+/// desktop is drawn after about 200,000).
+pub const BOOT_CYCLES: u64 = 1_000_000;
+
+/// Sources out of the box (see `st80_headless::sources`), unless --no-sources: run after the
+/// image has resumed, before the user's input or expressions.
+pub fn open_sources(
+    vm: &mut st80_core::Interpreter,
+    host: &mut st80_headless::HeadlessHost,
+    args: &HostArgs,
+    image: &Path,
+) {
+    if args.no_sources {
+        return;
+    }
+    match st80_headless::sources::open_sources(vm, host, |h| h.files_mut()) {
+        Ok(st80_headless::sources::Setup::Opened) => {
+            log::info!("{}: filed in the host file system; SourceFiles opened", image.display())
+        }
+        Ok(st80_headless::sources::Setup::NotNeeded(why)) => log::info!("{}: sources: {why}", image.display()),
+        Err(e) => log::warn!("{}: cannot open the sources: {e}", image.display()),
     }
 }
 

@@ -47,7 +47,19 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         host.trace_to(Box::new(io::stdout().lock()));
     }
     let started = Instant::now();
-    let stop = vm.run(&mut host, args.cycles.unwrap_or(DEFAULT_CYCLES));
+    let total = args.cycles.unwrap_or(DEFAULT_CYCLES);
+    let mut stop = StopReason::CyclesDone;
+    // Sources out of the box once the image has resumed, as on the desktop (so a session
+    // recorded there replays the same here); never in a trace, which must match Xerox's.
+    if args.trace.is_none() && !args.xerox_trace_compat && total > crate::BOOT_CYCLES {
+        stop = vm.run(&mut host, crate::BOOT_CYCLES);
+        if stop == StopReason::CyclesDone {
+            crate::open_sources(&mut vm, &mut host, &args.host, &args.image);
+        }
+    }
+    if stop == StopReason::CyclesDone {
+        stop = vm.run(&mut host, total.saturating_sub(vm.cycles()));
+    }
     let elapsed = started.elapsed();
     if let Err(e) = host.flush() {
         // A closed pipe (e.g. `| head`) is the reader's choice, not our failure.
