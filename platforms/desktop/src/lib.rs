@@ -81,8 +81,6 @@ const MAX_IDLE_MS: u32 = 500;
 const PUMP_INTERVAL: Duration = Duration::from_millis(2);
 /// Window size when the image has no Display form yet.
 const DEFAULT_SIZE: (u32, u32) = (640, 480);
-/// Seconds from 1 January 1901 to 1 January 1970: 69 years, 17 of them leap years.
-const SECONDS_1901_TO_1970: i64 = (69 * 365 + 17) * 86_400;
 /// The expression the window's Save button evaluates (the image's own snapshot code runs).
 pub const SAVE_EXPRESSION: &str = "Smalltalk snapshotAs: 'snapshot' thenQuit: false";
 
@@ -684,9 +682,7 @@ impl Host for Desktop {
     }
 
     fn seconds_since_1901(&mut self, _cycles: u64) -> u32 {
-        let unix =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        (unix + local_offset_seconds(unix) + SECONDS_1901_TO_1970) as u32
+        st80_headless::clock::local_seconds_since_1901()
     }
 
     fn poll_event(&mut self, cycles: u64) -> Option<InputEvent> {
@@ -856,25 +852,6 @@ pub fn smalltalk_button(map: ButtonMap, b: SdlButton, keymod: Mod) -> Option<Mou
     }
 }
 
-/// The local time zone's offset from UTC at `unix` seconds, in seconds.
-#[cfg(unix)]
-fn local_offset_seconds(unix: i64) -> i64 {
-    let t = unix as libc::time_t;
-    // SAFETY: localtime_r writes only into `tm`, which we own.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&t, &mut tm).is_null() {
-            return 0;
-        }
-        tm.tm_gmtoff as i64
-    }
-}
-
-#[cfg(not(unix))]
-fn local_offset_seconds(_unix: i64) -> i64 {
-    0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -902,11 +879,5 @@ mod tests {
         let black = |i: usize| px[i * 4..i * 4 + 4] == 0xFF00_0000u32.to_ne_bytes();
         assert!(black(0) && black(1) && black(2)); // (15,0) (16,0) (17,0)
         assert!(!black(3) && !black(4) && black(5)); // (15,1) (16,1) (17,1)
-    }
-
-    #[test]
-    fn epoch_offset() {
-        // 1970-01-01 is 25202 days after 1901-01-01.
-        assert_eq!(SECONDS_1901_TO_1970, 25_202 * 86_400);
     }
 }

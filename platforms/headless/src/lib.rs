@@ -6,8 +6,9 @@
 //!
 //! * **Clock.** `millisecond_clock` is `cycles / cycles_per_ms` (default [`CYCLES_PER_MS`])
 //!   plus the virtual time skipped while the VM was idle (see [`HeadlessHost::idle`]),
-//!   wrapping at 2^32. `seconds_since_1901` is [`START_SECONDS_SINCE_1901`]
-//!   (2026-01-01 00:00:00) plus that many milliseconds / 1000.
+//!   wrapping at 2^32. `seconds_since_1901`, the wall clock, is local time: the start date
+//!   ([`START_SECONDS_SINCE_1901`], 31 December 2025, 4:00 pm, unless
+//!   [`HeadlessHost::with_start`] says otherwise) plus that many milliseconds / 1000.
 //! * **Input.** Events are scripted with [`HeadlessHost::push_event`] and delivered, in the
 //!   order given, by `poll_event` once the VM has run `at_cycle` cycles.
 //! * **Display.** Changed rectangles are accumulated in [`HeadlessHost::dirty`]; the pixels are
@@ -16,8 +17,10 @@
 //! * **Trace.** Trace lines go to a writer (buffered; see [`HeadlessHost::trace_to`]) and/or
 //!   are kept in memory (see [`HeadlessHost::collect_trace`]).
 
+pub mod clock;
 pub mod files;
 pub mod replay;
+pub mod sources;
 
 pub use files::{Access, HostFiles};
 use st80_core::host::{FileSystem, Host, InputEvent, Rect};
@@ -30,9 +33,12 @@ use std::time::Instant;
 /// Bytecodes per virtual millisecond (a 1 MHz-bytecode machine, about what a Dorado did).
 pub const CYCLES_PER_MS: u64 = 1000;
 
-/// 2026-01-01 00:00:00 as seconds since 1901-01-01 00:00:00 (Smalltalk-80's epoch):
-/// 125 years (1901..=2025) of 365 days plus 31 leap days (1904, 1908, ..., 2024), times 86400.
-pub const START_SECONDS_SINCE_1901: u32 = (125 * 365 + 31) * 86_400;
+/// The default start of the virtual wall clock, local time: 2025-12-31 16:00:00 as seconds
+/// since 1901-01-01 00:00:00 (Smalltalk-80's epoch), i.e. 2026-01-01 (125 years of 365 days
+/// plus 31 leap days) less 8 hours. It is what the image showed when this clock started at
+/// 2026-01-01 and the VM did not yet undo the image's Pacific zone rule: the image reads the
+/// same clock values as before, so every recorded display hash stays valid.
+pub const START_SECONDS_SINCE_1901: u32 = (125 * 365 + 31) * 86_400 - 8 * 3600;
 
 /// Virtual milliseconds that pass for each `idle(None)` call (nothing to wait for but input).
 const IDLE_STEP_MS: u64 = 16;
@@ -63,6 +69,8 @@ pub struct HeadlessHost {
     files: Option<HostFiles>,
     /// When set, the clock is the real one (for benchmarks), measured from this instant.
     real_time: Option<Instant>,
+    /// Local wall-clock time at cycle 0, seconds since 1901.
+    start_seconds: u32,
 }
 
 impl Default for HeadlessHost {
@@ -90,6 +98,7 @@ impl HeadlessHost {
             snapshot_path: None,
             files: None,
             real_time: None,
+            start_seconds: START_SECONDS_SINCE_1901,
         }
     }
 
@@ -122,8 +131,22 @@ impl HeadlessHost {
         self.files.as_mut()
     }
 
+    /// Takes the files back (e.g. to hand them, with the handles the image holds, to another
+    /// host).
+    pub fn take_files(&mut self) -> Option<HostFiles> {
+        self.files.take()
+    }
+
+    /// Starts the virtual wall clock at `local_seconds_since_1901` (local time; see
+    /// [`clock::parse_start_date`]) instead of [`START_SECONDS_SINCE_1901`].
+    pub fn with_start(mut self, local_seconds_since_1901: u32) -> HeadlessHost {
+        self.start_seconds = local_seconds_since_1901;
+        self
+    }
+
     /// Uses the machine's real clock instead of the cycle-derived one (for benchmarks: the
-    /// image then measures real time). Runs are no longer reproducible.
+    /// image then measures real time, and its wall clock is the host's local time). Runs are no
+    /// longer reproducible.
     pub fn with_real_time(mut self) -> HeadlessHost {
         self.real_time = Some(Instant::now());
         self
@@ -233,7 +256,10 @@ impl Host for HeadlessHost {
     }
 
     fn seconds_since_1901(&mut self, cycles: u64) -> u32 {
-        START_SECONDS_SINCE_1901.wrapping_add((self.now_ms(cycles) / 1000) as u32)
+        match self.real_time {
+            Some(_) => clock::local_seconds_since_1901(),
+            None => self.start_seconds.wrapping_add((self.now_ms(cycles) / 1000) as u32),
+        }
     }
 
     fn poll_event(&mut self, cycles: u64) -> Option<InputEvent> {
@@ -487,9 +513,10 @@ mod tests {
     use st80_core::host::MouseButton;
 
     #[test]
-    fn start_date_is_2026_01_01() {
+    fn start_date_is_2025_12_31_4pm() {
         // 1901-01-01 to 1970-01-01 is 2_177_452_800 s; 1970-01-01 to 2026-01-01 is 1_767_225_600 s.
-        assert_eq!(START_SECONDS_SINCE_1901 as u64, 1_767_225_600 + 2_177_452_800);
+        assert_eq!(clock::parse_start_date("2025-12-31T16:00"), Ok(START_SECONDS_SINCE_1901));
+        assert_eq!(START_SECONDS_SINCE_1901 as u64, 1_767_225_600 + 2_177_452_800 - 8 * 3600);
     }
 
     #[test]

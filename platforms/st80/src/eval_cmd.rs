@@ -178,11 +178,12 @@ fn describe_error(outcome: &EvalOutcome) -> String {
 }
 
 pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
-    let mut host = HeadlessHost::new();
+    let mut host = args.host.headless_host();
     if let Some(out) = &args.save {
         host.save_snapshots_to(out.clone());
     }
     let mut session = Session::open(&args.image, &args.host, host)?;
+    crate::open_sources(&mut session.vm, &mut session.host, &args.host, &args.image);
     // Every expression is evaluated, each result printed on stdout and each error on stderr
     // (naming the expression), so one mistake does not hide what the others answer.
     let (mut failed, mut timed_out) = (0, 0);
@@ -303,7 +304,7 @@ fn error_line(chunk: &str, code: &str, message: &str) -> usize {
 }
 
 pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
-    let mut host = HeadlessHost::new();
+    let mut host = args.host.headless_host();
     if let Some(out) = &args.save {
         host.save_snapshots_to(out.clone());
     }

@@ -4,7 +4,7 @@
 use crate::{bad_image, load, one_line, Failure, RunArgs};
 use st80_core::interpreter::TraceLevel;
 use st80_core::{Interpreter, StopReason};
-use st80_headless::{display_hash, display_to_png, HeadlessHost};
+use st80_headless::{display_hash, display_to_png};
 use std::io::{self, Write};
 use std::path::Path;
 use std::time::Instant;
@@ -22,7 +22,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         Some("le") => st80_core::ByteOrder::Little,
         _ => info.byte_order,
     };
-    let mut host = HeadlessHost::new();
+    let mut host = args.host.headless_host();
     // A snapshot (the screen menu's "save") replaces the image, crash-safely.
     host.save_snapshots_to(args.image.clone());
     host.set_files(crate::eval_cmd::host_files(&args.image, &args.host, Some(&args.image))?);
@@ -47,7 +47,19 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         host.trace_to(Box::new(io::stdout().lock()));
     }
     let started = Instant::now();
-    let stop = vm.run(&mut host, args.cycles.unwrap_or(DEFAULT_CYCLES));
+    let total = args.cycles.unwrap_or(DEFAULT_CYCLES);
+    let mut stop = StopReason::CyclesDone;
+    // Sources out of the box once the image has resumed, as on the desktop (so a session
+    // recorded there replays the same here); never in a trace, which must match Xerox's.
+    if args.trace.is_none() && !args.xerox_trace_compat && total > crate::BOOT_CYCLES {
+        stop = vm.run(&mut host, crate::BOOT_CYCLES);
+        if stop == StopReason::CyclesDone {
+            crate::open_sources(&mut vm, &mut host, &args.host, &args.image);
+        }
+    }
+    if stop == StopReason::CyclesDone {
+        stop = vm.run(&mut host, total.saturating_sub(vm.cycles()));
+    }
     let elapsed = started.elapsed();
     if let Err(e) = host.flush() {
         // A closed pipe (e.g. `| head`) is the reader's choice, not our failure.
