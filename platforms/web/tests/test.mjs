@@ -94,6 +94,7 @@ const browser = await chromium.launchPersistentContext(userDataDir, {
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
          '--disable-component-update', '--disable-sync'],
 });
+await browser.grantPermissions(['clipboard-read', 'clipboard-write']);
 const page = browser.pages()[0] ?? await browser.newPage();
 page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
 
@@ -112,6 +113,16 @@ for (const [label, path] of [['big-endian (xerox-v2/VirtualImage)', 'xerox-v2/Vi
     console.log(`     hash ${r.hash}; ${(Number(r.bytecodesPerSecond) / 1e6).toFixed(1)} M bytecodes/s in Chromium`);
   });
 }
+
+await test('speed (report only): 30,000,000 bytecodes of the Xerox image in Chromium and natively', async () => {
+  const cycles = 30000000;
+  const r = await deterministicRun(page, `image=images/xerox-v2/VirtualImage&cycles=${cycles}`);
+  const t0 = Date.now();
+  nativeHash(join(images, 'xerox-v2/VirtualImage'), cycles);
+  const native = cycles / ((Date.now() - t0) / 1000);
+  console.log(`     Chromium ${(Number(r.bytecodesPerSecond) / 1e6).toFixed(1)} M bytecodes/s; ` +
+              `native st80 run --headless ${(native / 1e6).toFixed(1)} M bytecodes/s (process start included)`);
+});
 
 await test('replayed session (screen menu, workspace, every printable ASCII character, print it) = native replay', async () => {
   const replay = join(here, 'ascii-session.txt');
@@ -150,12 +161,30 @@ await test('live: mouse opens a workspace, keyboard types, save, reload resumes 
   const typed = `Hello, World! 3 + 4 = 7 "quote" (x_y) #[1 2] ^ ~ {a|b} 'it''s' <&> ?@$%*`;
   await page.keyboard.type(typed);
   await page.keyboard.press('Enter');
+  // Paste: the browser's paste event (what Ctrl+V gives), line ends become CR.
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.setData('text/plain', 'pasted\r\nline');
+    document.getElementById('display').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+  });
   await page.waitForTimeout(1000);
   await idle();
   // What the image holds, read back through the image: the workspace's text.
   const text = await page.evaluate(() => window.st80.evaluate(
     '(ScheduledControllers scheduledControllers first view subViews first controller text) string'));
-  assertEq(text, `'${typed.replace(/'/g, "''")}\n'`, 'the workspace text (CR read back as LF)');
+  assertEq(text, `'${typed.replace(/'/g, "''")}\npasted\nline'`, 'the workspace text (CR read back as LF)');
+  // Copy out: the image's copy buffer to the browser's clipboard.
+  await page.evaluate(() => window.st80.evaluate(
+    "ParagraphEditor classPool at: #CurrentSelection put: ('it''s from', (String with: Character cr), 'the image') asText"));
+  await page.click('#copy');
+  await page.waitForFunction(() => /copied/.test(document.getElementById('status').textContent), null, { timeout: 20000 });
+  assertEq(await page.evaluate(() => navigator.clipboard.readText()), "it's from\nthe image", 'clipboard after Copy out');
+  // Idle: the VM sleeps (report only; no timing assertion).
+  await idle();
+  const c0 = await page.evaluate(() => window.st80.vm.cycles());
+  await page.waitForTimeout(2000);
+  const c1 = await page.evaluate(() => window.st80.vm.cycles());
+  console.log(`     idle for 2 s: ${c1 - c0} bytecodes run`);
   await page.evaluate(() => window.st80.evaluate("Smalltalk at: #WebTest put: 'kept'"));
   await idle();
   const before = await canvasHash(page);
@@ -171,6 +200,26 @@ await test('live: mouse opens a workspace, keyboard types, save, reload resumes 
   const after = await canvasHash(page);
   console.log(`     screen before save ${before}, after reload ${after}`);
   await page.screenshot({ path: join(out, 'web-page.png') });
+});
+
+await test("host files (dbanay's snapshot.im): a file the image writes is kept in the browser across a reload", async () => {
+  await page.goto(`${base}/?image=images/dbanay/snapshot.im&sources=images/dbanay/Smalltalk-80.sources&changes=images/dbanay/Smalltalk-80.changes`);
+  await waitState(page, ['idle', 'running'], 60000);
+  assertEq(await page.evaluate(() => window.st80.evaluate(
+    "| f | f _ FileStream fileNamed: 'web.txt'. f nextPutAll: 'written in the browser'. f close. Smalltalk at: #WebFiles put: 1. 3")),
+    '3', 'writing a file');
+  // The source code comes from the sources file (a method's text, through the file primitives).
+  const source = await page.evaluate(() => window.st80.evaluate('(Object sourceCodeAt: #isNil) asString'));
+  if (!/isNil/.test(source)) throw new Error(`no source code read: ${source}`);
+  // Files are written back to IndexedDB within a second.
+  await page.waitForTimeout(1500);
+  await page.reload();
+  await waitState(page, ['idle', 'running'], 60000);
+  assertEq(await page.evaluate(() => document.body.dataset.resumed), 'true', 'resumed');
+  assertEq(await page.evaluate(() => window.st80.evaluate("(FileStream oldFileNamed: 'web.txt') contentsOfEntireFile")),
+    "'written in the browser'", 'the file after reload');
+  assertEq(await page.evaluate(() => window.st80.evaluate('Smalltalk includesKey: #WebFiles')), 'false',
+    'the image itself was not saved, so it resumed from the start');
 });
 
 await test('errors are shown on the page: a file that is not an image, an address that fails', async () => {
