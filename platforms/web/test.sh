@@ -9,7 +9,12 @@ root="$(cd "$here/../.." && pwd)"
 cd "$root"
 export ST80_IMAGES="${ST80_IMAGES:-$root/../shared/images}"
 for f in xerox-v2/VirtualImage dbanay/VirtualImageLSB; do
-    [ -f "$ST80_IMAGES/$f" ] || { echo "web test: $ST80_IMAGES/$f is missing (set ST80_IMAGES)" >&2; exit 1; }
+    if ! [ -f "$ST80_IMAGES/$f" ]; then
+        # As the cargo tests do: a missing image skips, except in CI.
+        [ "${CI:-}" = true ] && { echo "web test: $ST80_IMAGES/$f is missing (set ST80_IMAGES)" >&2; exit 1; }
+        echo "SKIPPED: web test: $ST80_IMAGES/$f is missing"
+        exit 0
+    fi
 done
 
 if ! [ -x /usr/bin/chromium ]; then
