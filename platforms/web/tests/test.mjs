@@ -98,6 +98,17 @@ await browser.grantPermissions(['clipboard-read', 'clipboard-write']);
 const page = browser.pages()[0] ?? await browser.newPage();
 page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
 
+await test('no image yet: the page says how to give one; the file picker starts it', async () => {
+  await page.goto(`${base}/`);
+  await waitState(page, ['waiting'], 20000);
+  if (!(await page.locator('#welcome').isVisible())) throw new Error('no welcome text');
+  await page.locator('#open').setInputFiles([join(images, 'dbanay/VirtualImageLSB')]);
+  await waitState(page, ['idle'], 60000);
+  assertEq(await page.evaluate(() => window.st80.evaluate('3 + 4')), '7', 'the picked image runs');
+  const cursor = await page.evaluate(() => document.getElementById('display').style.cursor);
+  if (!/url\("?data:image\/png/.test(cursor)) throw new Error(`the image's cursor is not the pointer: ${cursor}`);
+});
+
 const CYCLES = 3000000;
 const wasmBytes = Number((await (await fetch(`${base}/st80_web_bg.wasm`)).arrayBuffer()).byteLength);
 

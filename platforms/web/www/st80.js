@@ -364,8 +364,11 @@ function setCursor(bits) {
     }
   }
   const dpr = window.devicePixelRatio || 1;
-  // image-set gives the browser the cursor's device-pixel density.
-  canvas.style.cursor = `image-set(url(${c.toDataURL()}) ${dpr}x) 0 0, url(${c.toDataURL()}) 0 0, default`;
+  const url = c.toDataURL();
+  // image-set tells the browser the cursor's device-pixel density; where a browser does not
+  // take it for cursors, the assignment is ignored and the plain image is used.
+  canvas.style.cursor = `image-set(url(${url}) ${dpr}x) 0 0, default`;
+  if (!canvas.style.cursor.includes('url(')) canvas.style.cursor = `url(${url}) 0 0, default`;
 }
 
 // ---- input ----------------------------------------------------------------------------------
