@@ -7,9 +7,12 @@
 /// Bytecodes per virtual millisecond (a 1 MHz-bytecode machine, about what a Dorado did).
 pub const CYCLES_PER_MS: u64 = 1000;
 
-/// 2026-01-01 00:00:00 as seconds since 1901-01-01 00:00:00 (Smalltalk-80's epoch):
-/// 125 years (1901..=2025) of 365 days plus 31 leap days (1904, 1908, ..., 2024), times 86400.
-pub const START_SECONDS_SINCE_1901: u32 = (125 * 365 + 31) * 86_400;
+/// The default start of the virtual wall clock, local time: 2025-12-31 16:00:00 as seconds since
+/// 1901-01-01 00:00:00 (Smalltalk-80's epoch), i.e. 2026-01-01 (125 years of 365 days plus 31
+/// leap days) less 8 hours. It is what the image showed when this clock started at 2026-01-01
+/// and the VM did not yet undo the image's Pacific zone rule (see `primitives::clock`): the
+/// image reads the same clock values as before, so every recorded display hash stays valid.
+pub const START_SECONDS_SINCE_1901: u32 = (125 * 365 + 31) * 86_400 - 8 * 3600;
 
 /// Time derived from work done: `cycles / cycles_per_ms` milliseconds, plus the time skipped
 /// while the image was idle (no real time passes: the clock jumps to the image's next timer),
@@ -86,8 +89,8 @@ mod tests {
     }
 
     #[test]
-    fn start_is_2026() {
+    fn start_is_2025_12_31_4pm() {
         // 2026-01-01 is 45656 days after 1901-01-01.
-        assert_eq!(START_SECONDS_SINCE_1901, 45_656 * 86_400);
+        assert_eq!(START_SECONDS_SINCE_1901, 45_656 * 86_400 - 8 * 3600);
     }
 }

@@ -282,8 +282,13 @@ impl Interpreter {
     }
 
     /// Queues an input event; the image takes it at its next input poll (at most 1024
-    /// bytecodes away).
+    /// bytecodes away). Pointer motion replaces motion the image has not taken yet.
     pub fn push_event(&mut self, event: InputEvent) {
+        if let (InputEvent::MouseMove { .. }, Some((at, InputEvent::MouseMove { .. }))) = (event, self.events.back()) {
+            if *at <= self.cycles {
+                self.events.pop_back();
+            }
+        }
         self.push_event_at(self.cycles, event);
     }
 

@@ -43,7 +43,7 @@ pub(crate) fn files<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> 
         130 => file_operation(it, fs),
         131 => directory_operation(it, fs),
         132 => {
-            let errno = it.last_errno.clamp(0, MAX_SMALL_INTEGER as i32) as i16;
+            let errno = it.last_errno.clamp(0, MAX_SMALL_INTEGER) as i16;
             it.pop_then_push(0, integer_object_of(errno));
             true
         }

@@ -100,7 +100,12 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
             if is_integer_object(target) || !it.memory.is_bytes(target) || it.memory.fetch_byte_length_of(target) < 4 {
                 return false;
             }
-            let value = if index == 98 { it.seconds_since_1901(host) } else { it.millisecond_clock(host) };
+            let value = if index == 98 {
+                // The host gives local time; the image wants it before its own zone rule.
+                super::clock::second_clock_for_image(it.seconds_since_1901(host))
+            } else {
+                it.millisecond_clock(host)
+            };
             for i in 0..4 {
                 it.memory.store_byte(i, target, (value >> (8 * i)) as u8);
             }

@@ -8,6 +8,7 @@
 //! runs instead (the book's `primitiveFail`).
 
 pub mod arithmetic;
+pub mod clock;
 pub mod control;
 pub mod files;
 pub mod float;

@@ -96,6 +96,12 @@ impl HeadlessHost {
         self.files.as_mut()
     }
 
+    /// Takes the files back (e.g. to hand them, with the handles the image holds, to another
+    /// host).
+    pub fn take_files(&mut self) -> Option<HostFiles> {
+        self.files.take()
+    }
+
     /// Sends what the image writes on its Transcript to `writer` (see
     /// `Interpreter::set_transcript_echo`).
     pub fn transcript_to(&mut self, writer: Box<dyn Write>) {

@@ -152,6 +152,11 @@ impl HostFiles {
         self.mappings.push(Mapping { name: name.to_string(), path, access });
     }
 
+    /// The host file and access the image's file name `name` is mapped to, if it is.
+    pub fn mapped(&self, name: &str) -> Option<(&Path, Access)> {
+        self.mappings.iter().find(|m| m.name == name).map(|m| (m.path.as_path(), m.access))
+    }
+
     /// The file the image last designated as its snapshot file (primitive 128), if any.
     pub fn snapshot_file(&self) -> Option<&Path> {
         self.snapshot_file.as_deref()

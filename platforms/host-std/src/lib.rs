@@ -5,13 +5,15 @@
 //! * [`snapshot`]: crash-safe image writing ([`write_image_atomically`]);
 //! * [`replay`]: the input-log format of `--record`/`--replay`, and feeding a log to a VM;
 //! * [`screen`]: the Display as a PNG and its display hash;
-//! * [`clock`]: the machine's clocks as the image wants them ([`SystemClock`]).
+//! * [`clock`]: the machine's clocks as the image wants them ([`SystemClock`]), start dates;
+//! * [`sources`]: sources out of the box for an image without a file system (the Xerox one).
 
 pub mod clock;
 pub mod files;
 pub mod replay;
 pub mod screen;
 pub mod snapshot;
+pub mod sources;
 
 pub use clock::SystemClock;
 pub use files::{Access, HostFiles};

@@ -37,13 +37,15 @@ pub fn write_image_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     bak_temp.push(".bak");
     let bak_temp = PathBuf::from(bak_temp);
     let result = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let _ = file.set_permissions(meta.permissions());
+        {
+            // Closed at the end of this block, before the renames.
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+            if let Ok(meta) = std::fs::metadata(path) {
+                let _ = file.set_permissions(meta.permissions());
+            }
+            write_with_faults(&mut file, bytes)?;
+            file.sync_all()?;
         }
-        write_with_faults(&mut file, bytes)?;
-        file.sync_all()?;
-        drop(file);
         if path.exists() {
             let mut bak = path.as_os_str().to_owned();
             bak.push(".bak");

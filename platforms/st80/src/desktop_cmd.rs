@@ -28,6 +28,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if args.trace.is_some() {
         return Err(Failure::new(2, "--trace needs --headless"));
     }
+    if args.host.start_date.is_some() {
+        return Err(Failure::new(2, "--start-date needs --headless (the desktop shows the host's clock)"));
+    }
     let (memory, info) = load(&args.image)?;
     let mut vm = Interpreter::new(memory).map_err(|e| bad_image(&args.image, e))?;
     vm.xerox_trace_compat = args.xerox_trace_compat;
@@ -54,6 +57,22 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if args.scale == Some(0) {
         return Err(Failure::new(2, "--scale must be 1 or more"));
     }
+    let mut files = Some(crate::eval_cmd::host_files(&args.image, &args.host, Some(&args.image))?);
+    if !args.host.no_sources && args.cycles.unwrap_or(u64::MAX) > crate::BOOT_CYCLES {
+        // Sources out of the box, before the window opens: the image resumes and the set-up
+        // runs on a windowless host holding the same files (the image keeps handles into them),
+        // which then go to the desktop. `st80 run --headless` does the same.
+        let mut boot = st80_headless::HeadlessHost::new();
+        boot.set_files(files.take().expect("files"));
+        if args.host.transcript {
+            vm.set_transcript_echo(true);
+            boot.transcript_to(Box::new(std::io::stdout()));
+        }
+        if st80_headless::run(&mut vm, &mut boot, crate::BOOT_CYCLES) == st80_core::StopReason::CyclesDone {
+            crate::open_sources(&mut vm, &mut boot, &args.host, &args.image);
+        }
+        files = boot.take_files();
+    }
     let name = args.image.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let options = Options {
         title: format!("st80 - {name}"),
@@ -66,7 +85,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         replay,
         max_cycles: args.cycles,
         transcript: args.host.transcript,
-        files: Some(crate::eval_cmd::host_files(&args.image, &args.host, Some(&args.image))?),
+        files,
     };
     let started = Instant::now();
     let outcome = match st80_desktop::run(&mut vm, options) {

@@ -4,7 +4,7 @@
 use crate::{bad_image, load, one_line, Failure, HostArgs};
 use clap::Args;
 use st80_core::image::ByteOrder;
-use st80_core::{EvalOutcome, Interpreter, StopReason, VirtualClock};
+use st80_core::{EvalOutcome, Interpreter, StopReason};
 use st80_headless::HeadlessHost;
 use st80_host_std::HostFiles;
 use std::cell::RefCell;
@@ -78,13 +78,11 @@ pub struct Session {
 }
 
 impl Session {
-    /// Boots `image`; on the deterministic clock unless `real_time` (benchmarks).
-    pub fn open(image: &Path, host_args: &HostArgs, host: HeadlessHost, real_time: bool) -> Result<Session, Failure> {
+    /// Boots `image` on the clock `host_args` asks for.
+    pub fn open(image: &Path, host_args: &HostArgs, host: HeadlessHost) -> Result<Session, Failure> {
         let (memory, info) = load(image)?;
         let mut vm = Interpreter::new(memory).map_err(|e| bad_image(image, e))?;
-        if !real_time {
-            vm.use_virtual_clock(VirtualClock::default());
-        }
+        host_args.configure_clock(&mut vm);
         vm.snapshot_byte_order = match host_args.save_byte_order.as_deref() {
             Some("be") => ByteOrder::Big,
             Some("le") => ByteOrder::Little,
@@ -187,7 +185,8 @@ pub fn eval(args: &EvalArgs) -> Result<(), Failure> {
     if let Some(out) = &args.save {
         host.save_snapshots_to(out.clone());
     }
-    let mut session = Session::open(&args.image, &args.host, host, false)?;
+    let mut session = Session::open(&args.image, &args.host, host)?;
+    crate::open_sources(&mut session.vm, &mut session.host, &args.host, &args.image);
     // Every expression is evaluated, each result printed on stdout and each error on stderr
     // (naming the expression), so one mistake does not hide what the others answer.
     let (mut failed, mut timed_out) = (0, 0);
@@ -312,7 +311,7 @@ pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
     if let Some(out) = &args.save {
         host.save_snapshots_to(out.clone());
     }
-    let mut session = Session::open(&args.image, &args.host, host, false)?;
+    let mut session = Session::open(&args.image, &args.host, host)?;
     let limit = timeout(args.timeout);
     let mut errors = 0;
     for file in &args.files {
@@ -400,7 +399,9 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let transcript = Rc::new(RefCell::new(Vec::<u8>::new()));
     let mut host = HeadlessHost::new();
     host.transcript_to(Box::new(SharedBuffer(transcript.clone())));
-    let mut session = Session::open(&args.image, &HostArgs::default(), host, true)?;
+    // The benchmarks measure real time.
+    let real_time = HostArgs { real_clock: true, ..HostArgs::default() };
+    let mut session = Session::open(&args.image, &real_time, host)?;
     session.vm.set_transcript_echo(true);
     let limit = timeout(args.timeout);
     let tests: Vec<String> = if args.tests.is_empty() {

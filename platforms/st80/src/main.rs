@@ -77,6 +77,29 @@ pub struct HostArgs {
     /// The changes file (default: Smalltalk-80.changes beside the image).
     #[arg(long, value_name = "FILE")]
     pub changes: Option<PathBuf>,
+    /// Where the virtual clock of headless runs, eval and filein starts, local time:
+    /// YYYY-MM-DD[THH:MM[:SS]], or `now` (default 2025-12-31T16:00).
+    #[arg(long, value_name = "DATE", value_parser = st80_host_std::clock::parse_start_date)]
+    pub start_date: Option<u32>,
+    /// Headless runs, eval and filein use the host's clocks (local time, as the desktop does)
+    /// instead of the virtual clock; runs are then no longer reproducible.
+    #[arg(long, conflicts_with = "start_date")]
+    pub real_clock: bool,
+    /// Run an image without a file system (the Xerox image) as it is: do not give it the host's
+    /// files and open Smalltalk-80.sources and Smalltalk-80.changes at start-up (run, eval).
+    #[arg(long)]
+    pub no_sources: bool,
+}
+
+impl HostArgs {
+    /// Puts a windowless run on the deterministic clock, its wall clock starting at
+    /// --start-date (or the default), unless --real-clock.
+    pub fn configure_clock(&self, vm: &mut st80_core::Interpreter) {
+        if !self.real_clock {
+            let start = self.start_date.unwrap_or(st80_core::clock::START_SECONDS_SINCE_1901);
+            vm.use_virtual_clock(st80_core::VirtualClock::default().starting_at(start));
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -101,7 +124,7 @@ pub struct RunArgs {
     /// matches that file beyond cycle 1679.
     #[arg(long)]
     xerox_trace_compat: bool,
-    /// Feed the input events of this log (see `st80_headless::replay`) at their cycles.
+    /// Feed the input events of this log (see `st80_host_std::replay`) at their cycles.
     #[arg(long, value_name = "FILE")]
     replay: Option<PathBuf>,
     /// Record every input event with the cycle it arrived at (desktop).
@@ -162,6 +185,29 @@ fn main() -> ExitCode {
             eprintln!("st80: {message}");
             ExitCode::from(status)
         }
+    }
+}
+
+/// Bytecodes an image runs to resume from its snapshot before the start-up set-up (the v2
+/// desktop is drawn after about 200,000).
+pub const BOOT_CYCLES: u64 = 1_000_000;
+
+/// Sources out of the box (see `st80_host_std::sources`), unless --no-sources: run after the
+/// image has resumed, before the user's input or expressions.
+pub fn open_sources(
+    vm: &mut st80_core::Interpreter,
+    host: &mut st80_headless::HeadlessHost,
+    args: &HostArgs,
+    image: &Path,
+) {
+    if args.no_sources {
+        return;
+    }
+    use st80_host_std::sources::{self, Setup};
+    match sources::open_sources(vm, host, |h| h.files_mut()) {
+        Ok(Setup::Opened) => log::info!("{}: filed in the host file system; SourceFiles opened", image.display()),
+        Ok(Setup::NotNeeded(why)) => log::info!("{}: sources: {why}", image.display()),
+        Err(e) => log::warn!("{}: cannot open the sources: {e}", image.display()),
     }
 }
 

@@ -3,8 +3,7 @@
 
 use crate::{bad_image, load, one_line, Failure, RunArgs};
 use st80_core::interpreter::TraceLevel;
-use st80_core::{Interpreter, StopReason, VirtualClock};
-use st80_headless::HeadlessHost;
+use st80_core::{Interpreter, StopReason};
 use st80_host_std::{display_hash, display_to_png, replay};
 use std::io::{self, Write};
 use std::path::Path;
@@ -23,8 +22,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         Some("le") => st80_core::ByteOrder::Little,
         _ => info.byte_order,
     };
-    vm.use_virtual_clock(VirtualClock::default());
-    let mut host = HeadlessHost::new();
+    args.host.configure_clock(&mut vm);
+    let mut host = st80_headless::HeadlessHost::new();
     // A snapshot (the screen menu's "save") replaces the image, crash-safely.
     host.save_snapshots_to(args.image.clone());
     host.set_files(crate::eval_cmd::host_files(&args.image, &args.host, Some(&args.image))?);
@@ -46,7 +45,20 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         host.trace_to(Box::new(io::stdout().lock()));
     }
     let started = Instant::now();
-    let stop = st80_headless::run(&mut vm, &mut host, args.cycles.unwrap_or(DEFAULT_CYCLES));
+    let total = args.cycles.unwrap_or(DEFAULT_CYCLES);
+    let mut stop = StopReason::CyclesDone;
+    // Sources out of the box once the image has resumed, as on the desktop (so a session
+    // recorded there replays the same here); never in a trace, which must match Xerox's.
+    if args.trace.is_none() && !args.xerox_trace_compat && total > crate::BOOT_CYCLES {
+        stop = st80_headless::run(&mut vm, &mut host, crate::BOOT_CYCLES);
+        if stop == StopReason::CyclesDone {
+            crate::open_sources(&mut vm, &mut host, &args.host, &args.image);
+        }
+    }
+    if stop == StopReason::CyclesDone {
+        let rest = total.saturating_sub(vm.cycles());
+        stop = st80_headless::run(&mut vm, &mut host, rest);
+    }
     let elapsed = started.elapsed();
     if let Err(e) = host.flush() {
         // A closed pipe (e.g. `| head`) is the reader's choice, not our failure.

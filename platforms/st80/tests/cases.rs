@@ -2,7 +2,9 @@
 //! log, see `st80_headless::replay`) and `expect.toml` (`image`, `cycles`, `hash`). Each is run
 //! with `st80 run IMAGE --headless --replay replay.txt --cycles N` and the Display hash must be
 //! `hash`. The screenshot goes to Cargo's target/tmp/cases/NAME.png for a look. Adding a case
-//! needs no Rust code.
+//! needs no Rust code. With `sources = true` the image runs from a scratch copy of it with
+//! `Smalltalk-80.sources` beside it (the start-up set-up then opens the sources and makes a
+//! changes file there), and the image file must be unchanged afterwards.
 
 use st80_tests::{image, workspace_root};
 use std::path::Path;
@@ -21,9 +23,20 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let img = field(&expect, "image").ok_or(format!("{name}: no image"))?;
     let cycles = field(&expect, "cycles").ok_or(format!("{name}: no cycles"))?;
     let hash = field(&expect, "hash").ok_or(format!("{name}: no hash"))?;
-    let Some(path) = image(img) else { return Ok(()) };
+    let Some(mut path) = image(img) else { return Ok(()) };
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cases");
     std::fs::create_dir_all(&out_dir).unwrap();
+    let sources = field(&expect, "sources") == Some("true");
+    if sources {
+        let copy = out_dir.join(format!("{name}-image"));
+        let _ = std::fs::remove_dir_all(&copy);
+        std::fs::create_dir_all(&copy).unwrap();
+        let from = path.parent().unwrap().join("Smalltalk-80.sources");
+        std::fs::copy(&from, copy.join("Smalltalk-80.sources")).map_err(|e| format!("{}: {e}", from.display()))?;
+        std::fs::write(copy.join("image"), std::fs::read(&path).unwrap()).unwrap();
+        path = copy.join("image");
+    }
+    let before = std::fs::read(&path).unwrap();
     let png = out_dir.join(format!("{name}.png"));
     let out = Command::new(env!("CARGO_BIN_EXE_st80"))
         .args(["run".as_ref(), path.as_os_str(), "--headless".as_ref(), "--replay".as_ref()])
@@ -35,6 +48,9 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let err = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         return Err(format!("{name}: st80 failed: {err}"));
+    }
+    if sources && std::fs::read(&path).unwrap() != before {
+        return Err(format!("{name}: the image file changed"));
     }
     let got = err.split("hash ").nth(1).map(|s| s.trim_end_matches(|c: char| !c.is_ascii_hexdigit())).unwrap_or("");
     if got != hash {

@@ -244,13 +244,19 @@ impl Gray {
 
     /// The bounding box (x0, y0, x1, y1) of the pixels that differ, and how many differ.
     fn diff(&self, other: &Gray) -> (usize, (usize, usize, usize, usize)) {
+        self.diff_in(other, (0, 0, self.width, self.height))
+    }
+
+    /// Pixels that differ inside the rectangle (x0, y0, x1, y1), x1 and y1 excluded, and their
+    /// bounding box.
+    fn diff_in(&self, other: &Gray, area: (usize, usize, usize, usize)) -> (usize, (usize, usize, usize, usize)) {
         assert_eq!((self.width, self.height), (other.width, other.height));
         let mut n = 0;
         let mut bb = (usize::MAX, usize::MAX, 0, 0);
         for (i, (a, b)) in self.pixels.iter().zip(&other.pixels).enumerate() {
-            if a != b {
+            let (x, y) = (i % self.width, i / self.width);
+            if a != b && (area.0..area.2).contains(&x) && (area.1..area.3).contains(&y) {
                 n += 1;
-                let (x, y) = (i % self.width, i / self.width);
                 bb = (bb.0.min(x), bb.1.min(y), bb.2.max(x), bb.3.max(y));
             }
         }
@@ -368,6 +374,14 @@ const SNAPSHOT_WORKSPACE: WorkspaceSteps = WorkspaceSteps {
 };
 
 impl WorkspaceSteps {
+    /// The workspace's frame once opened (from its top-left to its bottom-right corner): where
+    /// the typed text shows. (What the image redraws of the windows behind it depends on
+    /// when the clicks that open it arrive, which real input cannot pin to a cycle.)
+    fn area(&self) -> (usize, usize, usize, usize) {
+        let [_, _, tl, br, _] = self.points;
+        (tl.0 as usize, tl.1 as usize, br.0 as usize + 1, br.1 as usize + 1)
+    }
+
     /// The replay log that opens the workspace and types `text` (headless reference).
     fn replay(&self, text: &str) -> String {
         let [bg, item, tl, br, inside] = self.points;
@@ -438,7 +452,7 @@ fn typed_text_matches_the_replay(steps: &WorkspaceSteps, name: &str) {
     let screen = d.settle(&x);
     d.quit();
     assert_eq!((screen.width, screen.height), (reference.width, reference.height));
-    let (n, bb) = screen.diff(&reference);
+    let (n, bb) = screen.diff_in(&reference, steps.area());
     assert_eq!(n, 0, "{n} pixels differ from the replayed text, in {bb:?} (see {})", dir.display());
 }
 
@@ -480,7 +494,7 @@ fn typing_follows_the_keyboard_layout() {
     }
     let screen = d.settle(&x);
     d.quit();
-    let (n, bb) = screen.diff(&reference);
+    let (n, bb) = screen.diff_in(&reference, XEROX_WORKSPACE.area());
     assert_eq!(n, 0, "{n} pixels differ from the replayed text, in {bb:?} (see {})", dir.display());
 }
 
