@@ -252,9 +252,10 @@ fn a_read_only_directory_fails_the_save_and_keeps_the_old_image() {
     // In-process: the primitive fails, the evaluation reports it, the image goes on running.
     let (memory, _) = st80_core::image::load(&old).unwrap();
     let mut vm = Interpreter::new(memory).unwrap();
+    vm.use_virtual_clock(st80_core::VirtualClock::default());
     let mut host = HeadlessHost::new();
     host.save_snapshots_to(img.clone());
-    assert_eq!(vm.run(&mut host, 1_000_000), StopReason::CyclesDone);
+    assert_eq!(st80_headless::run(&mut vm, &mut host, 1_000_000), StopReason::CyclesDone);
     match evaluate(&mut vm, &mut host, "Smalltalk snapshotAs: 'snapshot' thenQuit: false") {
         EvalOutcome::RuntimeError { message, .. } => assert!(message.contains("primitive"), "{message}"),
         other => panic!("the snapshot should fail: {other:?}"),
@@ -269,7 +270,7 @@ fn a_read_only_directory_fails_the_save_and_keeps_the_old_image() {
 fn evaluate(vm: &mut Interpreter, host: &mut HeadlessHost, source: &str) -> EvalOutcome {
     vm.start_evaluation(source).unwrap();
     for _ in 0..100 {
-        match vm.run(host, 2_000_000) {
+        match st80_headless::run(vm, host, 2_000_000) {
             StopReason::Evaluated => return vm.evaluation_outcome().unwrap(),
             StopReason::CyclesDone => {}
             other => panic!("{source}: the VM stopped: {other:?}"),
