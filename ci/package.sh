@@ -12,6 +12,10 @@
 #                                   st80-VERSION-linux-NAME.tar.gz: a static (musl) st80 without
 #                                   the window (run --headless, eval, fetch, ...), built with
 #                                   cargo-zigbuild and zig; tar-armv6 runs on a Pi Zero/1
+#   bundled-aarch64                 not an artifact, a check: the desktop st80 for aarch64 with
+#                                   the feature `bundled-sdl` (SDL2 built from source by cmake and
+#                                   linked statically, as `cross` would build it), started under
+#                                   qemu (not part of `all`: building SDL2 takes minutes)
 #
 # Every artifact is checked after it is built: a .deb is unpacked into a scratch root (dpkg -x),
 # its Depends names libSDL2, and its st80 runs the Xerox image headless (under qemu for arm64
@@ -48,7 +52,7 @@ while [ $# -gt 0 ]; do
         -h | --help) usage 0 ;;
         --profile) [ $# -ge 2 ] || usage 2; profile=$2; shift 2 ;;
         check) profile=dev; wanted+=(deb-amd64 deb-arm64 deb-armhf windows tar-x86_64 tar-armv6); shift ;;
-        deb-* | windows | tar-*) wanted+=("$1"); shift ;;
+        deb-* | windows | tar-* | bundled-aarch64) wanted+=("$1"); shift ;;
         *) echo "package: unknown argument $1" >&2; usage 2 ;;
     esac
 done
@@ -251,6 +255,28 @@ build_tar() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The `bundled-sdl` feature for aarch64 (what `cross build --features bundled-sdl` does), with
+# Debian's cross compiler, in a target dir of its own.
+build_bundled() {
+    local t=aarch64-unknown-linux-gnu tdir=$out/bundled exe
+    ensure_packages cmake gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user || return 1
+    say "cargo build --profile $profile -p st80-cli --features bundled-sdl --target $t"
+    CARGO_TARGET_DIR=$tdir CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+        cargo build --profile "$profile" -p st80-cli --features bundled-sdl --target "$t" \
+        >"$out/bundled-aarch64.log" 2>&1 || { tail -15 "$out/bundled-aarch64.log"; return 1; }
+    exe=$tdir/$t/$pdir/st80
+    if aarch64-linux-gnu-readelf -d "$exe" | grep -q 'NEEDED.*libSDL2'; then
+        echo "package: $exe links a shared libSDL2, not the bundled one" >&2
+        return 1
+    fi
+    aarch64-linux-gnu-nm "$exe" | grep -q ' T SDL_CreateWindow$' || { echo "package: $exe has no SDL_CreateWindow" >&2; return 1; }
+    local hash
+    hash=$(display_hash qemu-aarch64 -L /usr/aarch64-linux-gnu "$exe")
+    [ "$hash" = "$ref_hash" ] || { echo "package: $exe drew hash '${hash:-none}', native $ref_hash" >&2; return 1; }
+    echo "   $exe: SDL2 linked in statically, starts under qemu, hash $hash"
+}
+
+# ---------------------------------------------------------------------------------------------
 failed=()
 started=$SECONDS
 for w in "${wanted[@]}"; do
@@ -259,6 +285,7 @@ for w in "${wanted[@]}"; do
         deb-amd64 | deb-arm64 | deb-armhf) build_deb "${w#deb-}" ;;
         windows) build_windows ;;
         tar-x86_64 | tar-aarch64 | tar-armv7 | tar-armv6 | tar-riscv64) build_tar "${w#tar-}" ;;
+        bundled-aarch64) build_bundled ;;
         *) die "unknown artifact $w (known: ${all[*]})" ;;
     esac
     status=$?
