@@ -346,27 +346,20 @@ fn no_arguments_opens_the_default_image() {
     std::fs::copy(&sources, dir.join(SOURCES)).unwrap();
     let before = std::fs::read(dir.join("dbanay/snapshot.im")).unwrap();
 
-    let n = 500 + std::process::id() % 400;
-    let (mut xvfb, display) = (0..100)
-        .map(|i| format!(":{}", n + i))
-        .filter(|d| !Path::new(&format!("/tmp/.X{}-lock", &d[1..])).exists())
-        .find_map(|d| {
-            let child = Command::new("Xvfb")
-                .args([d.as_str(), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
-                .current_dir(std::env::temp_dir())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?;
-            Some((child, d))
-        })
+    // -displayfd: Xvfb picks a free display itself and prints its number once it is ready
+    // (no race with other X servers on this machine).
+    let mut xvfb = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
         .expect("Xvfb starts");
+    let mut number = String::new();
+    BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut number).unwrap();
+    assert!(!number.trim().is_empty(), "Xvfb printed no display number");
+    let display = format!(":{}", number.trim());
     let xdotool = |args: &[&str]| Command::new("xdotool").args(args).env("DISPLAY", &display).output().unwrap();
-    let started = Instant::now();
-    while !xdotool(&["getmouselocation"]).status.success() {
-        assert!(started.elapsed() < Duration::from_secs(10), "Xvfb did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 
     let stderr_file = dir.join("stderr.txt");
     let mut st80 = Command::new(env!("CARGO_BIN_EXE_st80"))
