@@ -260,9 +260,27 @@ build_tar() {
 # Debian's cross compiler, in a target dir of its own.
 build_bundled() {
     local t=aarch64-unknown-linux-gnu tdir=$out/bundled exe
-    ensure_packages cmake gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user || return 1
+    ensure_packages cmake gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user || return 1
     say "cargo build --profile $profile -p st80-cli --features bundled-sdl --target $t"
-    CARGO_TARGET_DIR=$tdir CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+    # SDL's cmake looks for optional libraries (libsamplerate, ...) and, cross-compiling on a
+    # host that has their headers, finds the host's and links them: a toolchain file keeps its
+    # searches in the target's root (inside cross's images that is where they are) and turns
+    # off libsamplerate, whose header it finds anyway.
+    mkdir -p "$tdir"
+    cat >"$tdir/aarch64.cmake" <<'CMAKE'
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
+set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(SDL_LIBSAMPLERATE OFF CACHE BOOL "" FORCE)
+CMAKE
+    PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig PKG_CONFIG_PATH= \
+        CMAKE_TOOLCHAIN_FILE_aarch64_unknown_linux_gnu=$tdir/aarch64.cmake \
+        CARGO_TARGET_DIR=$tdir CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
         cargo build --profile "$profile" -p st80-cli --features bundled-sdl --target "$t" \
         >"$out/bundled-aarch64.log" 2>&1 || { tail -15 "$out/bundled-aarch64.log"; return 1; }
     exe=$tdir/$t/$pdir/st80
@@ -270,7 +288,7 @@ build_bundled() {
         echo "package: $exe links a shared libSDL2, not the bundled one" >&2
         return 1
     fi
-    aarch64-linux-gnu-nm "$exe" | grep -q ' T SDL_CreateWindow$' || { echo "package: $exe has no SDL_CreateWindow" >&2; return 1; }
+    aarch64-linux-gnu-nm "$exe" | grep ' T SDL_CreateWindow$' >/dev/null || { echo "package: $exe has no SDL_CreateWindow" >&2; return 1; }
     local hash
     hash=$(display_hash qemu-aarch64 -L /usr/aarch64-linux-gnu "$exe")
     [ "$hash" = "$ref_hash" ] || { echo "package: $exe drew hash '${hash:-none}', native $ref_hash" >&2; return 1; }
