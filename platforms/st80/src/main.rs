@@ -6,11 +6,13 @@
 //! st80 eval IMAGE EXPR...
 //! st80 filein IMAGE FILE.st... [--save OUT]
 //! st80 bench IMAGE [--json]
+//! st80 fetch [NAME...]      (download images; `st80 list` shows them)
 //! st80 IMAGE ...            (same as `st80 run IMAGE ...`)
+//! st80                      (the default image, from the image directory)
 //! ```
 //!
 //! One module per command: `run_cmd` (headless runs, replay), `desktop_cmd` (the SDL window),
-//! `eval_cmd` (eval, filein, bench).
+//! `eval_cmd` (eval, filein, bench), `fetch_cmd` and `images` (fetch, list, the default image).
 //!
 //! Exit status: 0 on success, 1 when the VM stopped with an error or an output file could not
 //! be written, 2 for usage errors and for image files that cannot be used (with one line on
@@ -18,6 +20,8 @@
 
 mod desktop_cmd;
 mod eval_cmd;
+mod fetch_cmd;
+mod images;
 mod run_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -31,8 +35,8 @@ use std::process::ExitCode;
     name = "st80",
     version,
     about = "A Smalltalk-80 virtual machine for the original 1983 Xerox image",
-    after_help = "`st80 IMAGE ...` is short for `st80 run IMAGE ...`.",
-    arg_required_else_help = true
+    after_help = "`st80 IMAGE ...` is short for `st80 run IMAGE ...`; `st80` alone opens the default \
+                  image (`st80 fetch` downloads it, `st80 list` shows the images)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -40,7 +44,7 @@ struct Cli {
 }
 
 /// The subcommand names; anything else first on the command line is an image to run.
-const COMMANDS: [&str; 6] = ["info", "run", "eval", "filein", "bench", "help"];
+const COMMANDS: [&str; 8] = ["info", "run", "eval", "filein", "bench", "fetch", "list", "help"];
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -57,6 +61,14 @@ enum Command {
     Filein(eval_cmd::FileinArgs),
     /// Run the image's own Benchmark standard tests without a window.
     Bench(eval_cmd::BenchArgs),
+    /// Download images (the default set unless named) into the image directory.
+    Fetch(fetch_cmd::FetchArgs),
+    /// Show the images st80 knows, whether they are here, and where (also `st80 --list`).
+    List {
+        /// The image directory [default: $ST80_IMAGES, else the per-user data directory]
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Options about the host side shared by the commands that run an image.
@@ -160,6 +172,14 @@ fn png_path(arg: &str) -> Result<PathBuf, String> {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).format_timestamp(None).init();
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.len() == 1 {
+        match images::default_image() {
+            Ok(image) => argv.extend(["run".into(), image.into_os_string()]),
+            Err(failure) => return exit(Err(failure)),
+        }
+    } else if argv[1] == "--list" {
+        argv[1] = "list".into();
+    }
     if let Some(first) = argv.get(1).and_then(|a| a.to_str()) {
         if !first.starts_with('-') && !COMMANDS.contains(&first) {
             argv.insert(1, "run".into());
@@ -178,7 +198,13 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::eval(&args),
         Command::Filein(args) => eval_cmd::filein(&args),
         Command::Bench(args) => eval_cmd::bench(&args),
+        Command::Fetch(args) => fetch_cmd::fetch(&args),
+        Command::List { dir } => images::list(dir.as_deref()),
     };
+    exit(result)
+}
+
+fn exit(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { status, message }) => {

@@ -116,7 +116,10 @@ fn run_of_a_missing_image_names_it_and_exits_2() {
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(st80(&[]).status.code(), Some(2));
+    // (`st80` alone opens the default image: see tests/fetch.rs; here there is none.)
+    let empty = scratch("no-images");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_eq!(common::st80_env(&[], &[("ST80_IMAGES", empty.to_str().unwrap())]).status.code(), Some(2));
     let out = st80(&["run".as_ref(), "x.im".as_ref(), "--trace".as_ref(), "4".as_ref()]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(st80(&["info".as_ref()]).status.code(), Some(2));
