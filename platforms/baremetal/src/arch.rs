@@ -114,7 +114,7 @@ static mut LEVEL2: [Table; 4] = [const { Table([0; 512]) }; 4];
 
 /// Memory attribute indices (MAIR_EL1): 0 device nGnRnE, 1 normal write-back, 2 normal
 /// non-cacheable.
-const MAIR: u64 = 0x00 | (0xff << 8) | (0x44 << 16);
+const MAIR: u64 = (0xff << 8) | (0x44 << 16);
 
 /// Identity-maps the first 4 GiB in 2 MiB blocks as `kind` says and turns on the MMU and the
 /// caches (needed on real hardware: without them memory is device memory, slow, and has no
@@ -175,6 +175,19 @@ pub fn clean_dcache(addr: usize, len: usize) {
     while a < addr + len {
         // SAFETY: cache maintenance by address has no effect on program state.
         unsafe { asm!("dc cvac, {}", in(reg) a) };
+        a += 64;
+    }
+    // SAFETY: a barrier.
+    unsafe { asm!("dsb sy") };
+}
+
+/// Cleans and invalidates the data cache over `[addr, addr + len)`: what the CPU wrote
+/// reaches memory, and what another bus master writes there later is read from memory.
+pub fn flush_dcache(addr: usize, len: usize) {
+    let mut a = addr & !63;
+    while a < addr + len {
+        // SAFETY: cache maintenance by address has no effect on program state.
+        unsafe { asm!("dc civac, {}", in(reg) a) };
         a += 64;
     }
     // SAFETY: a barrier.

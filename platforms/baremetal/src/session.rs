@@ -30,8 +30,9 @@ pub enum BoardInput {
 
 /// What a board provides: its framebuffer, its input devices, its clock and its storage.
 pub trait Board {
-    /// The framebuffer the Display is drawn on, if the board has one.
-    fn framebuffer(&mut self) -> Option<&mut Framebuffer>;
+    /// The framebuffer the Display (`width` x `height` pixels) is drawn on, if the board has
+    /// one; a board may make it at that size on the first call.
+    fn framebuffer(&mut self, width: usize, height: usize) -> Option<&mut Framebuffer>;
     /// Makes what was drawn in `r` (framebuffer pixels) visible, where the device needs that.
     fn present(&mut self, _r: Rect) {}
     /// Appends the input that arrived since the last call.
@@ -171,7 +172,9 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
         if let Some(at) = vm.take_cursor_warp() {
             pointer = at;
         }
-        if let (Some(form), Some(fb)) = (vm.display(), board.framebuffer()) {
+        let form = vm.display();
+        let size = form.as_ref().map(|f| (f.width, f.height));
+        if let (Some(form), Some(fb)) = (form, size.and_then(|(w, h)| board.framebuffer(w, h))) {
             let mut changed = Rect::default();
             let s = screen.get_or_insert_with(|| {
                 changed = Rect::new(0, 0, fb.width as i32, fb.height as i32);

@@ -64,7 +64,7 @@ struct Virt {
 }
 
 impl Board for Virt {
-    fn framebuffer(&mut self) -> Option<&mut Framebuffer> {
+    fn framebuffer(&mut self, _width: usize, _height: usize) -> Option<&mut Framebuffer> {
         self.fb.as_mut()
     }
 
@@ -169,6 +169,7 @@ extern "C" fn kernel_main() -> ! {
             DeviceType::Input => match VirtIOInput::new(transport) {
                 Ok(mut dev) => {
                     let name = dev.name().unwrap_or_default();
+                    let name = name.trim_end_matches('\0');
                     println!("st80: virtio-input: {name}");
                     board.inputs.push(dev);
                 }
