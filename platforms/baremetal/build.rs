@@ -18,6 +18,12 @@ fn main() {
     println!("cargo:rerun-if-changed=src/boot.S");
     println!("cargo:rerun-if-env-changed=ST80_IMAGE");
     println!("cargo:rerun-if-env-changed=ST80_CYCLES");
+    println!("cargo:rerun-if-env-changed=ST80_EVAL");
+    let eval = std::env::var("ST80_EVAL").unwrap_or_default();
+    if eval.contains('\n') {
+        panic!("ST80_EVAL: one line only");
+    }
+    println!("cargo:rustc-env=ST80_EVAL={eval}");
 
     let image = match std::env::var_os("ST80_IMAGE") {
         Some(path) if !path.is_empty() => {

@@ -18,6 +18,7 @@ pub mod fb;
 pub mod heap;
 pub mod keyboard;
 pub mod session;
+pub mod snapstore;
 pub mod virtio;
 
 /// The image embedded at build time (`ST80_IMAGE`; empty when the build had none).
@@ -27,6 +28,11 @@ pub static IMAGE: &[u8] = include_bytes!(env!("ST80_IMAGE_PATH"));
 /// the display hash and stop.
 pub fn test_cycles() -> Option<u64> {
     env!("ST80_CYCLES").parse().ok()
+}
+
+/// `ST80_EVAL` at build time: after the test run, evaluate this and stop.
+pub fn test_eval() -> Option<&'static str> {
+    Some(env!("ST80_EVAL")).filter(|e| !e.is_empty())
 }
 
 /// The wall-clock time of the build, in seconds since 1970 (for boards without a real-time

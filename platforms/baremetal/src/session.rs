@@ -137,6 +137,7 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
     let mut pointer = (0, 0);
     let mut desktop_at = None;
     let mut input = Vec::new();
+    let mut evaluating = false;
     let run_start = arch::micros();
     loop {
         if test.is_none() {
@@ -161,8 +162,8 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
             }
         }
         let slice = match test {
-            Some(n) => SLICE.min(n.saturating_sub(vm.cycles())),
-            None => SLICE,
+            Some(n) if !evaluating => SLICE.min(n.saturating_sub(vm.cycles())),
+            _ => SLICE,
         };
         let stop = vm.run(&mut BoardHost(board), slice);
 
@@ -203,9 +204,22 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
         match stop {
             StopReason::CyclesDone => {
                 if let Some(n) = test {
-                    if vm.cycles() >= n {
+                    if vm.cycles() >= n && !evaluating {
                         report(&vm, run_start, screen.as_ref());
-                        arch::halt();
+                        match crate::test_eval() {
+                            Some(expr) => {
+                                println!("st80: evaluating {expr}");
+                                if let Err(e) = vm.start_evaluation(expr) {
+                                    println!("st80: cannot evaluate: {e}");
+                                    arch::halt();
+                                }
+                                evaluating = true;
+                            }
+                            None => {
+                                println!("st80: done");
+                                arch::halt();
+                            }
+                        }
                     }
                 }
             }
@@ -218,7 +232,13 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
                 println!("st80: the VM stopped: {e}");
                 arch::halt();
             }
-            StopReason::Evaluated => {}
+            StopReason::Evaluated => {
+                if evaluating {
+                    println!("st80: evaluated: {:?}", vm.evaluation_outcome());
+                    println!("st80: done");
+                    arch::halt();
+                }
+            }
         }
     }
 }
@@ -257,5 +277,4 @@ fn report(vm: &Interpreter, run_start: u64, screen: Option<&Screen>) {
         }
         None => println!("st80: the image has no display"),
     }
-    println!("st80: done");
 }

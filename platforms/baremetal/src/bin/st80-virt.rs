@@ -14,9 +14,12 @@ use st80_baremetal::arch::{self, Memory};
 use st80_baremetal::fb::Framebuffer;
 use st80_baremetal::keyboard::Keyboard;
 use st80_baremetal::session::{self, Board, BoardInput};
+use st80_baremetal::snapstore::{self, BlockDevice};
 use st80_baremetal::virtio::IdentityHal;
 use st80_baremetal::{console, heap, println};
 use st80_core::host::{InputEvent, MouseButton, Rect};
+use st80_core::SnapshotError;
+use virtio_drivers::device::blk::VirtIOBlk;
 use virtio_drivers::device::gpu::VirtIOGpu;
 use virtio_drivers::device::input::VirtIOInput;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
@@ -54,10 +57,29 @@ fn uart_getc() -> Option<u8> {
 
 type Transport0 = MmioTransport<'static>;
 
+struct Disk(VirtIOBlk<IdentityHal, Transport0>);
+
+impl BlockDevice for Disk {
+    fn sectors(&self) -> u64 {
+        self.0.capacity()
+    }
+    fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), &'static str> {
+        self.0.read_blocks(sector as usize, buf).map_err(|_| "virtio-blk: read failed")
+    }
+    fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), &'static str> {
+        self.0.write_blocks(sector as usize, buf).map_err(|_| "virtio-blk: write failed")
+    }
+    fn flush(&mut self) -> Result<(), &'static str> {
+        self.0.flush().map_err(|_| "virtio-blk: flush failed")
+    }
+}
+
 struct Virt {
     gpu: Option<VirtIOGpu<IdentityHal, Transport0>>,
     fb: Option<Framebuffer>,
     inputs: Vec<VirtIOInput<IdentityHal, Transport0>>,
+    /// Where snapshots are saved (a virtio disk; see `snapstore`).
+    disk: Option<Disk>,
     keyboard: Keyboard,
     /// The tablet's last absolute position (0..=32767 on each axis).
     tablet: (u32, u32),
@@ -114,6 +136,15 @@ impl Board for Virt {
         }
     }
 
+    fn save_snapshot(&mut self, image: &[u8]) -> Result<(), SnapshotError> {
+        let disk = self.disk.as_mut().ok_or(SnapshotError::NoStorage)?;
+        snapstore::save(disk, image).map_err(|e| SnapshotError::Failed(e.into()))
+    }
+
+    fn saved_image(&mut self) -> Option<Vec<u8>> {
+        snapstore::load(self.disk.as_mut()?)
+    }
+
     fn seconds_since_1901(&mut self) -> u32 {
         // SAFETY: the PL031's data register: seconds since 1970 (QEMU sets it from the host).
         let unix = unsafe { (RTC as *const u32).read_volatile() };
@@ -138,7 +169,8 @@ extern "C" fn kernel_main() -> ! {
     let heap = heap::init(RAM + RAM_SIZE);
     println!("st80: QEMU virt, {} MiB heap, timer at {} Hz", heap >> 20, arch::counter_frequency());
 
-    let mut board = Virt { gpu: None, fb: None, inputs: Vec::new(), keyboard: Keyboard::default(), tablet: (0, 0) };
+    let mut board =
+        Virt { gpu: None, fb: None, inputs: Vec::new(), disk: None, keyboard: Keyboard::default(), tablet: (0, 0) };
     for slot in 0..VIRTIO_SLOTS {
         let base = VIRTIO_MMIO + slot * VIRTIO_SLOT_SIZE;
         let header = NonNull::new(base as *mut VirtIOHeader).unwrap();
@@ -174,6 +206,13 @@ extern "C" fn kernel_main() -> ! {
                     board.inputs.push(dev);
                 }
                 Err(e) => println!("st80: virtio-input: {e:?}"),
+            },
+            DeviceType::Block if board.disk.is_none() => match VirtIOBlk::new(transport) {
+                Ok(blk) => {
+                    println!("st80: virtio-blk disk of {} KiB for snapshots", blk.capacity() / 2);
+                    board.disk = Some(Disk(blk));
+                }
+                Err(e) => println!("st80: virtio-blk: {e:?}"),
             },
             _ => {}
         }
