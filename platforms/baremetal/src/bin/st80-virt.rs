@@ -1,8 +1,10 @@
 //! st80 on QEMU's `virt` AArch64 machine: PL011 UART console (and fallback keyboard), PL031
-//! real-time clock, virtio-gpu framebuffer, virtio-input keyboard and tablet.
+//! real-time clock, virtio-gpu framebuffer, virtio-input keyboard and tablet (or mouse),
+//! virtio-blk disk for snapshots.
 //!
 //!     qemu-system-aarch64 -M virt -cpu cortex-a53 -m 256M -kernel st80-virt \
-//!         -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device
+//!         -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device \
+//!         -drive file=disk.img,if=none,format=raw,id=disk -device virtio-blk-device,drive=disk
 #![no_std]
 #![no_main]
 
@@ -81,7 +83,8 @@ struct Virt {
     /// Where snapshots are saved (a virtio disk; see `snapstore`).
     disk: Option<Disk>,
     keyboard: Keyboard,
-    /// The tablet's last absolute position (0..=32767 on each axis).
+    /// The pointer's last position, as a tablet gives it (0..=32767 across each axis); a
+    /// mouse's relative moves are added to it.
     tablet: (u32, u32),
 }
 
@@ -110,6 +113,15 @@ impl Board for Virt {
                     // EV_ABS: ABS_X, ABS_Y (a tablet: 0..=32767 across the screen)
                     (3, 0) => self.tablet.0 = e.value,
                     (3, 1) => self.tablet.1 = e.value,
+                    // EV_REL: REL_X, REL_Y (a mouse: moves in pixels)
+                    (2, 0) => {
+                        let x = (self.tablet.0 as u64 * fw as u64 / 32768) as i32 + e.value as i32;
+                        self.tablet.0 = (x.clamp(0, fw as i32 - 1) as u64 * 32768 / fw as u64) as u32;
+                    }
+                    (2, 1) => {
+                        let y = (self.tablet.1 as u64 * fh as u64 / 32768) as i32 + e.value as i32;
+                        self.tablet.1 = (y.clamp(0, fh as i32 - 1) as u64 * 32768 / fh as u64) as u32;
+                    }
                     // EV_SYN: the position is complete
                     (0, _) => {
                         let x = (self.tablet.0 as u64 * fw as u64 / 32768) as i32;
