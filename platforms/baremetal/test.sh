@@ -150,5 +150,5 @@ boot virt-boot-saved "$work/st80-virt-save" "$saved_hash" no "${virt[@]}" "${dis
 booted=$(grep -c "booting the snapshot saved on the disk" "$work/virt-boot-saved.log" || true)
 check "virt-boot-saved: booted the snapshot from the disk" 1 "$booted"
 
-echo "bare metal: $passed passed, $failed failed"
+echo "baremetal: $passed passed, $failed failed"
 [ "$failed" = 0 ]
