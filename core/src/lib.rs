@@ -10,6 +10,7 @@ extern crate alloc;
 
 pub mod bitblt;
 pub mod clock;
+pub mod display_hash;
 pub mod embed;
 pub mod host;
 pub mod image;
@@ -21,6 +22,7 @@ pub mod summary;
 pub mod trace;
 
 pub use clock::VirtualClock;
+pub use display_hash::display_hash;
 pub use embed::EvalOutcome;
 pub use host::{Host, InputEvent, MouseButton, NullHost, Rect, SnapshotError};
 pub use image::{ByteOrder, ImageError, ImageInfo};
