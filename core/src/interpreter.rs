@@ -15,6 +15,7 @@
 use crate::clock::{ClockSource, VirtualClock};
 use crate::host::{Host, InputEvent, Rect, SnapshotError};
 use crate::object_memory::*;
+use crate::objects::{self, VALUE_INDEX};
 use crate::trace::TraceState;
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -36,12 +37,9 @@ pub const RECEIVER: usize = 5;
 pub const HOME: usize = 5;
 pub const TEMP_FRAME_START: usize = 6;
 
-// MethodDictionary and Message fields.
-const METHOD_ARRAY: usize = 1;
-const SELECTOR_START: usize = 2;
+// Message fields.
 const MESSAGE_SELECTOR: usize = 0;
 const MESSAGE_ARGUMENTS: usize = 1;
-const VALUE_INDEX: usize = 1;
 
 /// Why `run` returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -368,27 +366,13 @@ impl Interpreter {
 
     /// The form the image designated with `beDisplay`, if it has done so.
     pub fn display(&self) -> Option<DisplayForm<'_>> {
-        let form = self.display;
-        if !self.memory.is_object(form) || self.memory.fetch_word_length_of(form) < 4 {
-            return None;
-        }
-        let bits = self.memory.fetch_pointer(0, form);
-        let width = self.memory.fetch_pointer(1, form);
-        let height = self.memory.fetch_pointer(2, form);
-        if !self.memory.is_object(bits) || !is_integer_object(width) || !is_integer_object(height) {
-            return None;
-        }
-        let (width, height) = (integer_value_of(width).max(0) as usize, integer_value_of(height).max(0) as usize);
-        let words = self.memory.words(bits);
-        if words.len() < width.div_ceil(16) * height {
-            return None;
-        }
-        Some(DisplayForm { width, height, bits: words })
+        let form = objects::form_layout(&self.memory, self.display)?;
+        Some(DisplayForm { width: form.width, height: form.height, bits: self.memory.words(form.bits) })
     }
 
     /// The image's current cursor form bits (16 rows), if it set one.
     pub fn cursor_bits(&self) -> Option<[u16; 16]> {
-        crate::primitives::io::cursor_bits(&self.memory, self.cursor)
+        objects::cursor_bits(&self.memory, self.cursor)
     }
 
     /// Runs up to `cycles` bytecodes.
@@ -865,7 +849,7 @@ impl Interpreter {
                 break;
             }
             let dictionary = self.memory.fetch_pointer(CLASS_MESSAGE_DICTIONARY, current);
-            if let Some(m) = self.lookup_in(dictionary, self.message_selector) {
+            if let Some(m) = objects::lookup_method_in_dictionary(&self.memory, dictionary, self.message_selector) {
                 self.new_method = m;
                 return true;
             }
@@ -882,38 +866,6 @@ impl Interpreter {
         }
         self.message_selector = SELECTOR_DOES_NOT_UNDERSTAND;
         self.lookup_method_in_class(class)
-    }
-
-    /// `lookupMethodInDictionary:` — the method for `selector`, probing from its hash.
-    pub(crate) fn lookup_in(&self, dictionary: Oop, selector: Oop) -> Option<Oop> {
-        if !self.memory.is_object(dictionary) || !self.memory.is_pointers(dictionary) {
-            return None;
-        }
-        let length = self.memory.fetch_word_length_of(dictionary);
-        if length <= SELECTOR_START {
-            return None;
-        }
-        let mask = length - SELECTOR_START - 1;
-        let mut index = (mask & (selector >> 1) as usize) + SELECTOR_START;
-        let mut wrapped = false;
-        loop {
-            let next = self.memory.fetch_pointer(index, dictionary);
-            if next == NIL {
-                return None;
-            }
-            if next == selector {
-                let array = self.memory.fetch_pointer(METHOD_ARRAY, dictionary);
-                return Some(self.memory.fetch_pointer(index - SELECTOR_START, array));
-            }
-            index += 1;
-            if index == length {
-                if wrapped {
-                    return None;
-                }
-                wrapped = true;
-                index = SELECTOR_START;
-            }
-        }
     }
 
     /// Sends doesNotUnderstand: for `selector` with the `count` arguments on the stack, as a

@@ -15,6 +15,7 @@ pub mod host;
 pub mod image;
 pub mod interpreter;
 pub mod object_memory;
+pub mod objects;
 pub mod primitives;
 pub mod scheduler;
 pub mod summary;

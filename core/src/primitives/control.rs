@@ -180,7 +180,7 @@ fn lookup_arg_count(it: &Interpreter, receiver: Oop, selector: Oop) -> Option<u8
     let mut class = it.memory.fetch_class_of(receiver);
     while class != NIL && it.memory.is_object(class) {
         let dict = it.memory.fetch_pointer(CLASS_MESSAGE_DICTIONARY, class);
-        if let Some(m) = it.lookup_in(dict, selector) {
+        if let Some(m) = crate::objects::lookup_method_in_dictionary(&it.memory, dict, selector) {
             return Some(it.method_info(m).args);
         }
         class = it.memory.fetch_pointer(CLASS_SUPERCLASS, class);

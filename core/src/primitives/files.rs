@@ -23,7 +23,7 @@ use super::{positive_integer_for, positive_integer_value, small_int};
 use crate::host::{Errno, FileSystem, Host, FILE_PAGE_BYTES};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
-use alloc::string::String;
+use crate::objects::bytes_text;
 
 /// Fields of `File` (fileDirectory fileName pageCache serialNumber lastPageNumber binary
 /// readWrite error) and `PosixFile` (fd cachedPageSize).
@@ -73,14 +73,6 @@ fn record<T>(it: &mut Interpreter, result: Result<T, Errno>) -> Option<T> {
 /// A pointer object with at least `fields` fields.
 fn has_fields(it: &Interpreter, oop: Oop, fields: usize) -> bool {
     it.memory.is_object(oop) && it.memory.is_pointers(oop) && it.memory.fetch_word_length_of(oop) >= fields
-}
-
-/// The text of a String (or Symbol) argument; bytes are taken as Latin-1.
-fn name_of(it: &Interpreter, oop: Oop) -> Option<String> {
-    if is_integer_object(oop) || !it.memory.is_object(oop) || !it.memory.is_bytes(oop) {
-        return None;
-    }
-    Some(it.memory.bytes_of(oop).iter().map(|&b| char::from(b)).collect())
 }
 
 /// The handle stored in a PosixFile's `fd` (None when nil or not an integer).
@@ -194,7 +186,7 @@ fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
             }
         }
         Some(4) => {
-            let Some(name) = name_of(it, name) else {
+            let Some(name) = bytes_text(&it.memory, name) else {
                 return false;
             };
             match record(it, fs.open(&name)) {
@@ -229,7 +221,7 @@ fn directory_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
     let name = if arg1 == NIL {
         None
     } else {
-        match name_of(it, arg1) {
+        match bytes_text(&it.memory, arg1) {
             Some(n) => Some(n),
             None => return false,
         }
@@ -251,7 +243,7 @@ fn directory_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
             if !has_fields(it, file, FILE_FD + 1) {
                 return false;
             }
-            let Some(old_name) = name_of(it, it.memory.fetch_pointer(FILE_NAME, file)) else {
+            let Some(old_name) = bytes_text(&it.memory, it.memory.fetch_pointer(FILE_NAME, file)) else {
                 return false;
             };
             if record(it, fs.rename(&old_name, &new_name)).is_some() {

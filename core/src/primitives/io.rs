@@ -11,10 +11,8 @@ use crate::bitblt;
 use crate::host::{Host, InputEvent, MouseButton, Rect};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
+use crate::objects;
 
-const FORM_BITS: usize = 0;
-const FORM_WIDTH: usize = 1;
-const FORM_HEIGHT: usize = 2;
 const BITBLT_DEST_FORM: usize = 0;
 
 pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> bool {
@@ -135,7 +133,7 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
         }
         101 => {
             let form = it.stack_top();
-            let Some(bits) = cursor_bits(&it.memory, form) else {
+            let Some(bits) = objects::cursor_bits(&it.memory, form) else {
                 return false;
             };
             it.cursor = form;
@@ -144,11 +142,11 @@ pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> boo
         }
         102 => {
             let form = it.stack_top();
-            let Some((w, h)) = form_extent(it, form) else {
+            let Some(layout) = objects::form_layout(&it.memory, form) else {
                 return false;
             };
             it.display = form;
-            it.mark_dirty(Rect::new(0, 0, w as i32, h as i32));
+            it.mark_dirty(Rect::new(0, 0, layout.width as i32, layout.height as i32));
             true
         }
         103 => {
@@ -205,45 +203,6 @@ fn note_drawn(it: &mut Interpreter, bitblt: Oop, rect: Rect) {
     {
         it.mark_dirty(rect);
     }
-}
-
-fn form_extent(it: &Interpreter, form: Oop) -> Option<(usize, usize)> {
-    if is_integer_object(form) || !it.memory.is_pointers(form) || it.memory.fetch_word_length_of(form) < 4 {
-        return None;
-    }
-    let bits = it.memory.fetch_pointer(FORM_BITS, form);
-    let w = small_int(it.memory.fetch_pointer(FORM_WIDTH, form))?;
-    let h = small_int(it.memory.fetch_pointer(FORM_HEIGHT, form))?;
-    if w < 0 || h < 0 || !it.memory.is_object(bits) || it.memory.is_pointers(bits) {
-        return None;
-    }
-    let (w, h) = (w as usize, h as usize);
-    (it.memory.fetch_word_length_of(bits) >= w.div_ceil(16) * h).then_some((w, h))
-}
-
-/// The 16 rows of a 16x16 cursor Form.
-pub fn cursor_bits(memory: &ObjectMemory, form: Oop) -> Option<[u16; 16]> {
-    if is_integer_object(form)
-        || !memory.is_object(form)
-        || !memory.is_pointers(form)
-        || memory.fetch_word_length_of(form) < 3
-    {
-        return None;
-    }
-    // beCursor: "Fail if the receiver does not match the size expected by the hardware".
-    let sixteen = integer_object_of(16);
-    if memory.fetch_pointer(FORM_WIDTH, form) != sixteen || memory.fetch_pointer(FORM_HEIGHT, form) != sixteen {
-        return None;
-    }
-    let bits = memory.fetch_pointer(FORM_BITS, form);
-    if is_integer_object(bits)
-        || !memory.is_object(bits)
-        || memory.is_pointers(bits)
-        || memory.fetch_word_length_of(bits) < 16
-    {
-        return None;
-    }
-    Some(core::array::from_fn(|i| memory.fetch_word(i, bits)))
 }
 
 /// `replaceFrom:to:with:startingAt:` for objects of the same format.
