@@ -785,7 +785,7 @@ impl Interpreter {
     // ---- sends (ch. 28 "Send Bytecodes") ------------------------------------------------------
 
     fn send_special_selector<H: Host>(&mut self, host: &mut H, bc: u8) {
-        if crate::primitives::special_selector_primitive(self, host, bc) {
+        if crate::primitives::special_selector_primitive(self, bc) {
             return;
         }
         let index = (bc - 176) as usize * 2;
@@ -933,7 +933,7 @@ impl Interpreter {
                 self.trace_primitive(host, info.primitive);
             }
             self.stats.primitive_calls += 1;
-            if crate::primitives::dispatch(self, host, info.primitive) {
+            if crate::primitives::dispatch(self, host, info.primitive).is_ok() {
                 return;
             }
         }

@@ -62,7 +62,9 @@ pub(crate) fn is_symbol(m: &ObjectMemory, oop: Oop, name: &str) -> bool {
 /// The Symbol with this text, if the image has one (a linear scan: not for hot paths).
 pub fn find_symbol(m: &ObjectMemory, name: &str) -> Option<Oop> {
     m.all_objects().find(|&o| {
-        m.fetch_class_of(o) == CLASS_SYMBOL && m.fetch_byte_length_of(o) == name.len() && m.bytes_of(o) == name.as_bytes()
+        m.fetch_class_of(o) == CLASS_SYMBOL
+            && m.fetch_byte_length_of(o) == name.len()
+            && m.bytes_of(o) == name.as_bytes()
     })
 }
 
@@ -312,7 +314,8 @@ mod tests {
     fn class_names_and_method_lookup() {
         let mut im = Image::new();
         let selectors: Vec<Oop> = ["printOn:", "size", "at:", "x"].iter().map(|s| im.bytes(CLASS_SYMBOL, s)).collect();
-        let methods: Vec<(Oop, Oop)> = selectors.iter().enumerate().map(|(i, &s)| (s, integer_object_of(i as i16))).collect();
+        let methods: Vec<(Oop, Oop)> =
+            selectors.iter().enumerate().map(|(i, &s)| (s, integer_object_of(i as i16))).collect();
         let point = im.class("Point", &methods);
         let instance = im.pointers(point, &[]);
         let m = &im.m;

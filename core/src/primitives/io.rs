@@ -6,7 +6,7 @@
 //! Bi-state codes: characters 0-127, mouse buttons 128 (blue), 129 (yellow), 130 (red),
 //! shift/control/lock 136-139 (the image's InputState class names them).
 
-use super::{positive_integer_for, positive_integer_value, small_int};
+use super::{positive_integer_for, positive_integer_value, require, small_int, OrFail, PrimResult};
 use crate::bitblt;
 use crate::host::{Host, InputEvent, MouseButton, Rect};
 use crate::interpreter::Interpreter;
@@ -15,175 +15,158 @@ use crate::objects;
 
 const BITBLT_DEST_FORM: usize = 0;
 
-pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> bool {
-    match index {
-        90 => {
-            it.mouse_polls = it.mouse_polls.saturating_add(1);
-            let (x, y) = it.mouse;
-            let Some(p) = it.memory.instantiate_class(CLASS_POINT, 0) else {
-                return false;
-            };
-            it.memory.store_pointer(0, p, integer_object_of(x as i16));
-            it.memory.store_pointer(1, p, integer_object_of(y as i16));
-            it.pop_then_push(0, p);
-            true
-        }
-        91 => {
-            let p = it.stack_top();
-            if is_integer_object(p) || it.memory.fetch_class_of(p) != CLASS_POINT {
-                return false;
-            }
-            let (Some(x), Some(y)) =
-                (small_int(it.memory.fetch_pointer(0, p)), small_int(it.memory.fetch_pointer(1, p)))
-            else {
-                return false;
-            };
-            // The cursor is linked to the mouse: moving one moves the other.
-            it.mouse = (x, y);
-            it.cursor_warp = Some((x, y));
-            it.pop(1);
-            true
-        }
-        92 => {
-            it.pop(1);
-            true
-        }
-        93 => {
-            let sem = it.stack_top();
-            if sem != NIL && (is_integer_object(sem) || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE) {
-                return false;
-            }
-            log::debug!("input semaphore is now {sem}");
-            // The image counts one signal per word: words queued for another semaphore (or
-            // none) would never be read in step, so start afresh.
-            it.input_semaphore = sem;
-            it.input_words.clear();
-            it.pop(1);
-            true
-        }
-        94 => {
-            if small_int(it.stack_top()).is_none() {
-                return false;
-            }
-            it.pop(1);
-            true
-        }
-        95 => {
-            let Some(&word) = it.input_words.front() else {
-                return false;
-            };
-            let Some(r) = positive_integer_for(it, word as u32) else {
-                return false;
-            };
-            it.input_words.pop_front();
-            it.pop_then_push(0, r);
-            true
-        }
-        96 => {
-            let receiver = it.stack_top();
-            if is_integer_object(receiver) || !it.memory.is_pointers(receiver) {
-                return false;
-            }
-            match bitblt::copy_bits(&mut it.memory, receiver) {
-                Ok(rect) => {
-                    note_drawn(it, receiver, rect);
-                    true
-                }
-                Err(()) => false,
-            }
-        }
-        // 97 (snapshot) is in system.rs with the other image-level primitives.
-        98 | 99 => {
-            let target = it.stack_top();
-            if is_integer_object(target) || !it.memory.is_bytes(target) || it.memory.fetch_byte_length_of(target) < 4 {
-                return false;
-            }
-            let value = if index == 98 {
-                // The host gives local time; the image wants it before its own zone rule.
-                super::clock::second_clock_for_image(it.seconds_since_1901(host))
-            } else {
-                it.millisecond_clock(host)
-            };
-            for i in 0..4 {
-                it.memory.store_byte(i, target, (value >> (8 * i)) as u8);
-            }
-            it.pop(1);
-            true
-        }
-        100 => {
-            let (sem, when) = (it.stack_value(1), it.stack_top());
-            // The image's contract (ProcessorScheduler>>signal:atMilliseconds:): the time is a
-            // byte-indexable object at least four bytes long, low byte first (signal:atTime:
-            // passes a ByteArray); the book's Integer is accepted too.
-            let Some(when) = clock_value(it, when) else {
-                return false;
-            };
-            if sem == NIL {
-                it.timer_semaphore = NIL;
-                it.timer_due = None;
-            } else if !is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE {
-                it.timer_semaphore = sem;
-                it.timer_due = Some(when);
-            } else {
-                // "Fail if the first argument is neither a Semaphore nor nil."
-                return false;
-            }
-            it.pop(2);
-            true
-        }
-        101 => {
-            let form = it.stack_top();
-            let Some(bits) = objects::cursor_bits(&it.memory, form) else {
-                return false;
-            };
-            it.cursor = form;
-            it.cursor_change = Some(bits);
-            true
-        }
-        102 => {
-            let form = it.stack_top();
-            let Some(layout) = objects::form_layout(&it.memory, form) else {
-                return false;
-            };
-            it.display = form;
-            it.mark_dirty(Rect::new(0, 0, layout.width as i32, layout.height as i32));
-            true
-        }
-        103 => {
-            let receiver = it.stack_value(6);
-            if it.argument_count != 6 || is_integer_object(receiver) || !it.memory.is_pointers(receiver) {
-                return false;
-            }
-            let args: [Oop; 6] = core::array::from_fn(|i| it.stack_value(5 - i));
-            match bitblt::scan_characters(&mut it.memory, receiver, &args) {
-                Ok((result, rect)) => {
-                    note_drawn(it, receiver, rect);
-                    it.pop_then_push(6, result);
-                    true
-                }
-                Err(()) => false,
-            }
-        }
-        104 => {
-            let (receiver, dx, dy) = (it.stack_value(2), small_int(it.stack_value(1)), small_int(it.stack_top()));
-            let (Some(dx), Some(dy)) = (dx, dy) else {
-                return false;
-            };
-            if is_integer_object(receiver) || !it.memory.is_pointers(receiver) {
-                return false;
-            }
-            match bitblt::draw_loop(&mut it.memory, receiver, dx, dy) {
-                Ok(rect) => {
-                    note_drawn(it, receiver, rect);
-                    it.pop(2);
-                    true
-                }
-                Err(()) => false,
-            }
-        }
-        105 => string_replace(it),
-        _ => false,
+/// Primitive 90, `mousePoint`: where the mouse is, as a new Point.
+pub(crate) fn primitive_mouse_point(it: &mut Interpreter) -> PrimResult {
+    it.mouse_polls = it.mouse_polls.saturating_add(1);
+    let (x, y) = it.mouse;
+    let p = it.memory.instantiate_class(CLASS_POINT, 0).or_fail()?;
+    it.memory.store_pointer(0, p, integer_object_of(x as i16));
+    it.memory.store_pointer(1, p, integer_object_of(y as i16));
+    it.pop_then_push(0, p);
+    Ok(())
+}
+
+/// Primitive 91, `cursorLocPut:`.
+pub(crate) fn primitive_cursor_loc_put(it: &mut Interpreter) -> PrimResult {
+    let p = it.stack_top();
+    require(!is_integer_object(p) && it.memory.fetch_class_of(p) == CLASS_POINT)?;
+    let x = small_int(it.memory.fetch_pointer(0, p)).or_fail()?;
+    let y = small_int(it.memory.fetch_pointer(1, p)).or_fail()?;
+    // The cursor is linked to the mouse: moving one moves the other.
+    it.mouse = (x, y);
+    it.cursor_warp = Some((x, y));
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 92, `cursorLink:`: the cursor always follows the mouse here.
+pub(crate) fn primitive_cursor_link(it: &mut Interpreter) -> PrimResult {
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 93, `primInputSemaphore:`.
+pub(crate) fn primitive_input_semaphore(it: &mut Interpreter) -> PrimResult {
+    let sem = it.stack_top();
+    require(sem == NIL || (!is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE))?;
+    log::debug!("input semaphore is now {sem}");
+    // The image counts one signal per word: words queued for another semaphore (or
+    // none) would never be read in step, so start afresh.
+    it.input_semaphore = sem;
+    it.input_words.clear();
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 94, `primSampleInterval:`: accepted and ignored (input comes as events).
+pub(crate) fn primitive_sample_interval(it: &mut Interpreter) -> PrimResult {
+    require(is_integer_object(it.stack_top()))?;
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 95, `primInputWord`: the next input word.
+pub(crate) fn primitive_input_word(it: &mut Interpreter) -> PrimResult {
+    let &word = it.input_words.front().or_fail()?;
+    let r = positive_integer_for(it, word as u32).or_fail()?;
+    it.input_words.pop_front();
+    it.pop_then_push(0, r);
+    Ok(())
+}
+
+/// Primitive 96, `copyBits`.
+pub(crate) fn primitive_copy_bits(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_top();
+    require(!is_integer_object(receiver) && it.memory.is_pointers(receiver))?;
+    let rect = bitblt::copy_bits(&mut it.memory, receiver)?;
+    note_drawn(it, receiver, rect);
+    Ok(())
+}
+
+// 97 (snapshot) is in system.rs with the other image-level primitives.
+
+/// Stores a clock value in the first four bytes of the argument, low byte first.
+fn store_clock(it: &mut Interpreter, value: impl FnOnce(&mut Interpreter) -> u32) -> PrimResult {
+    let target = it.stack_top();
+    require(!is_integer_object(target) && it.memory.is_bytes(target) && it.memory.fetch_byte_length_of(target) >= 4)?;
+    let value = value(it);
+    for i in 0..4 {
+        it.memory.store_byte(i, target, (value >> (8 * i)) as u8);
     }
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 98, `secondClockInto:`.
+pub(crate) fn primitive_time_words_into<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    // The host gives local time; the image wants it before its own zone rule.
+    store_clock(it, |it| super::clock::second_clock_for_image(it.seconds_since_1901(host)))
+}
+
+/// Primitive 99, `millisecondClockInto:`.
+pub(crate) fn primitive_tick_words_into<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    store_clock(it, |it| it.millisecond_clock(host))
+}
+
+/// Primitive 100, `signal:atMilliseconds:`.
+pub(crate) fn primitive_signal_at_milliseconds(it: &mut Interpreter) -> PrimResult {
+    let (sem, when) = (it.stack_value(1), it.stack_top());
+    // The image's contract (ProcessorScheduler>>signal:atMilliseconds:): the time is a
+    // byte-indexable object at least four bytes long, low byte first (signal:atTime:
+    // passes a ByteArray); the book's Integer is accepted too.
+    let when = clock_value(it, when).or_fail()?;
+    if sem == NIL {
+        it.timer_semaphore = NIL;
+        it.timer_due = None;
+    } else {
+        // "Fail if the first argument is neither a Semaphore nor nil."
+        require(!is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE)?;
+        it.timer_semaphore = sem;
+        it.timer_due = Some(when);
+    }
+    it.pop(2);
+    Ok(())
+}
+
+/// Primitive 101, `beCursor`.
+pub(crate) fn primitive_be_cursor(it: &mut Interpreter) -> PrimResult {
+    let form = it.stack_top();
+    let bits = objects::cursor_bits(&it.memory, form).or_fail()?;
+    it.cursor = form;
+    it.cursor_change = Some(bits);
+    Ok(())
+}
+
+/// Primitive 102, `beDisplay`.
+pub(crate) fn primitive_be_display(it: &mut Interpreter) -> PrimResult {
+    let form = it.stack_top();
+    let layout = objects::form_layout(&it.memory, form).or_fail()?;
+    it.display = form;
+    it.mark_dirty(Rect::new(0, 0, layout.width as i32, layout.height as i32));
+    Ok(())
+}
+
+/// Primitive 103, `scanCharactersFrom:to:in:rightX:stopConditions:displaying:`.
+pub(crate) fn primitive_scan_characters(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_value(6);
+    require(it.argument_count == 6 && !is_integer_object(receiver) && it.memory.is_pointers(receiver))?;
+    let args: [Oop; 6] = core::array::from_fn(|i| it.stack_value(5 - i));
+    let (result, rect) = bitblt::scan_characters(&mut it.memory, receiver, &args)?;
+    note_drawn(it, receiver, rect);
+    it.pop_then_push(6, result);
+    Ok(())
+}
+
+/// Primitive 104, `drawLoopX:Y:`.
+pub(crate) fn primitive_draw_loop(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_value(2);
+    let dx = small_int(it.stack_value(1)).or_fail()?;
+    let dy = small_int(it.stack_top()).or_fail()?;
+    require(!is_integer_object(receiver) && it.memory.is_pointers(receiver))?;
+    let rect = bitblt::draw_loop(&mut it.memory, receiver, dx, dy)?;
+    note_drawn(it, receiver, rect);
+    it.pop(2);
+    Ok(())
 }
 
 /// A millisecond-clock value as primitive 100 takes it: the first four bytes (low byte first)
@@ -205,8 +188,8 @@ fn note_drawn(it: &mut Interpreter, bitblt: Oop, rect: Rect) {
     }
 }
 
-/// `replaceFrom:to:with:startingAt:` for objects of the same format.
-fn string_replace(it: &mut Interpreter) -> bool {
+/// Primitive 105, `replaceFrom:to:with:startingAt:` for objects of the same format.
+pub(crate) fn primitive_string_replace(it: &mut Interpreter) -> PrimResult {
     let (dst, start, stop, src, src_start) = (
         it.stack_value(4),
         small_int(it.stack_value(3)),
@@ -214,16 +197,10 @@ fn string_replace(it: &mut Interpreter) -> bool {
         it.stack_value(1),
         small_int(it.stack_top()),
     );
-    let (Some(start), Some(stop), Some(src_start)) = (start, stop, src_start) else {
-        return false;
-    };
-    if is_integer_object(dst) || is_integer_object(src) {
-        return false;
-    }
+    let (start, stop, src_start) = (start.or_fail()?, stop.or_fail()?, src_start.or_fail()?);
+    require(!is_integer_object(dst) && !is_integer_object(src))?;
     let format = it.memory.format_of(dst);
-    if format != it.memory.format_of(src) {
-        return false;
-    }
+    require(format == it.memory.format_of(src))?;
     let dst_fixed = it.memory.fixed_fields_of_class(it.memory.fetch_class_of(dst));
     let src_fixed = it.memory.fixed_fields_of_class(it.memory.fetch_class_of(src));
     let dst_len = super::subscript::length_of(it, dst) as i32 - dst_fixed as i32;
@@ -231,11 +208,9 @@ fn string_replace(it: &mut Interpreter) -> bool {
     let count = stop - start + 1;
     if count == 0 && start >= 1 {
         it.pop(4);
-        return true;
+        return Ok(());
     }
-    if start < 1 || count < 0 || stop > dst_len || src_start < 1 || src_start + count - 1 > src_len {
-        return false;
-    }
+    require(start >= 1 && count >= 0 && stop <= dst_len && src_start >= 1 && src_start + count - 1 <= src_len)?;
     // Element by element, front to back, exactly as the Smalltalk fallback does.
     for k in 0..count as usize {
         let di = dst_fixed + start as usize - 1 + k;
@@ -252,7 +227,7 @@ fn string_replace(it: &mut Interpreter) -> bool {
         }
     }
     it.pop(4);
-    true
+    Ok(())
 }
 
 /// Turns a host event into input words and signals the input semaphore once per word.
