@@ -14,6 +14,7 @@ pub mod embed;
 pub mod host;
 pub mod image;
 pub mod interpreter;
+mod method_cache;
 pub mod object_memory;
 pub mod objects;
 pub mod primitives;

@@ -12,13 +12,80 @@ use crate::host::{Host, InputEvent, MouseButton, Rect};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
 use crate::objects;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 
 const BITBLT_DEST_FORM: usize = 0;
 
+/// The machine's input and output as the image sees them, and what the host has not taken yet.
+pub(crate) struct Io {
+    /// The form the image made the Display (primitive 102) and the cursor (101).
+    pub display: Oop,
+    pub cursor: Oop,
+    /// Signalled once per input word (primitive 93); the words wait in `input_words`.
+    pub input_semaphore: Oop,
+    pub input_words: VecDeque<u16>,
+    /// When the last input word was stamped (for delta-time words).
+    pub last_event_ms: Option<u32>,
+    pub mouse: (i32, i32),
+    /// Signalled when the millisecond clock reaches `timer_due` (primitive 100).
+    pub timer_semaphore: Oop,
+    pub timer_due: Option<u32>,
+    /// Input pushed by the host, each with the cycle from which it may be delivered.
+    pub events: VecDeque<(u64, InputEvent)>,
+    /// Events as the image took them, with their cycles (when recording).
+    pub delivered: Option<Vec<(u64, InputEvent)>>,
+    /// Display area changed since the host last took it.
+    pub damage: Rect,
+    /// Something was drawn on the Display since the last poll (not idle).
+    pub drawn: bool,
+    /// A new cursor shape not yet taken by the host.
+    pub cursor_change: Option<[u16; 16]>,
+    /// Where the image moved the cursor (primitive 91), not yet taken by the host.
+    pub cursor_warp: Option<(i32, i32)>,
+    /// Mouse polls (primitive 90) since the last input event or display change: the v2 image
+    /// has no idle process, its window scheduler busy-polls the mouse, so this is how idleness
+    /// shows.
+    pub mouse_polls: u32,
+    /// Consecutive idle periods with no input or drawing in between; the idle sleep grows
+    /// with it (input and the image's timer still wake the host at once).
+    pub idle_streak: u32,
+}
+
+impl Default for Io {
+    fn default() -> Io {
+        Io {
+            display: NIL,
+            cursor: NIL,
+            input_semaphore: NIL,
+            input_words: VecDeque::new(),
+            last_event_ms: None,
+            mouse: (0, 0),
+            timer_semaphore: NIL,
+            timer_due: None,
+            events: VecDeque::new(),
+            delivered: None,
+            damage: Rect::default(),
+            drawn: false,
+            cursor_change: None,
+            cursor_warp: None,
+            mouse_polls: 0,
+            idle_streak: 0,
+        }
+    }
+}
+
+impl Io {
+    /// The objects only I/O state refers to: roots for the garbage collector.
+    pub(crate) fn roots(&self) -> [Oop; 4] {
+        [self.display, self.cursor, self.input_semaphore, self.timer_semaphore]
+    }
+}
+
 /// Primitive 90, `mousePoint`: where the mouse is, as a new Point.
 pub(crate) fn primitive_mouse_point(it: &mut Interpreter) -> PrimResult {
-    it.mouse_polls = it.mouse_polls.saturating_add(1);
-    let (x, y) = it.mouse;
+    it.io.mouse_polls = it.io.mouse_polls.saturating_add(1);
+    let (x, y) = it.io.mouse;
     let p = it.memory.instantiate_class(CLASS_POINT, 0).or_fail()?;
     it.memory.store_pointer(0, p, integer_object_of(x as i16));
     it.memory.store_pointer(1, p, integer_object_of(y as i16));
@@ -33,8 +100,8 @@ pub(crate) fn primitive_cursor_loc_put(it: &mut Interpreter) -> PrimResult {
     let x = small_int(it.memory.fetch_pointer(0, p)).or_fail()?;
     let y = small_int(it.memory.fetch_pointer(1, p)).or_fail()?;
     // The cursor is linked to the mouse: moving one moves the other.
-    it.mouse = (x, y);
-    it.cursor_warp = Some((x, y));
+    it.io.mouse = (x, y);
+    it.io.cursor_warp = Some((x, y));
     it.pop(1);
     Ok(())
 }
@@ -52,8 +119,8 @@ pub(crate) fn primitive_input_semaphore(it: &mut Interpreter) -> PrimResult {
     log::debug!("input semaphore is now {sem}");
     // The image counts one signal per word: words queued for another semaphore (or
     // none) would never be read in step, so start afresh.
-    it.input_semaphore = sem;
-    it.input_words.clear();
+    it.io.input_semaphore = sem;
+    it.io.input_words.clear();
     it.pop(1);
     Ok(())
 }
@@ -67,9 +134,9 @@ pub(crate) fn primitive_sample_interval(it: &mut Interpreter) -> PrimResult {
 
 /// Primitive 95, `primInputWord`: the next input word.
 pub(crate) fn primitive_input_word(it: &mut Interpreter) -> PrimResult {
-    let &word = it.input_words.front().or_fail()?;
+    let &word = it.io.input_words.front().or_fail()?;
     let r = positive_integer_for(it, word as u32).or_fail()?;
-    it.input_words.pop_front();
+    it.io.input_words.pop_front();
     it.pop_then_push(0, r);
     Ok(())
 }
@@ -116,13 +183,13 @@ pub(crate) fn primitive_signal_at_milliseconds(it: &mut Interpreter) -> PrimResu
     // passes a ByteArray); the book's Integer is accepted too.
     let when = clock_value(it, when).or_fail()?;
     if sem == NIL {
-        it.timer_semaphore = NIL;
-        it.timer_due = None;
+        it.io.timer_semaphore = NIL;
+        it.io.timer_due = None;
     } else {
         // "Fail if the first argument is neither a Semaphore nor nil."
         require(!is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE)?;
-        it.timer_semaphore = sem;
-        it.timer_due = Some(when);
+        it.io.timer_semaphore = sem;
+        it.io.timer_due = Some(when);
     }
     it.pop(2);
     Ok(())
@@ -132,8 +199,8 @@ pub(crate) fn primitive_signal_at_milliseconds(it: &mut Interpreter) -> PrimResu
 pub(crate) fn primitive_be_cursor(it: &mut Interpreter) -> PrimResult {
     let form = it.stack_top();
     let bits = objects::cursor_bits(&it.memory, form).or_fail()?;
-    it.cursor = form;
-    it.cursor_change = Some(bits);
+    it.io.cursor = form;
+    it.io.cursor_change = Some(bits);
     Ok(())
 }
 
@@ -141,7 +208,7 @@ pub(crate) fn primitive_be_cursor(it: &mut Interpreter) -> PrimResult {
 pub(crate) fn primitive_be_display(it: &mut Interpreter) -> PrimResult {
     let form = it.stack_top();
     let layout = objects::form_layout(&it.memory, form).or_fail()?;
-    it.display = form;
+    it.io.display = form;
     it.mark_dirty(Rect::new(0, 0, layout.width as i32, layout.height as i32));
     Ok(())
 }
@@ -182,7 +249,7 @@ fn clock_value(it: &Interpreter, oop: Oop) -> Option<u32> {
 fn note_drawn(it: &mut Interpreter, bitblt: Oop, rect: Rect) {
     if !rect.is_empty()
         && it.memory.fetch_word_length_of(bitblt) > BITBLT_DEST_FORM
-        && it.memory.fetch_pointer(BITBLT_DEST_FORM, bitblt) == it.display
+        && it.memory.fetch_pointer(BITBLT_DEST_FORM, bitblt) == it.io.display
     {
         it.mark_dirty(rect);
     }
@@ -233,9 +300,9 @@ pub(crate) fn primitive_string_replace(it: &mut Interpreter) -> PrimResult {
 /// Turns a host event into input words and signals the input semaphore once per word.
 pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u32) {
     if let InputEvent::MouseMove { x, y } = event {
-        it.mouse = (x.clamp(0, 4095), y.clamp(0, 4095));
+        it.io.mouse = (x.clamp(0, 4095), y.clamp(0, 4095));
     }
-    if it.input_semaphore == NIL {
+    if it.io.input_semaphore == NIL {
         // Nobody listens yet (the image installs its input process early in its startup):
         // queued words without their signals would leave the image reading stale words.
         log::debug!("input event {event:?} dropped: no input semaphore yet");
@@ -243,7 +310,7 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
     }
     let mut words: [u16; 6] = [0; 6];
     let mut n = 0;
-    match it.last_event_ms {
+    match it.io.last_event_ms {
         Some(last) if now.wrapping_sub(last) < 4096 => {
             let delta = now.wrapping_sub(last) as u16;
             if delta > 0 {
@@ -256,13 +323,13 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
             n = 3;
         }
     }
-    it.last_event_ms = Some(now);
-    it.mouse_polls = 0;
-    it.idle_streak = 0;
+    it.io.last_event_ms = Some(now);
+    it.io.mouse_polls = 0;
+    it.io.idle_streak = 0;
     match event {
         InputEvent::MouseMove { x, y } => {
             let (x, y) = (x.clamp(0, 4095), y.clamp(0, 4095));
-            it.mouse = (x, y);
+            it.io.mouse = (x, y);
             words[n] = (1 << 12) | x as u16;
             words[n + 1] = (2 << 12) | y as u16;
             n += 2;
@@ -283,8 +350,8 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
     }
     log::debug!("input event {event:?} -> words {:04x?}", &words[..n]);
     for &w in &words[..n] {
-        it.input_words.push_back(w);
-        let sem = it.input_semaphore;
+        it.io.input_words.push_back(w);
+        let sem = it.io.input_semaphore;
         it.asynchronous_signal(sem);
     }
 }

@@ -3,7 +3,21 @@
 use super::{positive_integer_for, require, small_int, OrFail, PrimResult, PrimitiveFailed};
 use crate::host::Host;
 use crate::interpreter::{Interpreter, StopReason};
-use crate::object_memory::{is_integer_object, CLASS_SEMAPHORE, NIL};
+use crate::object_memory::{is_integer_object, Oop, CLASS_SEMAPHORE, NIL};
+
+/// The low-space signal the image asked for (primitive 116): `semaphore` is signalled once
+/// when, after a collection, fewer than `oops` object pointers or `words` words are left.
+pub(crate) struct LowSpace {
+    pub semaphore: Oop,
+    pub oops: usize,
+    pub words: usize,
+}
+
+impl Default for LowSpace {
+    fn default() -> LowSpace {
+        LowSpace { semaphore: NIL, oops: 0, words: 0 }
+    }
+}
 
 /// Primitive 110, `==`.
 pub(crate) fn primitive_equivalent(it: &mut Interpreter) -> PrimResult {
@@ -54,9 +68,9 @@ pub(crate) fn primitive_signal_at_oops_left_words_left(it: &mut Interpreter) -> 
     let words = super::positive_integer_value(it, words).or_fail()?;
     // "Fail if the first argument is neither a Semaphore nor nil."
     require(sem == NIL || (!is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE))?;
-    it.low_space_semaphore = sem;
-    it.low_space_oops = oops.max(0) as usize;
-    it.low_space_words = words as usize;
+    it.low_space.semaphore = sem;
+    it.low_space.oops = oops.max(0) as usize;
+    it.low_space.words = words as usize;
     it.pop(3);
     Ok(())
 }
