@@ -480,28 +480,28 @@ count_tests() {
          END { printf "%d/%d", p, f }' "$1"
 }
 
-# Runs the st80 binary of target $1 on image $2; prints "HASH PNGSHA" or fails.
+# Runs the st80 binary of target $1 on image $2; prints "HASH PNGSHA" or fails. The display
+# hash comes from the file `--hash-out` writes (16 hex digits), not from the summary on stderr.
 display_check() {
-    local t=$1 image=$2 tag=$3 exe png out
+    local t=$1 image=$2 tag=$3 exe png hash_file out
     exe=$target_dir/$t/debug/st80
     [ "$t" = x86_64-pc-windows-gnu ] && exe=$exe.exe
     png=$work/$t-$tag.png
-    rm -f "$png"
+    hash_file=$work/$t-$tag.hash
+    rm -f "$png" "$hash_file"
     # shellcheck disable=SC2086 # the runner is a command line
-    out=$($runner "$exe" run "$image" --headless --cycles "$cycles" --screenshot "$png" 2>&1)
+    out=$($runner "$exe" run "$image" --headless --cycles "$cycles" --screenshot "$png" --hash-out "$hash_file" 2>&1)
     local status=$?
     echo "$out" >"$work/$t-$tag.log"
-    if [ "$status" != 0 ] || [ ! -s "$png" ]; then
-        echo "   FAILED ($status): st80 run $image on $t:" >&2
+    local hash png_sha
+    hash=$(tr -d '\r\n' <"$hash_file" 2>/dev/null)
+    if [ "$status" != 0 ] || [ ! -s "$png" ] || ! [[ $hash =~ ^[0-9a-f]{16}$ ]]; then
+        echo "   FAILED ($status): st80 run $image on $t (hash '${hash}'):" >&2
         tail -n 5 <<<"$out" | sed 's/^/   | /' >&2
         return 1
     fi
-    local hash png_sha
-    hash=$(grep -o 'hash [0-9a-f]\{16\}' <<<"$out" | tail -1 | cut -d' ' -f2)
     png_sha=$(sha256sum "$png" | cut -c1-64)
-    # If the CLI ever stops printing the display hash, the PNG's sha256 stands in for it (the
-    # same pixels give the same file with the same png crate).
-    echo "${hash:-png:${png_sha:0:12}} $png_sha"
+    echo "$hash $png_sha"
 }
 
 # ---------------------------------------------------------------------------------------------

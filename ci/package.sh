@@ -108,9 +108,12 @@ ensure_zigbuild() {
         || { tail -5 "$out/pip.log"; return 1; }
 }
 
-# The display hash of `st80 run IMAGE --headless` by command "$@" (st80 and its runner).
+# The display hash of `st80 run IMAGE --headless` by command "$@" (st80 and its runner), as
+# `--hash-out` writes it; empty if the run failed.
 display_hash() {
-    "$@" run "$image" --headless --cycles "$cycles" --screenshot "$out/display.png" 2>&1 | grep -o 'hash [0-9a-f]\{16\}' | tail -1 | cut -d' ' -f2
+    rm -f "$out/display.hash"
+    "$@" run "$image" --headless --cycles "$cycles" --screenshot "$out/display.png" --hash-out "$out/display.hash" >/dev/null 2>&1 \
+        && tr -d '\r\n' <"$out/display.hash"
 }
 
 # The reference: the native st80 (release, default features; .ci/run's tests built it).

@@ -7,9 +7,8 @@
 //! case that can be reproduced exactly.
 
 use st80_core::image::{self, ByteOrder};
-use st80_core::object_memory::*;
 use st80_core::summary;
-use st80_tests::{image_bytes, DBANAY_LSB, DBANAY_SNAPSHOT, XEROX_V2};
+use st80_tests::{image_bytes, synthetic_image, DBANAY_LSB, DBANAY_SNAPSHOT, XEROX_V2};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// xorshift64* — tiny, deterministic, good enough to pick positions.
@@ -100,27 +99,6 @@ fn get_u32(bytes: &[u8], at: usize, order: ByteOrder) -> u32 {
 
 fn table_start(space_words: usize) -> usize {
     (512 + space_words * 2).div_ceil(512) * 512
-}
-
-/// A tiny valid image made here (so these tests run even without the real images): one class
-/// that is its own class, and the guaranteed objects as its instances.
-fn synthetic_image(order: ByteOrder) -> Vec<u8> {
-    let mut m = ObjectMemory::new(1 << 16);
-    let class: Oop = 200;
-    let spec = integer_object_of(0) | SPEC_POINTERS | SPEC_INDEXABLE;
-    m.load_object(class, class, Format::Pointers, false, &[NIL, NIL, spec, NIL]);
-    for oop in [NIL, FALSE, TRUE, SCHEDULER_ASSOCIATION, SPECIAL_SELECTORS, CLASS_METHOD_CONTEXT] {
-        m.load_object(oop, class, Format::Pointers, false, &[NIL, oop, class]);
-    }
-    let words = integer_object_of(0) | SPEC_WORDS | SPEC_INDEXABLE;
-    m.load_object(300, 300, Format::Pointers, false, &[NIL, NIL, words, NIL]);
-    m.load_object(302, 300, Format::Pointers, false, &[0x1234, 0xabcd]);
-    m.finish_loading();
-    let bytes = image::save(&m, order);
-    let (again, info) = image::load(&bytes).expect("the synthetic image loads");
-    assert_eq!(info.byte_order, order);
-    assert_eq!(again.object_count(), m.object_count());
-    bytes
 }
 
 /// Every kind of damage to one valid image.

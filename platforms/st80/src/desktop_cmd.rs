@@ -2,83 +2,72 @@
 //! `st80-desktop` crate). Built with the `desktop` cargo feature (on by default); without it
 //! this command explains that and exits with status 2.
 
-use crate::{Failure, RunArgs};
+use crate::run_cmd::RunArgs;
+use crate::Failure;
 
 #[cfg(not(feature = "desktop"))]
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    Err(Failure::new(
-        2,
-        format!(
-            "{}: this st80 was built without the desktop window (cargo feature `desktop`); \
-             run it with --headless, e.g. st80 run {} --headless --screenshot desk.png",
-            args.image.display(),
-            args.image.display()
-        ),
-    ))
+    Err(Failure::bad_input(format!(
+        "{}: this st80 was built without the desktop window (cargo feature `desktop`); \
+         run it with --headless, e.g. st80 run {} --headless --screenshot desk.png",
+        args.image.display(),
+        args.image.display()
+    )))
 }
 
 #[cfg(feature = "desktop")]
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    use crate::{bad_image, load, one_line};
-    use st80_core::{ByteOrder, Interpreter};
+    use crate::one_line;
+    use crate::run_cmd::{read_replay, write_outputs, Buttons};
+    use crate::session::{self, Setup, BOOT_CYCLES};
     use st80_desktop::{ButtonMap, Options, Outcome};
     use std::io::{BufWriter, Write};
     use std::time::Instant;
 
     if args.trace.is_some() {
-        return Err(Failure::new(2, "--trace needs --headless"));
+        return Err(Failure::bad_input("--trace needs --headless"));
     }
     if args.host.start_date.is_some() {
-        return Err(Failure::new(2, "--start-date needs --headless (the desktop shows the host's clock)"));
+        return Err(Failure::bad_input("--start-date needs --headless (the desktop shows the host's clock)"));
     }
-    let (memory, info) = load(&args.image)?;
-    let mut vm = Interpreter::new(memory).map_err(|e| bad_image(&args.image, e))?;
-    vm.xerox_trace_compat = args.xerox_trace_compat;
-    vm.snapshot_byte_order = match args.host.save_byte_order.as_deref() {
-        Some("be") => ByteOrder::Big,
-        Some("le") => ByteOrder::Little,
-        _ => info.byte_order,
-    };
+    // The desktop shows the host's clock; snapshots (and the close dialog's Save) replace the
+    // image.
+    let setup =
+        Setup { snapshots: Some(args.image.clone()), real_clock: true, xerox_trace_compat: args.xerox_trace_compat };
+    let mut session = session::open(&args.image, &args.host, setup)?;
     let replay = match &args.replay {
-        Some(log) => {
-            let text = std::fs::read_to_string(log)
-                .map_err(|e| Failure::new(2, format!("{}: cannot read: {e}", log.display())))?;
-            st80_host_std::replay::parse(&text).map_err(|e| Failure::new(2, format!("{}: {e}", log.display())))?
-        }
+        Some(log) => read_replay(log)?,
         None => Vec::new(),
     };
     let record: Option<Box<dyn Write>> = match &args.record {
         Some(file) => Some(Box::new(BufWriter::new(
             std::fs::File::create(file)
-                .map_err(|e| Failure::new(2, format!("{}: cannot write: {e}", file.display())))?,
+                .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", file.display())))?,
         ))),
         None => None,
     };
     if args.scale == Some(0) {
-        return Err(Failure::new(2, "--scale must be 1 or more"));
+        return Err(Failure::bad_input("--scale must be 1 or more"));
     }
-    let mut files = Some(crate::eval_cmd::host_files(&args.image, &args.host, Some(&args.image))?);
-    if !args.host.no_sources && args.cycles.unwrap_or(u64::MAX) > crate::BOOT_CYCLES {
+    if !args.host.no_sources && args.cycles.unwrap_or(u64::MAX) > BOOT_CYCLES {
         // Sources out of the box, before the window opens: the image resumes and the set-up
-        // runs on a windowless host holding the same files (the image keeps handles into them),
-        // which then go to the desktop. `st80 run --headless` does the same.
-        let mut boot = st80_headless::HeadlessHost::new();
-        boot.set_files(files.take().expect("files"));
-        if args.host.transcript {
-            vm.set_transcript_echo(true);
-            boot.transcript_to(Box::new(std::io::stdout()));
+        // runs on the windowless host, whose files (the image keeps handles into them) then go
+        // to the desktop. `st80 run --headless` does the same.
+        if session.boot() == st80_core::StopReason::CyclesDone {
+            session.open_sources(&args.host);
         }
-        if st80_headless::run(&mut vm, &mut boot, crate::BOOT_CYCLES) == st80_core::StopReason::CyclesDone {
-            crate::open_sources(&mut vm, &mut boot, &args.host, &args.image);
-        }
-        files = boot.take_files();
     }
+    let files = session.host.take_files();
+    let mut vm = session.vm;
     let name = args.image.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let options = Options {
         title: format!("st80 - {name}"),
         scale: args.scale,
         fullscreen: args.fullscreen,
-        buttons: if args.buttons == "xerox" { ButtonMap::Xerox } else { ButtonMap::Default },
+        buttons: match args.buttons {
+            Buttons::Default => ButtonMap::Default,
+            Buttons::Xerox => ButtonMap::Xerox,
+        },
         confirm_close: !args.no_confirm,
         snapshot_path: Some(args.image.clone()),
         record,
@@ -93,13 +82,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         Err(st80_desktop::Error::NoDisplay(e)) => {
             // One line on the terminal: a message box cannot be shown either.
             let hint = st80_desktop::NO_DISPLAY_HINT.replace("IMAGE", &args.image.display().to_string());
-            return Err(Failure::new(2, format!("{}: {}; {hint}", args.image.display(), one_line(&e))));
+            return Err(Failure::bad_input(format!("{}: {}; {hint}", args.image.display(), one_line(&e))));
         }
         Err(e) => {
             let e = e.to_string();
             let message = format!("{}: {}", args.image.display(), one_line(&e));
             st80_desktop::show_error("Smalltalk-80", &message);
-            return Err(Failure::new(1, message));
+            return Err(Failure::failed(message));
         }
     };
     let mut summary = format!(
@@ -113,10 +102,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             Outcome::CyclesDone => "cycles done",
         }
     );
-    let status = match &args.screenshot {
-        Some(file) => crate::run_cmd::write_screenshot(&vm, file, &mut summary),
-        None => Ok(()),
-    };
+    let status = write_outputs(&vm, args, &mut summary);
     eprintln!("{summary}");
     status
 }

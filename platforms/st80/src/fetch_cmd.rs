@@ -84,14 +84,11 @@ fn select(manifest: &Manifest, names: &[String]) -> Result<Vec<FileEntry>, Failu
         };
         if found.is_empty() {
             let sets: Vec<&str> = manifest.sets.iter().map(|s| s.name.as_str()).collect();
-            return Err(Failure::new(
-                2,
-                format!(
-                    "fetch: no image or file named '{name}'; known sets: {}, all; or a file: {}",
-                    sets.join(", "),
-                    manifest.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            ));
+            return Err(Failure::bad_input(format!(
+                "fetch: no image or file named '{name}'; known sets: {}, all; or a file: {}",
+                sets.join(", "),
+                manifest.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
+            )));
         }
         for f in found {
             if !chosen.iter().any(|c| c.path == f.path) {
@@ -118,10 +115,12 @@ pub fn fetch_files(dir: &Path, files: &[FileEntry], source: &Source, force: bool
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(Failure::new(
-            1,
-            format!("fetch: {} of {} files not fetched: {}", failed.len(), files.len(), failed.join(", ")),
-        ))
+        Err(Failure::failed(format!(
+            "fetch: {} of {} files not fetched: {}",
+            failed.len(),
+            files.len(),
+            failed.join(", ")
+        )))
     }
 }
 

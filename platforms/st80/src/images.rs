@@ -80,7 +80,7 @@ pub fn image_dir(dir: Option<&Path>) -> Result<(PathBuf, &'static str), Failure>
     match dirs::data_dir() {
         Some(data) => Ok((data.join("st80"), "the per-user default")),
         None => {
-            Err(Failure::new(2, "no per-user data directory is known here: give one with --dir DIR or $ST80_IMAGES"))
+            Err(Failure::bad_input("no per-user data directory is known here: give one with --dir DIR or $ST80_IMAGES"))
         }
     }
 }
@@ -190,15 +190,12 @@ pub fn default_image() -> Result<PathBuf, Failure> {
             return Ok(image);
         }
     }
-    Err(Failure::new(
-        2,
-        format!(
-            "no image yet: `st80 fetch` downloads the default one ({}, {size_mb:.1} MB) into {}; \
+    Err(Failure::bad_input(format!(
+        "no image yet: `st80 fetch` downloads the default one ({}, {size_mb:.1} MB) into {}; \
              or open any image with `st80 IMAGE` (`st80 --help` for more)",
-            set.name,
-            dir.display()
-        ),
-    ))
+        set.name,
+        dir.display()
+    )))
 }
 
 #[cfg(test)]

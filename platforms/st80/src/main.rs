@@ -12,19 +12,25 @@
 //! ```
 //!
 //! One module per command: `run_cmd` (headless runs, replay), `desktop_cmd` (the SDL window),
-//! `eval_cmd` (eval, filein, bench), `fetch_cmd` and `images` (fetch, list, the default image).
+//! `eval_cmd`, `filein_cmd` (with `chunks`, the chunk-format reader), `bench_cmd`, `fetch_cmd`
+//! and `images` (fetch, list, the default image). `session` opens a VM from the command line
+//! options for all of them.
 //!
-//! Exit status: 0 on success, 1 when the VM stopped with an error or an output file could not
-//! be written, 2 for usage errors and for image files that cannot be used (with one line on
-//! stderr: `st80: FILE: problem`).
+//! Exit status ([`Status`]): 0 on success, 1 when the VM stopped with an error or an output
+//! file could not be written, 2 for usage errors and for image files that cannot be used (with
+//! one line on stderr: `st80: FILE: problem`), 3 when an evaluation timed out.
 
+mod bench_cmd;
+mod chunks;
 mod desktop_cmd;
 mod eval_cmd;
 mod fetch_cmd;
+mod filein_cmd;
 mod images;
 mod run_cmd;
+mod session;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use st80_core::{image, summary, ImageInfo, ObjectMemory};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -54,13 +60,13 @@ enum Command {
         image: PathBuf,
     },
     /// Run an image: in a window, or with --headless for a number of bytecodes.
-    Run(RunArgs),
+    Run(run_cmd::RunArgs),
     /// Evaluate Smalltalk expressions in the image and print each result's printString.
     Eval(eval_cmd::EvalArgs),
     /// File in chunk-format source files (the format of Smalltalk-80.sources).
-    Filein(eval_cmd::FileinArgs),
+    Filein(filein_cmd::FileinArgs),
     /// Run the image's own Benchmark standard tests without a window.
-    Bench(eval_cmd::BenchArgs),
+    Bench(bench_cmd::BenchArgs),
     /// Download images (the default set unless named) into the image directory.
     Fetch(fetch_cmd::FetchArgs),
     /// Show the images st80 knows, whether they are here, and where (also `st80 --list`).
@@ -69,104 +75,6 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
-}
-
-/// Options about the host side shared by the commands that run an image.
-#[derive(Args, Debug, Clone, Default)]
-pub struct HostArgs {
-    /// Mirror what the image writes on its Transcript to stdout.
-    #[arg(long)]
-    pub transcript: bool,
-    /// Byte order of images written by snapshots and --save (default: as loaded).
-    #[arg(long, value_name = "be|le", value_parser = ["be", "le"])]
-    pub save_byte_order: Option<String>,
-    /// The one directory the image's file primitives may use (default: the image's).
-    #[arg(long, value_name = "DIR")]
-    pub files: Option<PathBuf>,
-    /// The sources file (default: Smalltalk-80.sources beside the image).
-    #[arg(long, value_name = "FILE")]
-    pub sources: Option<PathBuf>,
-    /// The changes file (default: Smalltalk-80.changes beside the image).
-    #[arg(long, value_name = "FILE")]
-    pub changes: Option<PathBuf>,
-    /// Where the virtual clock of headless runs, eval and filein starts, local time:
-    /// YYYY-MM-DD[THH:MM[:SS]], or `now` (default 2025-12-31T16:00).
-    #[arg(long, value_name = "DATE", value_parser = st80_host_std::clock::parse_start_date)]
-    pub start_date: Option<u32>,
-    /// Headless runs, eval and filein use the host's clocks (local time, as the desktop does)
-    /// instead of the virtual clock; runs are then no longer reproducible.
-    #[arg(long, conflicts_with = "start_date")]
-    pub real_clock: bool,
-    /// Run an image without a file system (the Xerox image) as it is: do not give it the host's
-    /// files and open Smalltalk-80.sources and Smalltalk-80.changes at start-up (run, eval).
-    #[arg(long)]
-    pub no_sources: bool,
-}
-
-impl HostArgs {
-    /// Puts a windowless run on the deterministic clock, its wall clock starting at
-    /// --start-date (or the default), unless --real-clock.
-    pub fn configure_clock(&self, vm: &mut st80_core::Interpreter) {
-        if !self.real_clock {
-            let start = self.start_date.unwrap_or(st80_core::clock::START_SECONDS_SINCE_1901);
-            vm.use_virtual_clock(st80_core::VirtualClock::default().starting_at(start));
-        }
-    }
-}
-
-#[derive(Args, Debug)]
-pub struct RunArgs {
-    /// The image file (either byte order).
-    image: PathBuf,
-    /// Run without a window, with a deterministic clock.
-    #[arg(long)]
-    headless: bool,
-    /// Number of bytecodes to run (headless default 3,000,000; the desktop runs until
-    /// the window is closed unless given).
-    #[arg(long)]
-    cycles: Option<u64>,
-    /// Write the Display form to this PNG file after the run.
-    #[arg(long, value_name = "FILE.png", value_parser = png_path)]
-    screenshot: Option<PathBuf>,
-    /// Stream an execution trace to stdout: 2 = every bytecode (like Xerox's trace2),
-    /// 3 = sends and returns (like trace3).
-    #[arg(long, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
-    trace: Option<u8>,
-    /// Fail primitive 18 (makePoint) like the Xerox VM that wrote trace3, so that `--trace 3`
-    /// matches that file beyond cycle 1679.
-    #[arg(long)]
-    xerox_trace_compat: bool,
-    /// Feed the input events of this log (see `st80_host_std::replay`) at their cycles.
-    #[arg(long, value_name = "FILE")]
-    replay: Option<PathBuf>,
-    /// Record every input event with the cycle it arrived at (desktop).
-    #[arg(long, value_name = "FILE")]
-    record: Option<PathBuf>,
-    /// Integer window scale (desktop; default: automatic on HiDPI screens).
-    #[arg(long, value_name = "N")]
-    scale: Option<u32>,
-    /// Start in full screen (desktop; F11 toggles).
-    #[arg(long)]
-    fullscreen: bool,
-    /// Mouse button mapping (desktop): `default` is left = red, right = yellow,
-    /// middle = blue; `xerox` is left = red, middle = yellow, right = blue.
-    #[arg(long, value_name = "default|xerox", default_value = "default", value_parser = ["default", "xerox"])]
-    buttons: String,
-    /// Quit at once when the window is closed, without asking to save (desktop).
-    #[arg(long)]
-    no_confirm: bool,
-    #[command(flatten)]
-    host: HostArgs,
-}
-
-/// Screenshots are PNG files; another extension would give a file that does not hold what its
-/// name says, so it is refused before anything runs.
-fn png_path(arg: &str) -> Result<PathBuf, String> {
-    let path = PathBuf::from(arg);
-    match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("png") => Ok(path),
-        _ => Err(format!("{arg}: screenshots are written as PNG; give a file name ending in .png")),
-    }
 }
 
 fn main() -> ExitCode {
@@ -196,8 +104,8 @@ fn main() -> ExitCode {
             }
         }
         Command::Eval(args) => eval_cmd::eval(&args),
-        Command::Filein(args) => eval_cmd::filein(&args),
-        Command::Bench(args) => eval_cmd::bench(&args),
+        Command::Filein(args) => filein_cmd::filein(&args),
+        Command::Bench(args) => bench_cmd::bench(&args),
         Command::Fetch(args) => fetch_cmd::fetch(&args),
         Command::List { dir } => images::list(dir.as_deref()),
     };
@@ -209,50 +117,50 @@ fn exit(result: Result<(), Failure>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { status, message }) => {
             eprintln!("st80: {message}");
-            ExitCode::from(status)
+            ExitCode::from(status as u8)
         }
     }
 }
 
-/// Bytecodes an image runs to resume from its snapshot before the start-up set-up (the v2
-/// desktop is drawn after about 200,000).
-pub const BOOT_CYCLES: u64 = 1_000_000;
-
-/// Sources out of the box (see `st80_host_std::sources`), unless --no-sources: run after the
-/// image has resumed, before the user's input or expressions.
-pub fn open_sources(
-    vm: &mut st80_core::Interpreter,
-    host: &mut st80_headless::HeadlessHost,
-    args: &HostArgs,
-    image: &Path,
-) {
-    if args.no_sources {
-        return;
-    }
-    use st80_host_std::sources::{self, Setup};
-    match sources::open_sources(vm, host, |h| h.files_mut()) {
-        Ok(Setup::Opened) => log::info!("{}: filed in the host file system; SourceFiles opened", image.display()),
-        Ok(Setup::NotNeeded(why)) => log::info!("{}: sources: {why}", image.display()),
-        Err(e) => log::warn!("{}: cannot open the sources: {e}", image.display()),
-    }
+/// The exit status of `st80` (clap's own usage errors exit with 2 too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    /// The VM stopped with an error, an expression or chunk failed, or an output file could
+    /// not be written.
+    Failed = 1,
+    /// A usage error, or a file (image, replay log, files directory) that cannot be used.
+    BadInput = 2,
+    /// An evaluation did not finish within --timeout.
+    TimedOut = 3,
 }
 
 /// Why the command failed: one line for stderr (without the `st80: ` prefix) and the exit
 /// status.
 pub struct Failure {
-    pub status: u8,
+    pub status: Status,
     pub message: String,
 }
 
 impl Failure {
-    pub fn new(status: u8, message: impl Into<String>) -> Failure {
+    pub fn new(status: Status, message: impl Into<String>) -> Failure {
         Failure { status, message: message.into() }
+    }
+
+    /// Status 1: see [`Status::Failed`].
+    pub fn failed(message: impl Into<String>) -> Failure {
+        Failure::new(Status::Failed, message)
+    }
+
+    /// Status 2: see [`Status::BadInput`].
+    pub fn bad_input(message: impl Into<String>) -> Failure {
+        Failure::new(Status::BadInput, message)
     }
 }
 
 /// A problem with the image file named `path` (exit status 2).
 pub fn bad_image(path: &Path, problem: impl std::fmt::Display) -> Failure {
-    Failure { status: 2, message: format!("{}: {}", path.display(), one_line(&problem.to_string())) }
+    Failure::bad_input(format!("{}: {}", path.display(), one_line(&problem.to_string())))
 }
 
 pub fn one_line(s: &str) -> String {

@@ -1,18 +1,10 @@
 //! Runs the built `st80` binary. (These live in the bin's own package because only there does
 //! Cargo provide `CARGO_BIN_EXE_st80`.)
 
-use st80_tests::{image, DBANAY_LSB, DBANAY_SNAPSHOT, XEROX_V2};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 mod common;
 
-use common::{st80, text};
-
-/// A scratch directory for this test binary's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-cli-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+use common::*;
 
 fn info_of(name: &str, byte_order: &str, display: &str) {
     let Some(path) = image(name) else { return };
@@ -76,6 +68,8 @@ fn assert_bad(path: &Path, problem: &str) {
 
 #[test]
 fn bad_files_give_one_line_and_status_2() {
+    let scratch = scratch("bad-files");
+    let scratch = |name: &str| scratch.join(name);
     assert_bad(&scratch("does-not-exist.im"), "no such file");
     let dir = scratch("a-directory");
     std::fs::create_dir_all(&dir).unwrap();
@@ -118,18 +112,16 @@ fn run_of_a_missing_image_names_it_and_exits_2() {
 fn usage_errors_exit_2() {
     // (`st80` alone opens the default image: see tests/fetch.rs; here there is none.)
     let empty = scratch("no-images");
-    std::fs::create_dir_all(&empty).unwrap();
-    assert_eq!(common::st80_env(&[], &[("ST80_IMAGES", empty.to_str().unwrap())]).status.code(), Some(2));
-    let out = st80(&["run".as_ref(), "x.im".as_ref(), "--trace".as_ref(), "4".as_ref()]);
+    assert_eq!(st80_env::<&str>(&[], &[("ST80_IMAGES", empty.to_str().unwrap())]).status.code(), Some(2));
+    let out = st80(&["run", "x.im", "--trace", "4"]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(st80(&["info".as_ref()]).status.code(), Some(2));
-    assert!(st80(&["--help".as_ref()]).status.success());
+    assert_eq!(st80(&["info"]).status.code(), Some(2));
+    assert!(st80(&["--help"]).status.success());
 }
 
 #[test]
 fn a_screenshot_that_is_not_png_is_refused_before_running() {
-    let file = scratch("desk.jpg");
-    let _ = std::fs::remove_file(&file);
+    let file = scratch("not-png").join("desk.jpg");
     for headless in [true, false] {
         let mut args: Vec<&std::ffi::OsStr> =
             vec!["run".as_ref(), "x.im".as_ref(), "--screenshot".as_ref(), file.as_os_str()];
@@ -148,8 +140,7 @@ fn a_screenshot_that_is_not_png_is_refused_before_running() {
 #[test]
 fn run_headless_writes_a_screenshot() {
     let Some(path) = image(XEROX_V2) else { return };
-    let png = scratch("run-headless.png");
-    let _ = std::fs::remove_file(&png);
+    let png = scratch("run-headless").join("run-headless.png");
     let out = st80(&[
         "run".as_ref(),
         path.as_os_str(),
@@ -168,6 +159,59 @@ fn run_headless_writes_a_screenshot() {
     let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
     assert!(width >= 100 && height >= 100, "{width} x {height}");
+}
+
+/// `--hash-out` writes the display hash alone, with or without a screenshot: after 1,000,000
+/// cycles the one `tests/tests/boot.rs` recorded for the same boot in-process.
+#[test]
+fn hash_out_writes_the_display_hash() {
+    let Some(path) = image(XEROX_V2) else { return };
+    let dir = scratch("hash-out");
+    let png = dir.join("boot.png");
+    let with_png = run_headless(
+        &path,
+        &["--cycles".as_ref(), "1000000".as_ref(), "--screenshot".as_ref(), png.as_os_str()],
+        &dir,
+        "with-png",
+    );
+    assert!(with_png.out.status.success(), "{}", text(&with_png.out.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("with-png.hash")).unwrap(), "af07c3228941cb6c\n");
+    assert!(png.exists());
+    let alone = run_headless(&path, &["--cycles", "1000000"], &dir, "alone");
+    assert!(alone.out.status.success(), "{}", text(&alone.out.stderr));
+    assert_eq!(alone.hash.as_deref(), Some("af07c3228941cb6c"));
+    // Nothing to hash before the image has a Display: status 1, the file named.
+    let out = st80(&[
+        "run".as_ref(),
+        path.as_os_str(),
+        "--headless".as_ref(),
+        "--cycles".as_ref(),
+        "1".as_ref(),
+        "--hash-out".as_ref(),
+        dir.join("none.hash").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("none.hash: not written: the image has no Display form yet"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.join("none.hash").exists());
+}
+
+/// `st80 info` on images made here, so it runs without the real images too.
+#[test]
+fn info_of_a_synthetic_image_in_both_byte_orders() {
+    let dir = scratch("synthetic");
+    for (order, name) in [(st80_core::ByteOrder::Big, "big-endian"), (st80_core::ByteOrder::Little, "little-endian")] {
+        let file = dir.join(format!("{name}.im"));
+        std::fs::write(&file, synthetic_image(order)).unwrap();
+        let out = st80(&["info".as_ref(), file.as_os_str()]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        assert!(stdout.contains(&format!("byte order:      {name}")), "{stdout}");
+        assert!(stdout.contains(&format!("image:           {}", file.display())), "{stdout}");
+    }
 }
 
 /// Needs the interpreter: `--trace 2` streams the trace to stdout, one line per event.

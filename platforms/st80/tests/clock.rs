@@ -2,13 +2,12 @@
 //! local wall-clock time whatever the host's zone (the v2 image's own Pacific zone rule is
 //! undone by the VM), and the headless virtual clock starts where --start-date says.
 
-use st80_tests::{image, DBANAY_SNAPSHOT, XEROX_V2};
 use std::ffi::OsStr;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 mod common;
 
-use common::{st80_env, text};
+use common::*;
 
 const DAY: i64 = 86_400;
 const MONTHS: [&str; 12] = [

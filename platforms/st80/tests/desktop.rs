@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+mod common;
+
+use common::{read_hash, run_headless, scratch, ST80};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -123,7 +126,7 @@ impl Desktop {
                 std::fs::copy(&from, dir.join(side)).unwrap();
             }
         }
-        let child = Command::new(env!("CARGO_BIN_EXE_st80"))
+        let child = Command::new(ST80)
             .arg("run")
             .arg(&copy)
             .args(["--scale", "1", "--no-confirm"])
@@ -264,19 +267,6 @@ impl Gray {
     }
 }
 
-fn hash_in(stderr: &str) -> String {
-    let h = stderr.split("hash ").nth(1).unwrap_or_else(|| panic!("no hash in: {stderr}"));
-    h.chars().take_while(|c| c.is_ascii_hexdigit()).collect()
-}
-
-/// A fresh directory for one test's files (under Cargo's target/tmp).
-fn test_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("desktop").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// `dir/name` as a string argument (st80 runs in the package directory: paths are absolute).
 fn abs(dir: &Path, name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
@@ -290,7 +280,7 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 fn the_window_shows_the_display_pixel_for_pixel() {
     let _serial = lock();
     let Some(x) = Xvfb::start() else { return };
-    let dir = test_dir("pixels");
+    let dir = scratch("pixels");
     let Some(d) = Desktop::start(&x, &dir, &["--screenshot", &abs(&dir, "vm.png")]) else { return };
     let screen = d.settle(&x);
     let err = d.quit();
@@ -307,7 +297,7 @@ fn the_window_shows_the_display_pixel_for_pixel() {
 fn the_yellow_button_opens_the_screen_menu() {
     let _serial = lock();
     let Some(x) = Xvfb::start() else { return };
-    let Some(d) = Desktop::start(&x, &test_dir("menu"), &[]) else { return };
+    let Some(d) = Desktop::start(&x, &scratch("menu"), &[]) else { return };
     d.settle(&x);
     // On the background right of the windows (the window under the pointer at the start gives
     // up control: settle again).
@@ -331,28 +321,37 @@ fn a_replayed_session_ends_on_the_headless_screen() {
     let _serial = lock();
     let Some(x) = Xvfb::start() else { return };
     let Some(image) = st80_tests::image(st80_tests::XEROX_V2) else { return };
-    let dir = test_dir("replay");
+    let dir = scratch("replay");
     let log = dir.join("menu-replay.txt");
     std::fs::write(&log, "300000 mouse 620 300\n320000 button yellow down\n").unwrap();
-    let headless = Command::new(env!("CARGO_BIN_EXE_st80"))
-        .arg("run")
-        .arg(&image)
-        .args(["--headless", "--cycles", "800000", "--replay"])
-        .arg(&log)
-        .args(["--screenshot", &abs(&dir, "replay-headless.png")])
-        .output()
-        .unwrap();
-    let headless = String::from_utf8_lossy(&headless.stderr).into_owned();
+    let headless = run_headless(
+        &image,
+        &["--cycles", "800000", "--replay", log.to_str().unwrap(), "--screenshot", &abs(&dir, "replay-headless.png")],
+        &dir,
+        "replay-headless",
+    );
+    let headless_err = String::from_utf8_lossy(&headless.out.stderr).into_owned();
+    let headless = headless.hash.unwrap_or_else(|| panic!("the headless run failed: {headless_err}"));
     let Some(mut d) = Desktop::start(
         &x,
         &dir,
-        &["--cycles", "800000", "--replay", log.to_str().unwrap(), "--screenshot", &abs(&dir, "replay-desktop.png")],
+        &[
+            "--cycles",
+            "800000",
+            "--replay",
+            log.to_str().unwrap(),
+            "--screenshot",
+            &abs(&dir, "replay-desktop.png"),
+            "--hash-out",
+            &abs(&dir, "replay-desktop.hash"),
+        ],
     ) else {
         return;
     };
     let desktop = d.wait();
     assert!(desktop.contains("cycles done"), "{desktop}");
-    assert_eq!(hash_in(&desktop), hash_in(&headless), "desktop: {desktop}\nheadless: {headless}");
+    let hash = read_hash(&dir.join("replay-desktop.hash"));
+    assert_eq!(hash, headless, "desktop: {desktop}\nheadless: {headless_err}");
 }
 
 /// Every printable ASCII character (the replay's `type` takes the rest of its line).
@@ -425,7 +424,7 @@ fn headless_screen(image: &str, dir: &Path, log: &str, cycles: &str) -> Option<G
     let file = dir.join("reference.txt");
     std::fs::write(&file, log).unwrap();
     let png = dir.join("reference.png");
-    let out = Command::new(env!("CARGO_BIN_EXE_st80"))
+    let out = Command::new(ST80)
         .arg("run")
         .arg(&image)
         .args(["--headless", "--cycles", cycles, "--replay"])
@@ -444,7 +443,7 @@ fn headless_screen(image: &str, dir: &Path, log: &str, cycles: &str) -> Option<G
 fn typed_text_matches_the_replay(steps: &WorkspaceSteps, name: &str) {
     let _serial = lock();
     let Some(x) = Xvfb::start() else { return };
-    let dir = test_dir(name);
+    let dir = scratch(name);
     let Some(reference) = headless_screen(steps.image, &dir, &steps.replay(ASCII_LINE), "5000000") else { return };
     let Some(d) = Desktop::start_image(&x, steps.image, &dir, &[]) else { return };
     steps.open_in(&x, &d);
@@ -479,7 +478,7 @@ fn typing_follows_the_keyboard_layout() {
         eprintln!("NOTE: this X server ignored `setxkbmap de`; the US layout is covered by the ASCII tests");
         return;
     }
-    let dir = test_dir("german");
+    let dir = scratch("german");
     // German: the US y key gives z, AltGr+q is @, shift+2 is ", shift+7 is /; ä has no code in
     // the image and is dropped.
     let Some(reference) = headless_screen(XEROX_WORKSPACE.image, &dir, &XEROX_WORKSPACE.replay("zy@\"/x"), "5000000")
@@ -508,7 +507,7 @@ fn cut_in_the_image_reaches_the_host_clipboard() {
         skip("xclip is not installed (bash ci/desktop-deps.sh installs it)");
         return;
     }
-    let Some(d) = Desktop::start(&x, &test_dir("clipboard"), &[]) else { return };
+    let Some(d) = Desktop::start(&x, &scratch("clipboard"), &[]) else { return };
     XEROX_WORKSPACE.open_in(&x, &d);
     x.run("xdotool", &["type", "--delay", "40", "x _ 3 + 4. ^Transcript show: 'Hi!'"]);
     std::thread::sleep(Duration::from_millis(500));
@@ -527,7 +526,7 @@ fn cut_in_the_image_reaches_the_host_clipboard() {
 #[test]
 fn without_a_display_it_says_so_and_exits_2() {
     let Some(image) = st80_tests::image(st80_tests::XEROX_V2) else { return };
-    let out = Command::new(env!("CARGO_BIN_EXE_st80"))
+    let out = Command::new(ST80)
         .arg("run")
         .arg(&image)
         .env_remove("DISPLAY")
@@ -547,7 +546,7 @@ fn without_a_display_it_says_so_and_exits_2() {
 fn the_window_fits_and_is_centred_and_goes_full_screen() {
     let _serial = lock();
     let Some(x) = Xvfb::start() else { return };
-    let dir = test_dir("window");
+    let dir = scratch("window");
     let Some(d) = Desktop::start_image(&x, st80_tests::DBANAY_SNAPSHOT, &dir, &["--screenshot", &abs(&dir, "vm.png")])
     else {
         return;
@@ -590,7 +589,7 @@ fn the_window_fits_and_is_centred_and_goes_full_screen() {
 fn an_idle_desktop_uses_almost_no_cpu() {
     let _serial = lock();
     let Some(x) = Xvfb::start() else { return };
-    let Some(d) = Desktop::start(&x, &test_dir("idle"), &[]) else { return };
+    let Some(d) = Desktop::start(&x, &scratch("idle"), &[]) else { return };
     d.settle(&x);
     let ticks = || -> u64 {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", d.pid())).unwrap();

@@ -4,17 +4,10 @@
 //! `rem:`, LargeInteger overflow) and the image's own `printOn:` methods (e.g. Array prints as
 //! `(1 2 3 )`, Fraction as `(1/2)`, Symbol without `#`), never our VM's output.
 
-use st80_tests::{image, DBANAY_SNAPSHOT, XEROX_V2};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 mod common;
 
-use common::{st80, text};
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-eval-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+use common::*;
 
 /// (expression, expected printString)
 const TABLE: &[(&str, &str)] = &[
@@ -194,7 +187,7 @@ fn filling_the_object_table_is_reported_not_fatal() {
 #[test]
 fn eval_never_writes_the_image() {
     let Some(path) = image(XEROX_V2) else { return };
-    let copy = scratch("untouched.image");
+    let copy = scratch("untouched").join("untouched.image");
     std::fs::copy(&path, &copy).unwrap();
     let before = std::fs::read(&copy).unwrap();
     let out = st80(&["eval".as_ref(), copy.as_os_str(), "Smalltalk at: #Probe put: 42".as_ref()]);
@@ -213,14 +206,13 @@ fn filein_then_save_then_eval_the_saved_image() {
     for name in [XEROX_V2, DBANAY_SNAPSHOT] {
         let Some(path) = image(name) else { return };
         let tag = name.replace('/', "-");
-        let src = scratch(&format!("greeter-{tag}.st"));
+        let dir = scratch(&format!("greeter-{tag}"));
+        let src = dir.join("greeter.st");
         std::fs::write(&src, GREETER).unwrap();
-        let saved = scratch(&format!("greeter-{tag}.image"));
-        let _ = std::fs::remove_file(&saved);
+        let saved = dir.join("greeter.image");
         let out = st80(&["filein".as_ref(), path.as_os_str(), src.as_os_str(), "--save".as_ref(), saved.as_os_str()]);
         assert!(out.status.success(), "filein on {name}: {}", text(&out.stderr));
-        let order = |p: &Path| st80_core::image::load(&std::fs::read(p).unwrap()).unwrap().1.byte_order;
-        assert_eq!(order(&saved), order(&path), "saved in the byte order it was loaded in");
+        assert_eq!(byte_order(&saved), byte_order(&path), "saved in the byte order it was loaded in");
         let out = st80(&["eval".as_ref(), saved.as_os_str(), "(Greeter named: 'world') greet".as_ref()]);
         assert!(out.status.success(), "eval on the saved image: {}", text(&out.stderr));
         assert_eq!(text(&out.stdout).trim(), "'Hello, world!'");
@@ -230,7 +222,7 @@ fn filein_then_save_then_eval_the_saved_image() {
 #[test]
 fn filein_reports_compile_errors_with_file_and_line() {
     let Some(path) = image(XEROX_V2) else { return };
-    let src = scratch("broken.st");
+    let src = scratch("broken").join("broken.st");
     std::fs::write(&src, "!Object methodsFor: 'broken'!\nfine\n\t^1!\nbroken\n\t^3 + ! !\n").unwrap();
     let out = st80(&["filein".as_ref(), path.as_os_str(), src.as_os_str()]);
     assert_eq!(out.status.code(), Some(1));

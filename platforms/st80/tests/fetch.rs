@@ -8,24 +8,16 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 mod common;
 
-use common::text;
+use common::{scratch, text, ST80};
 
 const LSB: &str = "dbanay/VirtualImageLSB";
 const SOURCES: &str = "dbanay/Smalltalk-80.sources";
-
-/// A fresh, empty scratch directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-fetch-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// What the server does with one request for a path.
 #[derive(Clone)]
@@ -115,7 +107,7 @@ fn serve(mut stream: TcpStream, replies: &Mutex<HashMap<String, Vec<Reply>>>, re
 
 /// Runs `st80 ARGS` with `$ST80_IMAGES` = `images` and no proxy (the server is local).
 fn st80_in(images: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_st80"));
+    let mut cmd = Command::new(ST80);
     cmd.args(args).env("RUST_LOG", "warn").env("ST80_IMAGES", images).env_remove("ST80_IMAGES_URL");
     for var in ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
         cmd.env_remove(var);
@@ -132,7 +124,7 @@ fn fetch(server: &Server, dir: &Path, names: &[&str]) -> Output {
 
 /// The real file `name` from $ST80_IMAGES, or None (the test is skipped; a failure under CI).
 fn real(name: &str) -> Option<Vec<u8>> {
-    st80_tests::image_bytes(name)
+    common::image_bytes(name)
 }
 
 /// Every file under `dir`, relative, sorted.
@@ -362,7 +354,7 @@ fn no_arguments_opens_the_default_image() {
     let xdotool = |args: &[&str]| Command::new("xdotool").args(args).env("DISPLAY", &display).output().unwrap();
 
     let stderr_file = dir.join("stderr.txt");
-    let mut st80 = Command::new(env!("CARGO_BIN_EXE_st80"))
+    let mut st80 = Command::new(ST80)
         .env("ST80_IMAGES", &dir)
         .env("DISPLAY", &display)
         .env("SDL_VIDEODRIVER", "x11")

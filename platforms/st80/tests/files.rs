@@ -3,50 +3,38 @@
 //! names that climb out of the files directory fail, a class is filed in from a host file and
 //! its source read back from the changes file, and the sources file stays read-only.
 
-use st80_tests::{image, DBANAY_SNAPSHOT};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
 
-use common::{st80_quiet as st80, text};
+use common::*;
 
 /// A scratch directory `NAME/root` holding snapshot.im, and Smalltalk-80.sources and .changes
 /// in `NAME/elsewhere` (passed with --sources/--changes), or None to skip.
 fn setup(name: &str) -> Option<(PathBuf, PathBuf, PathBuf)> {
-    let src = image(DBANAY_SNAPSHOT)?;
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-files-tests").join(name);
-    let _ = std::fs::remove_dir_all(&base);
-    let (root, elsewhere) = (base.join("root"), base.join("elsewhere"));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::create_dir_all(&elsewhere).unwrap();
-    let from = src.parent().unwrap();
-    std::fs::write(root.join("snapshot.im"), std::fs::read(&src).unwrap()).unwrap();
+    let base = scratch(name);
+    let (root, elsewhere) = (fresh_dir(base.join("root")), fresh_dir(base.join("elsewhere")));
+    copy_image(DBANAY_SNAPSHOT, &root, "snapshot.im")?;
     for f in ["Smalltalk-80.sources", "Smalltalk-80.changes"] {
-        std::fs::write(elsewhere.join(f), std::fs::read(from.join(f)).unwrap()).unwrap();
+        copy_beside(DBANAY_SNAPSHOT, f, &elsewhere)?;
     }
     Some((base, root, elsewhere))
 }
 
-fn eval(root: &Path, elsewhere: &Path, exprs: &[&str]) -> Output {
+/// `st80 eval --sources S --changes C root/snapshot.im EXPRS...`.
+fn eval_in(root: &Path, elsewhere: &Path, exprs: &[&str]) -> Output {
     let img = root.join("snapshot.im");
     let (s, c) = (elsewhere.join("Smalltalk-80.sources"), elsewhere.join("Smalltalk-80.changes"));
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "eval".as_ref(),
-        "--sources".as_ref(),
-        s.as_os_str(),
-        "--changes".as_ref(),
-        c.as_os_str(),
-        img.as_os_str(),
-    ];
-    args.extend(exprs.iter().map(std::ffi::OsStr::new));
-    st80(&args)
+    let mut args: Vec<&OsStr> =
+        vec!["--sources".as_ref(), s.as_os_str(), "--changes".as_ref(), c.as_os_str(), img.as_os_str()];
+    args.extend(exprs.iter().map(OsStr::new));
+    eval(&args)
 }
 
 fn eval_ok(root: &Path, elsewhere: &Path, exprs: &[&str]) -> Vec<String> {
-    let out = eval(root, elsewhere, exprs);
-    assert!(out.status.success(), "{exprs:?}: {}", text(&out.stderr));
-    text(&out.stdout).lines().map(str::to_owned).collect()
+    output_lines(&eval_in(root, elsewhere, exprs), &format!("{exprs:?}"))
 }
 
 #[test]
@@ -105,7 +93,7 @@ fn names_outside_the_files_directory_fail() {
         "(FileStream oldFileNamed: 'link.txt') contentsOfEntireFile",
         "(FileStream fileNamed: 'link.txt') nextPutAll: 'overwritten'; close",
     ] {
-        let out = eval(&root, &elsewhere, &[expr]);
+        let out = eval_in(&root, &elsewhere, &[expr]);
         assert_eq!(out.status.code(), Some(1), "{expr} should fail: {}", text(&out.stdout));
         assert!(text(&out.stderr).contains("error"), "{expr}: {}", text(&out.stderr));
     }
@@ -144,7 +132,7 @@ fn a_class_filed_in_from_a_host_file_is_usable_and_recorded() {
     assert!(text(&changes).contains("from a host file"));
     assert_eq!(std::fs::read(elsewhere.join("Smalltalk-80.sources")).unwrap(), sources_before, "sources untouched");
     // The sources file is read-only to the image.
-    let out = eval(
+    let out = eval_in(
         &root,
         &elsewhere,
         &["(FileStream oldFileNamed: 'Smalltalk-80.sources') readWrite; nextPutAll: 'clobbered'; close"],

@@ -5,33 +5,21 @@
 //! from the changes file) and files classes out (with the source and comments of the sources
 //! file). Filed into an image with no changes file beside it, it makes none.
 
-use st80_tests::{image, workspace_root, XEROX_V2};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+mod common;
 
-fn st80<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_st80")).args(args).env("RUST_LOG", "error").output().expect("the st80 binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::*;
 
 /// A scratch directory `NAME` with `build/` holding copies of the Xerox image and its sources
 /// file (and an empty changes file if `with_changes`), and an empty `files/` for the image's
 /// files; or None to skip.
-fn scratch(name: &str, with_changes: bool) -> Option<(PathBuf, PathBuf)> {
-    let src = image(XEROX_V2)?;
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-posix-files-tests").join(name);
-    let _ = std::fs::remove_dir_all(&base);
-    let (build, files) = (base.join("build"), base.join("files"));
-    std::fs::create_dir_all(&build).unwrap();
-    std::fs::create_dir_all(&files).unwrap();
-    // Read and write rather than copy: the copies must not keep the originals' read-only modes.
-    std::fs::write(build.join("VirtualImage"), std::fs::read(&src).unwrap()).unwrap();
-    let sources = src.parent().unwrap().join("Smalltalk-80.sources");
-    std::fs::write(build.join("Smalltalk-80.sources"), std::fs::read(sources).unwrap()).unwrap();
+fn setup(name: &str, with_changes: bool) -> Option<(PathBuf, PathBuf)> {
+    let base = scratch(name);
+    let (build, files) = (fresh_dir(base.join("build")), fresh_dir(base.join("files")));
+    copy_image(XEROX_V2, &build, "VirtualImage")?;
+    copy_beside(XEROX_V2, "Smalltalk-80.sources", &build)?;
     if with_changes {
         std::fs::write(build.join("Smalltalk-80.changes"), "").unwrap();
     }
@@ -42,7 +30,7 @@ fn scratch(name: &str, with_changes: bool) -> Option<(PathBuf, PathBuf)> {
 /// what the image wrote on its Transcript.
 fn file_in(build: &Path) -> String {
     let st = workspace_root().join("images/posix-files.st");
-    let out = st80(&[
+    let out = st80_quiet(&[
         OsStr::new("filein"),
         build.join("VirtualImage").as_os_str(),
         st.as_os_str(),
@@ -55,21 +43,19 @@ fn file_in(build: &Path) -> String {
 }
 
 /// `st80 eval build/posix.image --files FILES EXPRS...`.
-fn eval(build: &Path, files: &Path, exprs: &[&str]) -> Output {
-    let mut args: Vec<OsString> = vec!["eval".into(), build.join("posix.image").into(), "--files".into(), files.into()];
+fn eval_in(build: &Path, files: &Path, exprs: &[&str]) -> Output {
+    let mut args: Vec<OsString> = vec![build.join("posix.image").into(), "--files".into(), files.into()];
     args.extend(exprs.iter().map(OsString::from));
-    st80(&args)
+    eval(&args)
 }
 
 fn eval_ok(build: &Path, files: &Path, exprs: &[&str]) -> Vec<String> {
-    let out = eval(build, files, exprs);
-    assert!(out.status.success(), "{exprs:?}: {}", text(&out.stderr));
-    text(&out.stdout).lines().map(str::to_owned).collect()
+    output_lines(&eval_in(build, files, exprs), &format!("{exprs:?}"))
 }
 
 #[test]
 fn the_v2_image_writes_reads_and_lists_host_files() {
-    let Some((build, files)) = scratch("basic", true) else { return };
+    let Some((build, files)) = setup("basic", true) else { return };
     let transcript = file_in(&build);
     assert!(transcript.contains("Disk and SourceFiles are the host's files."), "{transcript}");
     let out = eval_ok(
@@ -149,7 +135,7 @@ fn the_v2_image_writes_reads_and_lists_host_files() {
             "write:, Permission denied",
         ),
     ] {
-        let out = eval(&build, &files, &[expr]);
+        let out = eval_in(&build, &files, &[expr]);
         assert_eq!(out.status.code(), Some(1), "{expr} should fail: {}", text(&out.stdout));
         assert!(text(&out.stderr).contains(message), "{expr}: {}", text(&out.stderr));
     }
@@ -158,7 +144,7 @@ fn the_v2_image_writes_reads_and_lists_host_files() {
 
 #[test]
 fn the_v2_image_files_classes_in_and_out() {
-    let Some((build, files)) = scratch("classes", true) else { return };
+    let Some((build, files)) = setup("classes", true) else { return };
     file_in(&build);
     let sources_before = std::fs::read(build.join("Smalltalk-80.sources")).unwrap();
     let st = "Object subclass: #Greeter\r\tinstanceVariableNames: 'name'\r\tclassVariableNames: ''\r\t\
@@ -205,7 +191,7 @@ fn the_v2_image_files_classes_in_and_out() {
 
 #[test]
 fn without_a_changes_file_the_file_in_makes_none() {
-    let Some((build, files)) = scratch("no-changes", false) else { return };
+    let Some((build, files)) = setup("no-changes", false) else { return };
     let transcript = file_in(&build);
     assert!(transcript.contains("SourceFiles is not set"), "{transcript}");
     assert!(!build.join("Smalltalk-80.changes").exists(), "the file-in made a changes file");

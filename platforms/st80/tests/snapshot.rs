@@ -3,44 +3,15 @@
 //! mix); a failed write (read-only directory, full disk) fails the primitive, the image goes on
 //! running and the old file is intact. Images are copied to scratch directories first.
 
-use st80_core::{image::ByteOrder, EvalOutcome, Interpreter, StopReason};
+use st80_core::{image::ByteOrder, EvalOutcome, StopReason};
 use st80_headless::HeadlessHost;
-use st80_tests::{image, DBANAY_SNAPSHOT, XEROX_V2};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{st80, st80_env, text};
-
-/// A fresh, empty scratch directory for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-snapshot-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Copies a test image into `dir` (writable), or None to skip.
-fn copy_image(name: &str, dir: &Path, as_name: &str) -> Option<PathBuf> {
-    let src = image(name)?;
-    let dst = dir.join(as_name);
-    std::fs::write(&dst, std::fs::read(&src).unwrap()).unwrap();
-    Some(dst)
-}
-
-fn byte_order(path: &Path) -> ByteOrder {
-    st80_core::image::load(&std::fs::read(path).unwrap()).unwrap().1.byte_order
-}
-
-fn eval_ok(image: &Path, exprs: &[&str]) -> Vec<String> {
-    let mut args: Vec<&std::ffi::OsStr> = vec!["eval".as_ref(), image.as_os_str()];
-    args.extend(exprs.iter().map(std::ffi::OsStr::new));
-    let out = st80(&args);
-    assert!(out.status.success(), "eval {exprs:?} on {}: {}", image.display(), text(&out.stderr));
-    text(&out.stdout).lines().map(str::to_owned).collect()
-}
+use common::*;
 
 fn eval_and_save(image: &Path, out: &Path, expr: &str, extra: &[&str]) -> Output {
     let mut args: Vec<&std::ffi::OsStr> = vec!["eval".as_ref(), "--save".as_ref(), out.as_os_str()];
@@ -53,11 +24,11 @@ fn eval_and_save(image: &Path, out: &Path, expr: &str, extra: &[&str]) -> Output
 #[test]
 fn a_saved_image_persists_and_resumes_in_both_byte_orders() {
     for (name, other, other_flag) in [(XEROX_V2, ByteOrder::Little, "le"), (DBANAY_SNAPSHOT, ByteOrder::Big, "be")] {
-        let dir = scratch_dir(&format!("persist-{}", name.replace('/', "-")));
+        let dir = scratch(&format!("persist-{}", name.replace('/', "-")));
         let Some(img) = copy_image(name, &dir, "probe.im") else { return };
         let original = std::fs::read(&img).unwrap();
         let order = byte_order(&img);
-        let height = eval_ok(&img, &["Display height"]);
+        let height = eval_ok(&[img.as_os_str(), "Display height".as_ref()]);
         // Save over the image itself: the previous one is kept as .bak.
         let out = eval_and_save(&img, &img, "Smalltalk at: #Probe put: 42", &[]);
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
@@ -67,7 +38,7 @@ fn a_saved_image_persists_and_resumes_in_both_byte_orders() {
         // Resumed: the probe is there, and the image's post-snapshot code ran (the snapshot
         // code shrinks the Display to 100 lines before primitive 97 and restores it after).
         assert_eq!(
-            eval_ok(&img, &["Smalltalk at: #Probe", "Display height"]),
+            eval_ok(&[img.as_os_str(), "Smalltalk at: #Probe".as_ref(), "Display height".as_ref()]),
             vec!["42".to_string(), height[0].clone()]
         );
         // Converted to the other byte order, then saved again from there.
@@ -75,12 +46,18 @@ fn a_saved_image_persists_and_resumes_in_both_byte_orders() {
         let out = eval_and_save(&img, &converted, "Smalltalk at: #Probe2 put: 43", &["--save-byte-order", other_flag]);
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
         assert_eq!(byte_order(&converted), other, "{name}: --save-byte-order {other_flag}");
-        assert_eq!(eval_ok(&converted, &["Smalltalk at: #Probe", "Smalltalk at: #Probe2"]), vec!["42", "43"]);
+        assert_eq!(
+            eval_ok(&[converted.as_os_str(), "Smalltalk at: #Probe".as_ref(), "Smalltalk at: #Probe2".as_ref()]),
+            vec!["42", "43"]
+        );
         let back = dir.join("back.im");
         let out = eval_and_save(&converted, &back, "Smalltalk at: #Probe3 put: 44", &[]);
         assert!(out.status.success(), "{name}: {}", text(&out.stderr));
         assert_eq!(byte_order(&back), other, "{name}: the converted image saves in its own order");
-        assert_eq!(eval_ok(&back, &["(Smalltalk at: #Probe) + (Smalltalk at: #Probe3)"]), vec!["86"]);
+        assert_eq!(
+            eval_ok(&[back.as_os_str(), "(Smalltalk at: #Probe) + (Smalltalk at: #Probe3)".as_ref()]),
+            vec!["86"]
+        );
     }
 }
 
@@ -96,7 +73,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 #[cfg(unix)]
 #[test]
 fn killing_the_vm_while_it_writes_leaves_the_old_or_the_new_image() {
-    let dir = scratch_dir("crash");
+    let dir = scratch("crash");
     let Some(img) = copy_image(XEROX_V2, &dir, "crash.im") else { return };
     let old = std::fs::read(&img).unwrap();
     // The new image, from an uninterrupted run (runs are deterministic).
@@ -211,7 +188,7 @@ fn assert_not_saved(out: &Output, what: &str) {
 
 #[test]
 fn a_full_disk_fails_the_save_and_keeps_the_old_image() {
-    let dir = scratch_dir("full");
+    let dir = scratch("full");
     let Some(src) = image(XEROX_V2) else { return };
     let old = std::fs::read(&src).unwrap();
     // A real full disk when we may mount a tmpfs: room for the image and half of another.
@@ -232,7 +209,7 @@ fn a_full_disk_fails_the_save_and_keeps_the_old_image() {
 #[cfg(unix)]
 #[test]
 fn a_read_only_directory_fails_the_save_and_keeps_the_old_image() {
-    let dir = scratch_dir("readonly");
+    let dir = scratch("readonly");
     let Some(img) = copy_image(XEROX_V2, &dir, "ro.im") else { return };
     let old = std::fs::read(&img).unwrap();
     // A read-only mount when we may mount (a superuser ignores permission bits), else mode 555.
@@ -250,31 +227,17 @@ fn a_read_only_directory_fails_the_save_and_keeps_the_old_image() {
     assert!(!dir.join("ro.im.bak").exists());
     assert_eq!(leftovers(&dir), Vec::<String>::new());
     // In-process: the primitive fails, the evaluation reports it, the image goes on running.
-    let (memory, _) = st80_core::image::load(&old).unwrap();
-    let mut vm = Interpreter::new(memory).unwrap();
-    vm.use_virtual_clock(st80_core::VirtualClock::default());
+    let mut vm = interpreter_from("ro.im", &old);
     let mut host = HeadlessHost::new();
     host.save_snapshots_to(img.clone());
     assert_eq!(st80_headless::run(&mut vm, &mut host, 1_000_000), StopReason::CyclesDone);
-    match evaluate(&mut vm, &mut host, "Smalltalk snapshotAs: 'snapshot' thenQuit: false") {
+    match evaluate_outcome(&mut vm, &mut host, "Smalltalk snapshotAs: 'snapshot' thenQuit: false", 200_000_000) {
         EvalOutcome::RuntimeError { message, .. } => assert!(message.contains("primitive"), "{message}"),
         other => panic!("the snapshot should fail: {other:?}"),
     }
-    assert_eq!(evaluate(&mut vm, &mut host, "3 + 4"), EvalOutcome::Value("7".into()));
+    assert_eq!(evaluate_outcome(&mut vm, &mut host, "3 + 4", 200_000_000), EvalOutcome::Value("7".into()));
     assert_eq!(std::fs::read(&img).unwrap(), old);
     drop(tmpfs);
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755));
-}
-
-fn evaluate(vm: &mut Interpreter, host: &mut HeadlessHost, source: &str) -> EvalOutcome {
-    vm.start_evaluation(source).unwrap();
-    for _ in 0..100 {
-        match st80_headless::run(vm, host, 2_000_000) {
-            StopReason::Evaluated => return vm.evaluation_outcome().unwrap(),
-            StopReason::CyclesDone => {}
-            other => panic!("{source}: the VM stopped: {other:?}"),
-        }
-    }
-    panic!("{source}: no result after 200M bytecodes");
 }

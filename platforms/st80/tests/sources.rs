@@ -3,42 +3,36 @@
 //! `Smalltalk-80.changes` (made when missing), while its image file stays as it was. (The
 //! browser showing it is the `tests/cases/browser-comment` replay.)
 
-use st80_tests::{image, DBANAY_SNAPSHOT, XEROX_V2};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 mod common;
 
-use common::{st80, text};
+use common::*;
 
 /// A scratch directory holding a copy of the Xerox image and its sources file.
-fn scratch(name: &str) -> Option<PathBuf> {
-    let image = image(XEROX_V2)?;
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("st80-sources-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("VirtualImage"), std::fs::read(&image).unwrap()).unwrap();
-    let sources = image.parent().unwrap().join("Smalltalk-80.sources");
-    std::fs::write(dir.join("Smalltalk-80.sources"), std::fs::read(sources).unwrap()).unwrap();
+fn setup(name: &str) -> Option<PathBuf> {
+    let dir = scratch(name);
+    copy_image(XEROX_V2, &dir, "VirtualImage")?;
+    copy_beside(XEROX_V2, "Smalltalk-80.sources", &dir)?;
     Some(dir)
 }
 
-fn eval(image: &Path, args: &[&str]) -> Vec<String> {
-    let mut argv: Vec<&OsStr> = vec![OsStr::new("eval"), image.as_os_str()];
+/// `st80 eval IMAGE ARGS...`: the lines printed.
+fn eval_lines(image: &Path, args: &[&str]) -> Vec<String> {
+    let mut argv: Vec<&OsStr> = vec![image.as_os_str()];
     argv.extend(args.iter().map(OsStr::new));
-    let out = st80(&argv);
-    assert!(out.status.success(), "{args:?}: {}{}", text(&out.stdout), text(&out.stderr));
-    text(&out.stdout).lines().map(String::from).collect()
+    eval_ok(&argv)
 }
 
 const COMMENT: &str = "Answer a String whose characters are a description of the receiver.";
 
 #[test]
 fn the_xerox_image_shows_real_source_and_logs_what_is_accepted() {
-    let Some(dir) = scratch("accept") else { return };
+    let Some(dir) = setup("accept") else { return };
     let image = dir.join("VirtualImage");
     let changes = dir.join("Smalltalk-80.changes");
     let before = std::fs::read(&image).unwrap();
-    let out = eval(
+    let out = eval_lines(
         &image,
         &[
             "(Object sourceCodeAt: #printString) asString",
@@ -60,7 +54,7 @@ fn the_xerox_image_shows_real_source_and_logs_what_is_accepted() {
     assert_eq!(std::fs::read(&image).unwrap(), before, "the image file was written");
 
     // A second session appends to the same changes file.
-    eval(&image, &["Object compile: 'st80Second ^2' classified: 'testing'. nil"]);
+    eval_lines(&image, &["Object compile: 'st80Second ^2' classified: 'testing'. nil"]);
     let logged2 = String::from_utf8_lossy(&std::fs::read(&changes).unwrap()).into_owned();
     assert!(logged2.starts_with(&logged) && logged2.contains("st80Second ^2! !"), "{logged2}");
     assert_eq!(std::fs::read(&image).unwrap(), before);
@@ -68,13 +62,13 @@ fn the_xerox_image_shows_real_source_and_logs_what_is_accepted() {
 
 #[test]
 fn without_sources_or_with_no_sources_the_image_runs_as_it_is() {
-    let Some(dir) = scratch("plain") else { return };
+    let Some(dir) = setup("plain") else { return };
     let image = dir.join("VirtualImage");
-    let out = eval(&image, &["--no-sources", "SourceFiles", "Smalltalk includesKey: #PosixFileDirectory"]);
+    let out = eval_lines(&image, &["--no-sources", "SourceFiles", "Smalltalk includesKey: #PosixFileDirectory"]);
     assert_eq!(out, ["nil", "false"]);
     assert!(!dir.join("Smalltalk-80.changes").exists());
     std::fs::remove_file(dir.join("Smalltalk-80.sources")).unwrap();
-    let out = eval(&image, &["SourceFiles", "(Object sourceCodeAt: #printString) asString"]);
+    let out = eval_lines(&image, &["SourceFiles", "(Object sourceCodeAt: #printString) asString"]);
     assert_eq!(out[0], "nil");
     assert!(!out.iter().any(|l| l.contains(COMMENT)), "decompiled: {out:?}");
     assert!(!dir.join("Smalltalk-80.changes").exists());
@@ -85,7 +79,9 @@ fn without_sources_or_with_no_sources_the_image_runs_as_it_is() {
 fn an_image_with_a_file_system_is_left_alone() {
     let Some(image) = image(DBANAY_SNAPSHOT) else { return };
     // dbanay's PosixFile has doPrimCommand:name:page:, which posix-files.st does not define.
-    let out =
-        eval(&image, &["(Smalltalk at: #PosixFile) includesSelector: #doPrimCommand:name:page:", "SourceFiles size"]);
+    let out = eval_lines(
+        &image,
+        &["(Smalltalk at: #PosixFile) includesSelector: #doPrimCommand:name:page:", "SourceFiles size"],
+    );
     assert_eq!(out, ["true", "2"], "{out:?}");
 }
