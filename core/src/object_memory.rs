@@ -121,6 +121,8 @@ pub struct ObjectMemory {
     /// that could not get back above the reserve, so a nearly full memory is not collected
     /// at every safe point.
     oop_gc_threshold: usize,
+    /// Compaction's bitmap of live objects' first words (kept to avoid reallocating it).
+    starts: Vec<u64>,
 }
 
 /// Spare oops and words kept so that primitives between safe points never run out.
@@ -143,6 +145,7 @@ impl ObjectMemory {
             context_pool: [Vec::new(), Vec::new()],
             gc_count: 0,
             oop_gc_threshold: OOP_RESERVE,
+            starts: Vec::new(),
         }
     }
 
@@ -453,8 +456,12 @@ impl ObjectMemory {
                 }
             }
         }
-        // Sweep: free unmarked entries, collect live ones in address order for sliding.
-        let mut live: Vec<u32> = Vec::with_capacity(MAX_OBJECTS);
+        // Sweep: free unmarked entries. Each live object with fields gets its start bit set in
+        // `starts` and its oop written over its field 0, whose value waits in the entry's `loc`
+        // meanwhile; then a walk over the bitmap visits the objects in address order (linear
+        // time, no sort) and slides them down.
+        self.starts.clear();
+        self.starts.resize(self.top.div_ceil(64), 0);
         self.free_oops.clear();
         for i in (1..MAX_OBJECTS).rev() {
             let e = &mut self.ot[i];
@@ -467,19 +474,33 @@ impl ObjectMemory {
                 self.free_oops.push((i << 1) as Oop);
             } else {
                 e.flags &= !F_MARK;
-                live.push(i as u32);
+                if e.len == 0 {
+                    // Nothing to move; any location in range will do.
+                    e.loc = 0;
+                } else {
+                    let loc = e.loc as usize;
+                    self.starts[loc / 64] |= 1 << (loc % 64);
+                    e.loc = self.heap[loc] as u32;
+                    self.heap[loc] = (i << 1) as Oop;
+                }
             }
         }
-        live.sort_unstable_by_key(|&i| self.ot[i as usize].loc);
         let mut dest = 0usize;
-        for i in live {
-            let e = &mut self.ot[i as usize];
-            let (src, len) = (e.loc as usize, e.len as usize);
-            if src != dest {
-                self.heap.copy_within(src..src + len, dest);
+        for w in 0..self.starts.len() {
+            let mut bits = self.starts[w];
+            while bits != 0 {
+                let src = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let e = &mut self.ot[(self.heap[src] >> 1) as usize];
+                let (field0, len) = (e.loc as u16, e.len as usize);
+                e.loc = dest as u32;
+                // dest <= src: the copy moves down, and heap[dest] is already behind the walk.
+                if src != dest {
+                    self.heap.copy_within(src + 1..src + len, dest + 1);
+                }
+                self.heap[dest] = field0;
+                dest += len;
             }
-            e.loc = dest as u32;
-            dest += len;
         }
         self.top = dest;
         self.oop_gc_threshold = OOP_RESERVE.min(self.free_oops.len() / 2);
@@ -573,6 +594,34 @@ mod tests {
         assert_eq!(integer_value_of(m.fetch_pointer(1, live)), -7);
         assert_eq!(m.fetch_class_of(other), 100);
         assert_eq!(m.heap_words_used(), 3 + 2 + 2);
+    }
+
+    #[test]
+    fn compaction_keeps_every_object_when_address_order_differs_from_oop_order() {
+        let mut m = tiny_memory();
+        // Reused oops and `become:` put objects at addresses unrelated to their oops; some have
+        // no fields at all; garbage sits between the survivors.
+        let mut keep = Vec::new();
+        for round in 0..3 {
+            for n in 0..40usize {
+                let o = m.allocate(100, n % 7, Format::Words, false, 0).unwrap();
+                for f in 0..n % 7 {
+                    m.store_word(f, o, (o ^ (f as u16) ^ round) | 0x8000);
+                }
+                if n % 3 != 0 {
+                    keep.push(o);
+                }
+            }
+            let (a, b) = (keep[round as usize], keep[keep.len() - 1]);
+            m.swap_pointers_of(a, b);
+            let expected: Vec<Vec<u16>> = keep.iter().map(|&o| m.words(o).to_vec()).collect();
+            m.collect_garbage(&keep);
+            for (o, words) in keep.iter().zip(&expected) {
+                assert_eq!(m.words(*o), &words[..], "object {o} after collection {round}");
+            }
+            let live: usize = keep.iter().map(|&o| m.fetch_word_length_of(o)).sum();
+            assert_eq!(m.heap_words_used(), 3 + live);
+        }
     }
 
     #[test]
