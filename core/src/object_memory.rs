@@ -117,16 +117,24 @@ pub struct ObjectMemory {
     /// Free MethodContexts by size (small, large), reused without a collection.
     context_pool: [Vec<Oop>; 2],
     pub gc_count: u64,
-    /// Free oops below which allocation asks for a collection. Halved after a collection
-    /// that could not get back above the reserve, so a nearly full memory is not collected
-    /// at every safe point.
+    /// Free oops below which allocation asks for a collection (see `collect_garbage` for how
+    /// it backs off when memory is nearly full).
     oop_gc_threshold: usize,
+    /// Allocations (and refused allocations) since the last collection: near a full object
+    /// table a collection is requested at most once per `MIN_GC_SPACING` of them.
+    allocations_since_gc: usize,
     /// Compaction's bitmap of live objects' first words (kept to avoid reallocating it).
     starts: Vec<u64>,
 }
 
 /// Spare oops and words kept so that primitives between safe points never run out.
 const OOP_RESERVE: usize = 1500;
+/// Oops only MethodContexts may take: when the object table is full, `new` fails (a primitive
+/// failure the image handles) while sends can still run the image's handling of it.
+const CONTEXT_RESERVE: usize = 200;
+/// Fewest allocations between two collections asked for by a nearly full object table; a
+/// collection there frees little, and collecting at every few allocations is a storm.
+const MIN_GC_SPACING: usize = 512;
 const WORD_RESERVE: usize = 64 * 1024;
 pub const SMALL_CONTEXT_WORDS: u32 = 18;
 pub const LARGE_CONTEXT_WORDS: u32 = 38;
@@ -145,6 +153,7 @@ impl ObjectMemory {
             context_pool: [Vec::new(), Vec::new()],
             gc_count: 0,
             oop_gc_threshold: OOP_RESERVE,
+            allocations_since_gc: 0,
             starts: Vec::new(),
         }
     }
@@ -339,15 +348,26 @@ impl ObjectMemory {
         self.top
     }
 
-    /// Allocates an object of `words` fields filled with `fill`. Fails (None) only when no oop
-    /// is left even in the reserve; the caller then fails its primitive.
+    /// Allocates an object of `words` fields filled with `fill`. Fails (None) when only the
+    /// contexts' reserve of oops is left; the caller then fails its primitive.
     pub fn allocate(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
+        if self.free_oops.len() <= CONTEXT_RESERVE {
+            self.allocations_since_gc += 1;
+            self.request_gc();
+            return None;
+        }
+        self.allocate_from_reserve(class, words, format, odd, fill)
+    }
+
+    /// `allocate`, allowed to take the last oops (for MethodContexts).
+    fn allocate_from_reserve(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
         if words > (1 << 24) {
             return None;
         }
         let oop = self.free_oops.pop()?;
+        self.allocations_since_gc += 1;
         if self.free_oops.len() < self.oop_gc_threshold {
-            self.gc_requested = true;
+            self.request_gc();
         }
         let loc = self.reserve(words);
         self.heap[loc..loc + words].fill(fill);
@@ -358,6 +378,20 @@ impl ObjectMemory {
             flags: format_flags(format) | if odd { F_ODD } else { 0 },
         };
         Some(oop)
+    }
+
+    /// Asks for a collection at the next safe point, unless memory is so full that the last
+    /// one was only a few allocations ago (it would free nearly nothing).
+    fn request_gc(&mut self) {
+        if self.allocations_since_gc >= MIN_GC_SPACING || self.free_oops.len() >= 2 * OOP_RESERVE {
+            self.gc_requested = true;
+        }
+    }
+
+    /// True when a collection could not win back the VM's reserve of oops: the image should
+    /// be told (its low-space semaphore), whatever thresholds it asked for.
+    pub fn is_exhausted(&self) -> bool {
+        self.free_oops.len() < OOP_RESERVE
     }
 
     /// `instantiateClass:withPointers:` etc. of the book, in one: `indexable` counts pointers,
@@ -382,7 +416,7 @@ impl ObjectMemory {
             self.heap[loc..loc + len].fill(NIL);
             return Some(oop);
         }
-        self.allocate(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
+        self.allocate_from_reserve(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
     }
 
     /// Returns a context that nothing else can reference to the pool (see `F_ESCAPED`).
@@ -431,6 +465,7 @@ impl ObjectMemory {
     pub fn collect_garbage(&mut self, extra_roots: &[Oop]) {
         self.gc_count += 1;
         self.gc_requested = false;
+        self.allocations_since_gc = 0;
         // Pooled contexts are garbage by construction; forget them (they are freed below).
         self.context_pool[0].clear();
         self.context_pool[1].clear();
@@ -503,6 +538,8 @@ impl ObjectMemory {
             }
         }
         self.top = dest;
+        // Near a full table, the next collection waits until half the free oops are used
+        // (`request_gc` also spaces collections by `MIN_GC_SPACING` allocations).
         self.oop_gc_threshold = OOP_RESERVE.min(self.free_oops.len() / 2);
         // Keep at least a quarter of the heap free after a collection, growing if needed.
         let want = (self.top + self.top / 3).max(self.top + 4 * WORD_RESERVE);
@@ -622,6 +659,30 @@ mod tests {
             let live: usize = keep.iter().map(|&o| m.fetch_word_length_of(o)).sum();
             assert_eq!(m.heap_words_used(), 3 + live);
         }
+    }
+
+    #[test]
+    fn a_full_table_fails_new_objects_keeps_contexts_and_is_not_collected_in_a_storm() {
+        let mut m = tiny_memory();
+        let mut live = Vec::new();
+        while let Some(o) = m.instantiate_class(100, 0) {
+            live.push(o);
+        }
+        assert_eq!(m.oops_left(), CONTEXT_RESERVE, "new objects stop at the contexts' reserve");
+        m.collect_garbage(&live);
+        assert!(m.is_exhausted());
+        // Refused allocations right after a collection do not ask for another one...
+        for _ in 1..MIN_GC_SPACING {
+            assert_eq!(m.instantiate_class(100, 0), None);
+            assert!(!m.gc_requested);
+        }
+        // ...until enough of them have happened that garbage may have appeared.
+        assert_eq!(m.instantiate_class(100, 0), None);
+        assert!(m.gc_requested);
+        // A send can still get a context from the reserve.
+        let ctx = m.allocate_context(SMALL_CONTEXT_WORDS).unwrap();
+        assert_eq!(m.fetch_class_of(ctx), CLASS_METHOD_CONTEXT);
+        assert_eq!(m.oops_left(), CONTEXT_RESERVE - 1);
     }
 
     #[test]
