@@ -14,9 +14,5 @@ if ! pkg-config --exists sdl2 2>/dev/null; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libsdl2-dev pkg-config
 fi
-# `st80 IMAGE ...` is short for `st80 run IMAGE ...`; spell it out.
-case "${1:-}" in
-    "" | -* | info | run | eval | filein | bench | help) ;;
-    *) set -- run "$@" ;;
-esac
+# `st80 IMAGE ...` is short for `st80 run IMAGE ...`; st80 itself knows its subcommands.
 exec cargo run --release -- "$@"

@@ -13,6 +13,7 @@
 use crate::host::Host;
 use crate::interpreter::{Interpreter, StopReason, INSTRUCTION_POINTER, METHOD, RECEIVER, SENDER, STACK_POINTER};
 use crate::object_memory::*;
+use crate::objects;
 use crate::scheduler::{MY_LIST, NEXT_LINK, PRIORITY, SUSPENDED_CONTEXT};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -57,21 +58,12 @@ pub(crate) enum TranscriptWrite {
 impl Interpreter {
     /// The Symbol with this text, if the image has one (a linear scan: not for hot paths).
     pub fn find_symbol(&self, name: &str) -> Option<Oop> {
-        self.memory.all_objects().find(|&o| {
-            self.memory.fetch_class_of(o) == CLASS_SYMBOL
-                && self.memory.fetch_byte_length_of(o) == name.len()
-                && self.memory.bytes_of(o) == name.as_bytes()
-        })
+        objects::find_symbol(&self.memory, name)
     }
 
     /// The value of the global variable `name` (an Association in `Smalltalk`).
     pub fn global(&self, name: &str) -> Option<Oop> {
-        let key = self.find_symbol(name)?;
-        let association_class = self.memory.fetch_class_of(SCHEDULER_ASSOCIATION);
-        self.memory
-            .all_objects()
-            .find(|&o| self.memory.fetch_class_of(o) == association_class && self.memory.fetch_pointer(0, o) == key)
-            .map(|a| self.memory.fetch_pointer(1, a))
+        objects::global(&self.memory, name)
     }
 
     /// A new String object holding `text` (bytes above 255 are not representable).
@@ -303,11 +295,11 @@ impl Interpreter {
     }
 
     /// The characters of a String/Symbol (CR shown as newline), or a placeholder.
-    pub fn string_value(&self, oop: Oop) -> String {
-        if is_integer_object(oop) || !self.memory.is_object(oop) || !self.memory.is_bytes(oop) {
-            return alloc::format!("<{}>", self.describe(oop));
+    fn string_value(&self, oop: Oop) -> String {
+        match objects::bytes_text(&self.memory, oop) {
+            Some(text) => text.replace('\r', "\n"),
+            None => alloc::format!("<{}>", self.describe(oop)),
         }
-        self.memory.bytes_of(oop).iter().map(|&b| if b == b'\r' { '\n' } else { char::from(b) }).collect()
     }
 
     fn describe(&self, oop: Oop) -> String {
@@ -315,6 +307,8 @@ impl Interpreter {
             return alloc::format!("{}", integer_value_of(oop));
         }
         let class = self.memory.fetch_class_of(oop);
-        self.class_name(class).map(|n| String::from("a ") + &n).unwrap_or_else(|| String::from("an object"))
+        objects::name_field_of_class(&self.memory, class)
+            .map(|n| String::from("a ") + &n)
+            .unwrap_or_else(|| String::from("an object"))
     }
 }

@@ -14,9 +14,10 @@
 
 use crate::clock::{ClockSource, VirtualClock};
 use crate::host::{Host, InputEvent, Rect, SnapshotError};
+use crate::method_cache::MethodCache;
 use crate::object_memory::*;
+use crate::objects::{self, VALUE_INDEX};
 use crate::trace::TraceState;
-use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
@@ -36,12 +37,9 @@ pub const RECEIVER: usize = 5;
 pub const HOME: usize = 5;
 pub const TEMP_FRAME_START: usize = 6;
 
-// MethodDictionary and Message fields.
-const METHOD_ARRAY: usize = 1;
-const SELECTOR_START: usize = 2;
+// Message fields.
 const MESSAGE_SELECTOR: usize = 0;
 const MESSAGE_ARGUMENTS: usize = 1;
-const VALUE_INDEX: usize = 1;
 
 /// Why `run` returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,15 +90,6 @@ pub(crate) struct MethodInfo {
     pub literals: u8,
 }
 
-#[derive(Clone, Copy, Default)]
-struct CacheEntry {
-    selector: Oop,
-    class: Oop,
-    method: Oop,
-    info: MethodInfo,
-}
-const CACHE_SIZE: usize = 2048;
-
 /// Counters for benchmarks and `st80 bench`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
@@ -127,47 +116,19 @@ pub struct Interpreter {
     pub(crate) argument_count: usize,
     pub(crate) new_method: Oop,
     pub(crate) new_info: MethodInfo,
-    method_cache: Vec<CacheEntry>,
-    // Scheduler state (scheduler.rs).
-    pub(crate) new_process: Option<Oop>,
-    pub(crate) pending_signals: VecDeque<Oop>,
-    // I/O state (primitives/io.rs).
-    pub(crate) display: Oop,
-    pub(crate) cursor: Oop,
-    pub(crate) input_semaphore: Oop,
-    pub(crate) input_words: VecDeque<u16>,
-    pub(crate) last_event_ms: Option<u32>,
-    pub(crate) mouse: (i32, i32),
-    pub(crate) timer_semaphore: Oop,
-    pub(crate) timer_due: Option<u32>,
-    pub(crate) low_space_semaphore: Oop,
-    pub(crate) low_space_oops: usize,
-    pub(crate) low_space_words: usize,
-    /// Input pushed by the host, each with the cycle from which it may be delivered.
-    events: VecDeque<(u64, InputEvent)>,
-    /// Events as the image took them, with their cycles (when recording).
-    delivered: Option<Vec<(u64, InputEvent)>>,
-    /// Display area changed since the host last took it.
-    damage: Rect,
-    /// Something was drawn on the Display since the last poll (not idle).
-    pub(crate) drawn: bool,
-    /// A new cursor shape not yet taken by the host.
-    pub(crate) cursor_change: Option<[u16; 16]>,
-    /// Where the image moved the cursor (primitive 91), not yet taken by the host.
-    pub(crate) cursor_warp: Option<(i32, i32)>,
+    method_cache: MethodCache,
+    /// Processes waiting to run and signals to deliver (scheduler.rs).
+    pub(crate) processes: crate::scheduler::SchedulerState,
+    /// The Display, cursor, input, mouse, timer and damage (primitives/io.rs).
+    pub(crate) io: crate::primitives::io::Io,
+    /// When to signal the image that memory runs low (primitives/system.rs).
+    pub(crate) low_space: crate::primitives::system::LowSpace,
     /// Why the last snapshot was not stored, not yet taken by the host.
     pub(crate) snapshot_error: Option<SnapshotError>,
     /// The error number of the last failed host file operation (primitive 132).
     pub(crate) last_errno: i32,
     clock: ClockSource,
     pub(crate) poll_due: u64,
-    /// Mouse polls (primitive 90) since the last input event or display change: the v2 image
-    /// has no idle process, its window scheduler busy-polls the mouse, so this is how idleness
-    /// shows.
-    pub(crate) mouse_polls: u32,
-    /// Consecutive idle periods with no input or drawing in between; the idle sleep grows
-    /// with it (input and the image's timer still wake the host at once).
-    pub(crate) idle_streak: u32,
     pub(crate) stop: Option<StopReason>,
     pub(crate) cycles: u64,
     pub(crate) trace: Option<TraceState>,
@@ -205,32 +166,14 @@ impl Interpreter {
             argument_count: 0,
             new_method: NIL,
             new_info: MethodInfo::default(),
-            method_cache: vec![CacheEntry::default(); CACHE_SIZE],
-            new_process: None,
-            pending_signals: VecDeque::new(),
-            display: NIL,
-            cursor: NIL,
-            input_semaphore: NIL,
-            input_words: VecDeque::new(),
-            last_event_ms: None,
-            mouse: (0, 0),
-            timer_semaphore: NIL,
-            timer_due: None,
-            low_space_semaphore: NIL,
-            low_space_oops: 0,
-            low_space_words: 0,
-            events: VecDeque::new(),
-            delivered: None,
-            damage: Rect::default(),
-            drawn: false,
-            cursor_change: None,
-            cursor_warp: None,
+            method_cache: MethodCache::new(),
+            processes: Default::default(),
+            io: Default::default(),
+            low_space: Default::default(),
             snapshot_error: None,
             last_errno: 0,
             clock: ClockSource::Host,
             poll_due: 0,
-            mouse_polls: 0,
-            idle_streak: 0,
             stop: None,
             cycles: 0,
             trace: None,
@@ -284,9 +227,10 @@ impl Interpreter {
     /// Queues an input event; the image takes it at its next input poll (at most 1024
     /// bytecodes away). Pointer motion replaces motion the image has not taken yet.
     pub fn push_event(&mut self, event: InputEvent) {
-        if let (InputEvent::MouseMove { .. }, Some((at, InputEvent::MouseMove { .. }))) = (event, self.events.back()) {
+        if let (InputEvent::MouseMove { .. }, Some((at, InputEvent::MouseMove { .. }))) = (event, self.io.events.back())
+        {
             if *at <= self.cycles {
-                self.events.pop_back();
+                self.io.events.pop_back();
             }
         }
         self.push_event_at(self.cycles, event);
@@ -295,43 +239,43 @@ impl Interpreter {
     /// Queues an input event to be taken at the first input poll once `cycle` bytecodes have
     /// run (a replayed log). Events for the same cycle are taken in the order pushed.
     pub fn push_event_at(&mut self, cycle: u64, event: InputEvent) {
-        let at = self.events.partition_point(|&(c, _)| c <= cycle);
-        self.events.insert(at, (cycle, event));
+        let at = self.io.events.partition_point(|&(c, _)| c <= cycle);
+        self.io.events.insert(at, (cycle, event));
     }
 
     /// Input events pushed and not yet taken by the image.
     pub fn pending_events(&self) -> usize {
-        self.events.len()
+        self.io.events.len()
     }
 
     /// Keeps every input event the image takes, with the cycle it took it at (see
     /// [`take_delivered_events`](Self::take_delivered_events)): replaying them with
     /// [`push_event_at`](Self::push_event_at) gives the same run.
     pub fn record_events(&mut self, on: bool) {
-        self.delivered = on.then(Vec::new);
+        self.io.delivered = on.then(Vec::new);
     }
 
     /// The events taken since the last call, if recording.
     pub fn take_delivered_events(&mut self) -> Vec<(u64, InputEvent)> {
-        self.delivered.as_mut().map(core::mem::take).unwrap_or_default()
+        self.io.delivered.as_mut().map(core::mem::take).unwrap_or_default()
     }
 
     /// The part of the Display changed since the last call, if any.
     pub fn take_damage(&mut self) -> Option<Rect> {
-        let d = core::mem::take(&mut self.damage);
+        let d = core::mem::take(&mut self.io.damage);
         (!d.is_empty()).then_some(d)
     }
 
     /// The new cursor shape (16 rows, most significant bit leftmost) if the image set one
     /// since the last call.
     pub fn take_cursor_change(&mut self) -> Option<[u16; 16]> {
-        self.cursor_change.take()
+        self.io.cursor_change.take()
     }
 
     /// Where the image moved the cursor since the last call (primitive `cursorLocPut:`); a
     /// host with a real pointer moves it there.
     pub fn take_cursor_warp(&mut self) -> Option<(i32, i32)> {
-        self.cursor_warp.take()
+        self.io.cursor_warp.take()
     }
 
     /// Why the last snapshot failed, if it did since the last call.
@@ -341,7 +285,7 @@ impl Interpreter {
 
     /// The mouse position the image last saw.
     pub fn mouse_position(&self) -> (i32, i32) {
-        self.mouse
+        self.io.mouse
     }
 
     /// The millisecond clock the image sees.
@@ -368,27 +312,13 @@ impl Interpreter {
 
     /// The form the image designated with `beDisplay`, if it has done so.
     pub fn display(&self) -> Option<DisplayForm<'_>> {
-        let form = self.display;
-        if !self.memory.is_object(form) || self.memory.fetch_word_length_of(form) < 4 {
-            return None;
-        }
-        let bits = self.memory.fetch_pointer(0, form);
-        let width = self.memory.fetch_pointer(1, form);
-        let height = self.memory.fetch_pointer(2, form);
-        if !self.memory.is_object(bits) || !is_integer_object(width) || !is_integer_object(height) {
-            return None;
-        }
-        let (width, height) = (integer_value_of(width).max(0) as usize, integer_value_of(height).max(0) as usize);
-        let words = self.memory.words(bits);
-        if words.len() < width.div_ceil(16) * height {
-            return None;
-        }
-        Some(DisplayForm { width, height, bits: words })
+        let form = objects::form_layout(&self.memory, self.io.display)?;
+        Some(DisplayForm { width: form.width, height: form.height, bits: self.memory.words(form.bits) })
     }
 
     /// The image's current cursor form bits (16 rows), if it set one.
     pub fn cursor_bits(&self) -> Option<[u16; 16]> {
-        crate::primitives::io::cursor_bits(&self.memory, self.cursor)
+        objects::cursor_bits(&self.memory, self.io.cursor)
     }
 
     /// Runs up to `cycles` bytecodes.
@@ -404,7 +334,7 @@ impl Interpreter {
             if self.memory.gc_requested {
                 self.collect_garbage();
             }
-            if self.new_process.is_some() || !self.pending_signals.is_empty() {
+            if self.processes.new_process.is_some() || !self.processes.pending_signals.is_empty() {
                 self.check_process_switch();
             }
             let limit = end.min(self.poll_due);
@@ -416,7 +346,7 @@ impl Interpreter {
                     let bc = self.fetch_byte();
                     self.cycles += 1;
                     self.dispatch(bc, host);
-                    if self.memory.gc_requested || self.new_process.is_some() || self.stop.is_some() {
+                    if self.memory.gc_requested || self.processes.new_process.is_some() || self.stop.is_some() {
                         break;
                     }
                 }
@@ -439,45 +369,45 @@ impl Interpreter {
     fn poll_io<H: Host>(&mut self, host: &mut H) {
         self.poll_due = self.cycles + POLL_INTERVAL;
         let now = self.millisecond_clock(host);
-        if let Some(due) = self.timer_due {
+        if let Some(due) = self.io.timer_due {
             if (now.wrapping_sub(due) as i32) >= 0 {
-                self.timer_due = None;
-                let sem = self.timer_semaphore;
+                self.io.timer_due = None;
+                let sem = self.io.timer_semaphore;
                 self.asynchronous_signal(sem);
             }
         }
-        while let Some(&(at, event)) = self.events.front() {
+        while let Some(&(at, event)) = self.io.events.front() {
             if at > self.cycles {
                 break;
             }
-            self.events.pop_front();
-            if let Some(log) = self.delivered.as_mut() {
+            self.io.events.pop_front();
+            if let Some(log) = self.io.delivered.as_mut() {
                 log.push((self.cycles, event));
             }
             self.record_input_event(event, now);
         }
-        if core::mem::take(&mut self.drawn) {
-            self.mouse_polls = 0;
-            self.idle_streak = 0;
+        if core::mem::take(&mut self.io.drawn) {
+            self.io.mouse_polls = 0;
+            self.io.idle_streak = 0;
         }
-        if !self.pending_signals.is_empty() || self.new_process.is_some() {
+        if !self.processes.pending_signals.is_empty() || self.processes.new_process.is_some() {
             return;
         }
         let background = self.running_background_process();
-        if !background && self.mouse_polls < IDLE_MOUSE_POLLS {
+        if !background && self.io.mouse_polls < IDLE_MOUSE_POLLS {
             return;
         }
-        self.mouse_polls = 0;
+        self.io.mouse_polls = 0;
         // Sleep until the timer is due or input arrives; when we only guess idleness from mouse
         // polling, at most 20 ms at first, so that anything mistaken for idleness goes on soon,
         // up to 320 ms once the image has stayed idle.
-        let longest = 20u32 << self.idle_streak.min(4);
-        self.idle_streak = self.idle_streak.saturating_add(1);
+        let longest = 20u32 << self.io.idle_streak.min(4);
+        self.io.idle_streak = self.io.idle_streak.saturating_add(1);
         let wake = if background {
             // Every other process waits on a semaphore: only the timer or input can wake one.
-            self.timer_due.unwrap_or(now.wrapping_add(longest))
+            self.io.timer_due.unwrap_or(now.wrapping_add(longest))
         } else {
-            self.timer_due.filter(|&due| due.wrapping_sub(now) < longest).unwrap_or(now.wrapping_add(longest))
+            self.io.timer_due.filter(|&due| due.wrapping_sub(now) < longest).unwrap_or(now.wrapping_add(longest))
         };
         match &mut self.clock {
             ClockSource::Virtual(c) => c.skip_to(self.cycles, wake),
@@ -502,26 +432,19 @@ impl Interpreter {
 
     pub(crate) fn collect_garbage(&mut self) {
         self.store_context_registers();
-        let mut roots = vec![
-            self.active_context,
-            self.display,
-            self.cursor,
-            self.input_semaphore,
-            self.timer_semaphore,
-            self.low_space_semaphore,
-            self.message_selector,
-            self.new_method,
-        ];
-        roots.extend(self.new_process);
-        roots.extend(self.pending_signals.iter().copied());
+        let mut roots = vec![self.active_context];
+        roots.extend(self.io.roots());
+        roots.extend([self.low_space.semaphore, self.message_selector, self.new_method]);
+        roots.extend(self.processes.new_process);
+        roots.extend(self.processes.pending_signals.iter().copied());
         self.memory.collect_garbage(&roots);
         self.stats.gcs += 1;
         self.flush_method_cache();
         self.refresh_locations();
-        if self.memory.is_low(self.low_space_oops, self.low_space_words) || self.memory.is_exhausted() {
-            if self.low_space_semaphore != NIL {
-                let sem = self.low_space_semaphore;
-                self.low_space_semaphore = NIL;
+        if self.memory.is_low(self.low_space.oops, self.low_space.words) || self.memory.is_exhausted() {
+            if self.low_space.semaphore != NIL {
+                let sem = self.low_space.semaphore;
+                self.low_space.semaphore = NIL;
                 self.asynchronous_signal(sem);
             }
             // An evaluation from the host that fills memory is stopped (the image would open a
@@ -801,7 +724,7 @@ impl Interpreter {
     // ---- sends (ch. 28 "Send Bytecodes") ------------------------------------------------------
 
     fn send_special_selector<H: Host>(&mut self, host: &mut H, bc: u8) {
-        if crate::primitives::special_selector_primitive(self, host, bc) {
+        if crate::primitives::special_selector_primitive(self, bc) {
             return;
         }
         let index = (bc - 176) as usize * 2;
@@ -842,19 +765,16 @@ impl Interpreter {
 
     /// Method cache, then `lookupMethodInClass:`; on failure, doesNotUnderstand:.
     fn find_new_method_in_class(&mut self, class: Oop) -> bool {
-        let h = ((self.message_selector ^ class.rotate_left(5)) >> 1) as usize & (CACHE_SIZE - 1);
-        let e = self.method_cache[h];
-        if e.selector == self.message_selector && e.class == class && e.method != 0 {
-            self.new_method = e.method;
-            self.new_info = e.info;
+        if let Some((method, info)) = self.method_cache.probe(self.message_selector, class) {
+            self.new_method = method;
+            self.new_info = info;
             return true;
         }
         if !self.lookup_method_in_class(class) {
             return false;
         }
         self.new_info = self.method_info(self.new_method);
-        self.method_cache[h] =
-            CacheEntry { selector: self.message_selector, class, method: self.new_method, info: self.new_info };
+        self.method_cache.insert(self.message_selector, class, self.new_method, self.new_info);
         true
     }
 
@@ -865,7 +785,7 @@ impl Interpreter {
                 break;
             }
             let dictionary = self.memory.fetch_pointer(CLASS_MESSAGE_DICTIONARY, current);
-            if let Some(m) = self.lookup_in(dictionary, self.message_selector) {
+            if let Some(m) = objects::lookup_method_in_dictionary(&self.memory, dictionary, self.message_selector) {
                 self.new_method = m;
                 return true;
             }
@@ -882,38 +802,6 @@ impl Interpreter {
         }
         self.message_selector = SELECTOR_DOES_NOT_UNDERSTAND;
         self.lookup_method_in_class(class)
-    }
-
-    /// `lookupMethodInDictionary:` — the method for `selector`, probing from its hash.
-    pub(crate) fn lookup_in(&self, dictionary: Oop, selector: Oop) -> Option<Oop> {
-        if !self.memory.is_object(dictionary) || !self.memory.is_pointers(dictionary) {
-            return None;
-        }
-        let length = self.memory.fetch_word_length_of(dictionary);
-        if length <= SELECTOR_START {
-            return None;
-        }
-        let mask = length - SELECTOR_START - 1;
-        let mut index = (mask & (selector >> 1) as usize) + SELECTOR_START;
-        let mut wrapped = false;
-        loop {
-            let next = self.memory.fetch_pointer(index, dictionary);
-            if next == NIL {
-                return None;
-            }
-            if next == selector {
-                let array = self.memory.fetch_pointer(METHOD_ARRAY, dictionary);
-                return Some(self.memory.fetch_pointer(index - SELECTOR_START, array));
-            }
-            index += 1;
-            if index == length {
-                if wrapped {
-                    return None;
-                }
-                wrapped = true;
-                index = SELECTOR_START;
-            }
-        }
     }
 
     /// Sends doesNotUnderstand: for `selector` with the `count` arguments on the stack, as a
@@ -981,7 +869,7 @@ impl Interpreter {
                 self.trace_primitive(host, info.primitive);
             }
             self.stats.primitive_calls += 1;
-            if crate::primitives::dispatch(self, host, info.primitive) {
+            if crate::primitives::dispatch(self, host, info.primitive).is_ok() {
                 return;
             }
         }
@@ -1058,10 +946,10 @@ impl Interpreter {
     // ---- process switching hook (scheduler.rs) ----------------------------------------------
 
     pub(crate) fn check_process_switch(&mut self) {
-        while let Some(sem) = self.pending_signals.pop_front() {
+        while let Some(sem) = self.processes.pending_signals.pop_front() {
             self.synchronous_signal(sem);
         }
-        if let Some(process) = self.new_process.take() {
+        if let Some(process) = self.processes.new_process.take() {
             self.stats.process_switches += 1;
             let active = self.active_process();
             let ctx = self.active_context;
@@ -1081,7 +969,7 @@ impl Interpreter {
     }
 
     pub(crate) fn flush_method_cache(&mut self) {
-        self.method_cache.fill(CacheEntry::default());
+        self.method_cache.flush();
     }
 
     /// Number of contexts in the sender chain of `ctx` (for trace indentation).
@@ -1095,7 +983,7 @@ impl Interpreter {
     }
 
     pub(crate) fn mark_dirty(&mut self, rect: Rect) {
-        self.damage = self.damage.union(&rect);
-        self.drawn = true;
+        self.io.damage = self.io.damage.union(&rect);
+        self.io.drawn = true;
     }
 }

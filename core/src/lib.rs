@@ -10,17 +10,21 @@ extern crate alloc;
 
 pub mod bitblt;
 pub mod clock;
+pub mod display_hash;
 pub mod embed;
 pub mod host;
 pub mod image;
 pub mod interpreter;
+mod method_cache;
 pub mod object_memory;
+pub mod objects;
 pub mod primitives;
 pub mod scheduler;
 pub mod summary;
 pub mod trace;
 
 pub use clock::VirtualClock;
+pub use display_hash::display_hash;
 pub use embed::EvalOutcome;
 pub use host::{Host, InputEvent, MouseButton, NullHost, Rect, SnapshotError};
 pub use image::{ByteOrder, ImageError, ImageInfo};

@@ -7,6 +7,7 @@
 
 use crate::interpreter::{Interpreter, StopReason};
 use crate::object_memory::*;
+use alloc::collections::VecDeque;
 use alloc::string::String;
 
 // ProcessorScheduler fields.
@@ -21,6 +22,15 @@ pub const MY_LIST: usize = 3;
 pub const FIRST_LINK: usize = 0;
 pub const LAST_LINK: usize = 1;
 pub const EXCESS_SIGNALS: usize = 2;
+
+/// What the interpreter holds of the scheduler between bytecodes.
+#[derive(Default)]
+pub(crate) struct SchedulerState {
+    /// The process `transfer_to` chose, switched to before the next bytecode.
+    pub new_process: Option<Oop>,
+    /// Semaphores signalled from outside the bytecode stream (timer, input, low space).
+    pub pending_signals: VecDeque<Oop>,
+}
 
 impl Interpreter {
     /// The ProcessorScheduler (value of the `Processor` association).
@@ -38,7 +48,7 @@ impl Interpreter {
 
     /// The process that is running, or about to run once the pending switch happens.
     pub(crate) fn active_process(&self) -> Oop {
-        self.new_process.unwrap_or_else(|| self.active_process_in_image())
+        self.processes.new_process.unwrap_or_else(|| self.active_process_in_image())
     }
 
     fn priority_of(&self, process: Oop) -> i16 {
@@ -87,7 +97,7 @@ impl Interpreter {
     }
 
     pub(crate) fn transfer_to(&mut self, process: Oop) {
-        self.new_process = Some(process);
+        self.processes.new_process = Some(process);
     }
 
     pub(crate) fn wake_highest_priority(&mut self) -> Option<Oop> {
@@ -138,7 +148,7 @@ impl Interpreter {
     /// performed at the next process-switch check.
     pub(crate) fn asynchronous_signal(&mut self, semaphore: Oop) {
         if semaphore != NIL {
-            self.pending_signals.push_back(semaphore);
+            self.processes.pending_signals.push_back(semaphore);
         }
     }
 }

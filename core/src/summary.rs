@@ -4,6 +4,7 @@
 
 use crate::image::{ByteOrder, ImageInfo};
 use crate::object_memory::*;
+use crate::objects::{association_in, field, is_instance_of, is_symbol, method_named, small_integer};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -48,67 +49,7 @@ pub struct Summary {
     pub display: Option<DisplaySummary>,
 }
 
-/// Field `index` of pointer object `oop`, if `oop` is a live pointer object that has it.
-fn field(m: &ObjectMemory, oop: Oop, index: usize) -> Option<Oop> {
-    (m.is_object(oop) && m.is_pointers(oop) && index < m.fetch_word_length_of(oop)).then(|| m.fetch_pointer(index, oop))
-}
-
-fn small_integer(oop: Oop) -> Option<i16> {
-    is_integer_object(oop).then(|| integer_value_of(oop))
-}
-
-/// The characters of a String or Symbol.
-fn string_of(m: &ObjectMemory, oop: Oop) -> Option<String> {
-    if !m.is_object(oop) || !m.is_bytes(oop) {
-        return None;
-    }
-    let class = m.fetch_class_of(oop);
-    if class != CLASS_SYMBOL && class != CLASS_STRING {
-        return None;
-    }
-    if m.fetch_word_length_of(oop) == 0 {
-        return Some(String::new());
-    }
-    Some(m.bytes_of(oop).into_iter().map(char::from).collect())
-}
-
-fn is_symbol(m: &ObjectMemory, oop: Oop, name: &str) -> bool {
-    m.is_object(oop) && m.fetch_class_of(oop) == CLASS_SYMBOL && string_of(m, oop).is_some_and(|s| s == name)
-}
-
-/// A class's name (for a metaclass, "Foo class").
-pub fn class_name(m: &ObjectMemory, class: Oop) -> Option<String> {
-    if !m.is_object(class) {
-        return None;
-    }
-    if m.fetch_class_of(class) == CLASS_METACLASS {
-        // A Metaclass has `thisClass` where a Class has `name`.
-        let this = field(m, class, CLASS_NAME)?;
-        if m.fetch_class_of(this) == class {
-            let mut s = class_name(m, this)?;
-            s.push_str(" class");
-            return Some(s);
-        }
-        return None;
-    }
-    string_of(m, field(m, class, CLASS_NAME)?)
-}
-
-/// Is `oop` an instance of the class named `name`?
-fn is_instance_of(m: &ObjectMemory, oop: Oop, name: &str) -> bool {
-    m.is_object(oop) && class_name(m, m.fetch_class_of(oop)).is_some_and(|s| s == name)
-}
-
-/// The Association in a Dictionary-like object (a Set of Associations: named fields, then
-/// the associations or nil) whose key is the Symbol `key`.
-fn association_in(m: &ObjectMemory, dictionary: Oop, key: &str) -> Option<Oop> {
-    if !m.is_object(dictionary) || !m.is_pointers(dictionary) {
-        return None;
-    }
-    (0..m.fetch_word_length_of(dictionary))
-        .filter_map(|i| field(m, dictionary, i))
-        .find(|&a| field(m, a, 0).is_some_and(|k| is_symbol(m, k, key)))
-}
+pub use crate::objects::class_name;
 
 /// Finds the SystemDictionary `Smalltalk`: the guaranteed oop if it is one, else the value of
 /// the Association whose key is `#Smalltalk`.
@@ -124,21 +65,11 @@ pub fn find_smalltalk(m: &ObjectMemory) -> Option<Oop> {
     })
 }
 
-/// The method `selector` in the method dictionary of `class` (ch. 27 "Classes": a
-/// MethodDictionary holds its selectors from field 2 on and the methods in the Array in field 1).
-fn method_of(m: &ObjectMemory, class: Oop, selector: &str) -> Option<Oop> {
-    let dictionary = field(m, class, CLASS_MESSAGE_DICTIONARY)?;
-    let methods = field(m, dictionary, 1)?;
-    (2..m.fetch_word_length_of(dictionary))
-        .find(|&i| field(m, dictionary, i).is_some_and(|s| is_symbol(m, s, selector)))
-        .and_then(|i| field(m, methods, i - 2))
-}
-
 /// The `height` temporary of the `snapshotAs:thenQuit:` activation the active process was
 /// suspended in, if it was (its arguments are temporaries 0 and 1, `height` is 2).
 fn snapshot_height(m: &ObjectMemory, smalltalk: Oop, process: Oop) -> Option<i16> {
     const TEMP_FRAME_START: usize = 6;
-    let method = method_of(m, m.fetch_class_of(smalltalk), "snapshotAs:thenQuit:")?;
+    let method = method_named(m, m.fetch_class_of(smalltalk), "snapshotAs:thenQuit:")?;
     let mut context = field(m, process, 1)?;
     for _ in 0..1000 {
         if field(m, context, 3) == Some(method) {

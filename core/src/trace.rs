@@ -9,6 +9,7 @@
 use crate::host::Host;
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
+use crate::objects;
 use alloc::format;
 use alloc::string::String;
 
@@ -143,7 +144,7 @@ impl Interpreter {
             self.trace_indent(0),
             self.cycles,
             self.print_oop(receiver),
-            self.symbol_text(selector)
+            objects::bytes_text(&self.memory, selector).unwrap_or_else(|| format!("<{selector}>"))
         );
         for i in 0..count {
             line.push(' ');
@@ -168,24 +169,6 @@ impl Interpreter {
         host.trace(&format!("{indent}^ ({kind}) of {}", self.print_oop(value)));
     }
 
-    /// The text of a Symbol or String.
-    pub fn symbol_text(&self, oop: Oop) -> String {
-        if !self.memory.is_object(oop) || !self.memory.is_bytes(oop) {
-            return format!("<{oop}>");
-        }
-        self.memory.bytes_of(oop).iter().map(|&b| b as char).collect()
-    }
-
-    /// A class's name, or None for a metaclass (whose `name` slot holds its sole instance).
-    pub fn class_name(&self, class: Oop) -> Option<String> {
-        if !self.memory.is_object(class) || self.memory.fetch_word_length_of(class) <= CLASS_NAME {
-            return None;
-        }
-        let name = self.memory.fetch_pointer(CLASS_NAME, class);
-        let name_class = self.memory.fetch_class_of(name);
-        (name_class == CLASS_SYMBOL || name_class == CLASS_STRING).then(|| self.symbol_text(name))
-    }
-
     fn print_oop(&self, oop: Oop) -> String {
         if is_integer_object(oop) {
             return format!("{}", integer_value_of(oop));
@@ -195,7 +178,7 @@ impl Interpreter {
             FALSE => "false".into(),
             _ => {
                 let class = self.memory.fetch_class_of(oop);
-                let name = self.class_name(class).unwrap_or_else(|| "Metaclass".into());
+                let name = objects::name_field_of_class(&self.memory, class).unwrap_or_else(|| "Metaclass".into());
                 format!("a{name}")
             }
         }

@@ -4,7 +4,7 @@
 //! toward zero. Any result outside the 15-bit SmallInteger range fails the primitive, so the
 //! image's code retries in LargePositiveInteger/LargeNegativeInteger.
 
-use super::{boolean, small_int};
+use super::{boolean, require, small_int, OrFail, PrimResult};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
 
@@ -39,71 +39,141 @@ pub fn bit_shift(value: i32, shift: i32) -> Option<i32> {
     }
 }
 
-/// Evaluates SmallInteger primitive `index` on two values; None means the primitive fails.
-pub fn evaluate(index: u16, a: i32, b: i32) -> Option<Result<i32, bool>> {
-    let int = |v: i32| is_integer_value(v).then_some(Ok(v));
-    match index {
-        1 => int(a + b),
-        2 => int(a - b),
-        3 => Some(Err(a < b)),
-        4 => Some(Err(a > b)),
-        5 => Some(Err(a <= b)),
-        6 => Some(Err(a >= b)),
-        7 => Some(Err(a == b)),
-        8 => Some(Err(a != b)),
-        9 => int(a * b),
-        // `/` succeeds only when the division is exact (else the image makes a Fraction).
-        10 => (b != 0 && a % b == 0).then(|| int(a / b)).flatten(),
-        11 => (b != 0).then(|| int(floor_mod(a, b))).flatten(),
-        12 => (b != 0).then(|| int(floor_div(a, b))).flatten(),
-        13 => (b != 0).then(|| int(a / b)).flatten(),
-        14 => int(a & b),
-        15 => int(a | b),
-        16 => int(a ^ b),
-        17 => bit_shift(a, b).map(Ok),
-        _ => None,
-    }
+/// The result of a SmallInteger operation, if it fits in a SmallInteger.
+#[inline(always)]
+fn fits(v: i32) -> Option<i32> {
+    is_integer_value(v).then_some(v)
 }
 
-pub(crate) fn small_integer(it: &mut Interpreter, index: u16) -> bool {
-    let (Some(a), arg) = (small_int(it.stack_value(1)), it.stack_top()) else {
-        return false;
-    };
-    if index == 18 {
-        return make_point(it, a, arg);
-    }
-    let Some(b) = small_int(arg) else {
-        return false;
-    };
-    match evaluate(index, a, b) {
-        Some(Ok(v)) => {
-            it.pop_then_push(1, integer_object_of(v as i16));
-            true
-        }
-        Some(Err(flag)) => {
-            it.pop_then_push(1, boolean(flag));
-            true
-        }
-        None => false,
-    }
+/// `+`.
+pub fn add(a: i32, b: i32) -> Option<i32> {
+    fits(a + b)
+}
+/// `-`.
+pub fn subtract(a: i32, b: i32) -> Option<i32> {
+    fits(a - b)
+}
+/// `*`.
+pub fn multiply(a: i32, b: i32) -> Option<i32> {
+    fits(a * b)
+}
+/// `/`: succeeds only when the division is exact (else the image makes a Fraction).
+pub fn divide(a: i32, b: i32) -> Option<i32> {
+    (b != 0 && a % b == 0).then(|| fits(a / b)).flatten()
+}
+/// `\\`: floor modulo.
+pub fn modulo(a: i32, b: i32) -> Option<i32> {
+    (b != 0).then(|| fits(floor_mod(a, b))).flatten()
+}
+/// `//`: floor division.
+pub fn div(a: i32, b: i32) -> Option<i32> {
+    (b != 0).then(|| fits(floor_div(a, b))).flatten()
+}
+/// `quo:`: division truncated toward zero.
+pub fn quo(a: i32, b: i32) -> Option<i32> {
+    (b != 0).then(|| fits(a / b)).flatten()
 }
 
-/// Primitive 18, `@`: a Point from a SmallInteger receiver and any argument.
-fn make_point(it: &mut Interpreter, x: i32, y: Oop) -> bool {
-    if it.xerox_trace_compat && (x == MAX_SMALL_INTEGER || y == integer_object_of(MAX_SMALL_INTEGER as i16)) {
-        // The VM that wrote Xerox's trace3 failed makePoint here (see tests/traces.rs).
-        return false;
-    }
-    if !is_integer_object(y) {
-        return false;
-    }
-    let Some(point) = it.memory.instantiate_class(CLASS_POINT, 0) else {
-        return false;
-    };
+/// A SmallInteger operation on the receiver and the argument, both SmallIntegers.
+#[inline(always)]
+fn integer_operation(it: &mut Interpreter, op: impl FnOnce(i32, i32) -> Option<i32>) -> PrimResult {
+    let a = small_int(it.stack_value(1)).or_fail()?;
+    let b = small_int(it.stack_top()).or_fail()?;
+    let v = op(a, b).or_fail()?;
+    it.pop_then_push(1, integer_object_of(v as i16));
+    Ok(())
+}
+
+/// A SmallInteger comparison of the receiver with the argument, both SmallIntegers.
+#[inline(always)]
+fn integer_comparison(it: &mut Interpreter, op: impl FnOnce(i32, i32) -> bool) -> PrimResult {
+    let a = small_int(it.stack_value(1)).or_fail()?;
+    let b = small_int(it.stack_top()).or_fail()?;
+    it.pop_then_push(1, boolean(op(a, b)));
+    Ok(())
+}
+
+/// Primitive 1.
+pub(crate) fn primitive_add(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, add)
+}
+/// Primitive 2.
+pub(crate) fn primitive_subtract(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, subtract)
+}
+/// Primitive 3.
+pub(crate) fn primitive_less_than(it: &mut Interpreter) -> PrimResult {
+    integer_comparison(it, |a, b| a < b)
+}
+/// Primitive 4.
+pub(crate) fn primitive_greater_than(it: &mut Interpreter) -> PrimResult {
+    integer_comparison(it, |a, b| a > b)
+}
+/// Primitive 5.
+pub(crate) fn primitive_less_or_equal(it: &mut Interpreter) -> PrimResult {
+    integer_comparison(it, |a, b| a <= b)
+}
+/// Primitive 6.
+pub(crate) fn primitive_greater_or_equal(it: &mut Interpreter) -> PrimResult {
+    integer_comparison(it, |a, b| a >= b)
+}
+/// Primitive 7.
+pub(crate) fn primitive_equal(it: &mut Interpreter) -> PrimResult {
+    integer_comparison(it, |a, b| a == b)
+}
+/// Primitive 8.
+pub(crate) fn primitive_not_equal(it: &mut Interpreter) -> PrimResult {
+    integer_comparison(it, |a, b| a != b)
+}
+/// Primitive 9.
+pub(crate) fn primitive_multiply(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, multiply)
+}
+/// Primitive 10.
+pub(crate) fn primitive_divide(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, divide)
+}
+/// Primitive 11.
+pub(crate) fn primitive_mod(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, modulo)
+}
+/// Primitive 12.
+pub(crate) fn primitive_div(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, div)
+}
+/// Primitive 13.
+pub(crate) fn primitive_quo(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, quo)
+}
+/// Primitive 14.
+pub(crate) fn primitive_bit_and(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, |a, b| Some(a & b))
+}
+/// Primitive 15.
+pub(crate) fn primitive_bit_or(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, |a, b| Some(a | b))
+}
+/// Primitive 16.
+pub(crate) fn primitive_bit_xor(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, |a, b| Some(a ^ b))
+}
+/// Primitive 17.
+pub(crate) fn primitive_bit_shift(it: &mut Interpreter) -> PrimResult {
+    integer_operation(it, bit_shift)
+}
+
+/// Primitive 18, `@`: a Point from a SmallInteger receiver and a SmallInteger argument.
+pub(crate) fn primitive_make_point(it: &mut Interpreter) -> PrimResult {
+    let x = small_int(it.stack_value(1)).or_fail()?;
+    let y = it.stack_top();
+    // The VM that wrote Xerox's trace3 failed makePoint here (see tests/traces.rs).
+    require(!(it.xerox_trace_compat && (x == MAX_SMALL_INTEGER || y == integer_object_of(MAX_SMALL_INTEGER as i16))))?;
+    require(is_integer_object(y))?;
+    let point = it.memory.instantiate_class(CLASS_POINT, 0).or_fail()?;
     it.memory.store_pointer(0, point, integer_object_of(x as i16));
     it.memory.store_pointer(1, point, y);
     it.pop_then_push(1, point);
-    true
+    Ok(())
 }
 
 #[cfg(test)]
@@ -112,48 +182,40 @@ mod tests {
 
     #[test]
     fn division_rounds_like_the_blue_book() {
-        assert_eq!(evaluate(12, -1, 2), Some(Ok(-1)), "-1 // 2");
-        assert_eq!(evaluate(12, 7, -2), Some(Ok(-4)), "7 // -2");
-        assert_eq!(evaluate(11, -7, 2), Some(Ok(1)), "-7 \\\\ 2");
-        assert_eq!(evaluate(11, 7, -2), Some(Ok(-1)), "7 \\\\ -2");
-        assert_eq!(evaluate(13, -7, 2), Some(Ok(-3)), "-7 quo: 2");
-        assert_eq!(evaluate(10, 6, 3), Some(Ok(2)));
-        assert_eq!(evaluate(10, 7, 2), None, "inexact / fails (Fraction)");
-        for op in [10, 11, 12, 13] {
-            assert_eq!(evaluate(op, 5, 0), None, "division by zero fails");
+        assert_eq!(div(-1, 2), Some(-1), "-1 // 2");
+        assert_eq!(div(7, -2), Some(-4), "7 // -2");
+        assert_eq!(modulo(-7, 2), Some(1), "-7 \\\\ 2");
+        assert_eq!(modulo(7, -2), Some(-1), "7 \\\\ -2");
+        assert_eq!(quo(-7, 2), Some(-3), "-7 quo: 2");
+        assert_eq!(divide(6, 3), Some(2));
+        assert_eq!(divide(7, 2), None, "inexact / fails (Fraction)");
+        for op in [divide, modulo, div, quo] {
+            assert_eq!(op(5, 0), None, "division by zero fails");
         }
         // rem: is implemented in the image as `self - ((self quo: n) * n)`.
-        let rem = -7 - evaluate(13, -7, 2).unwrap().unwrap() * 2;
+        let rem = -7 - quo(-7, 2).unwrap() * 2;
         assert_eq!(rem, -1);
     }
 
     #[test]
     fn overflow_fails() {
-        assert_eq!(evaluate(1, 16383, 1), None);
-        assert_eq!(evaluate(2, -16384, 1), None);
-        assert_eq!(evaluate(9, 200, 200), None);
-        assert_eq!(evaluate(12, -16384, -1), None);
-        assert_eq!(evaluate(1, 16382, 1), Some(Ok(16383)));
-        assert_eq!(evaluate(2, -16383, 1), Some(Ok(-16384)));
+        assert_eq!(add(16383, 1), None);
+        assert_eq!(subtract(-16384, 1), None);
+        assert_eq!(multiply(200, 200), None);
+        assert_eq!(div(-16384, -1), None);
+        assert_eq!(add(16382, 1), Some(16383));
+        assert_eq!(subtract(-16383, 1), Some(-16384));
     }
 
     #[test]
     fn bit_shift_overflow_fails_and_right_shift_floors() {
-        assert_eq!(evaluate(17, 1, 32), None, "1 bitShift: 32 must fail");
-        assert_eq!(evaluate(17, 1, 14), None);
-        assert_eq!(evaluate(17, 1, 13), Some(Ok(8192)));
-        assert_eq!(evaluate(17, -1, 14), Some(Ok(-16384)));
-        assert_eq!(evaluate(17, -1, -3), Some(Ok(-1)));
-        assert_eq!(evaluate(17, 0, 100), Some(Ok(0)));
-        assert_eq!(evaluate(17, 5, -100), Some(Ok(0)));
-        assert_eq!(evaluate(17, 3, -1), Some(Ok(1)));
-    }
-
-    #[test]
-    fn comparisons_and_bits() {
-        assert_eq!(evaluate(3, -2, 1), Some(Err(true)));
-        assert_eq!(evaluate(8, 3, 3), Some(Err(false)));
-        assert_eq!(evaluate(14, 0b1100, 0b1010), Some(Ok(0b1000)));
-        assert_eq!(evaluate(16, -1, 1), Some(Ok(-2)));
+        assert_eq!(bit_shift(1, 32), None, "1 bitShift: 32 must fail");
+        assert_eq!(bit_shift(1, 14), None);
+        assert_eq!(bit_shift(1, 13), Some(8192));
+        assert_eq!(bit_shift(-1, 14), Some(-16384));
+        assert_eq!(bit_shift(-1, -3), Some(-1));
+        assert_eq!(bit_shift(0, 100), Some(0));
+        assert_eq!(bit_shift(5, -100), Some(0));
+        assert_eq!(bit_shift(3, -1), Some(1));
     }
 }

@@ -1,66 +1,57 @@
 //! Control primitives 80-89 (Blue Book ch. 29): blocks, perform, semaphores and processes.
 
-use super::small_int;
+use super::{require, small_int, OrFail, PrimResult};
 use crate::host::Host;
 use crate::interpreter::*;
 use crate::object_memory::*;
 use crate::scheduler::EXCESS_SIGNALS;
 
-pub(crate) fn control<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> bool {
-    match index {
-        80 => block_copy(it),
-        81 => value(it, host),
-        82 => value_with_arguments(it),
-        83 => perform(it, host),
-        84 => perform_with_arguments(it, host),
-        85 => {
-            let sem = it.stack_top();
-            if !is_semaphore_like(it, sem) {
-                return false;
-            }
-            it.synchronous_signal(sem);
-            true
-        }
-        86 => {
-            let sem = it.stack_top();
-            if !is_semaphore_like(it, sem) {
-                return false;
-            }
-            let excess = small_int(it.memory.fetch_pointer(EXCESS_SIGNALS, sem)).unwrap_or(0);
-            if excess > 0 {
-                it.memory.store_pointer(EXCESS_SIGNALS, sem, integer_object_of((excess - 1) as i16));
-            } else {
-                let active = it.active_process();
-                it.add_last_link(active, sem);
-                it.suspend_active();
-            }
-            true
-        }
-        87 => {
-            let process = it.stack_top();
-            // "Fail if the receiver is already waiting in a queue (in a Semaphore or
-            // ProcessScheduler)": resuming it would link it into a second list.
-            if !is_process(it, process) || process == it.active_process() || is_waiting_in_list(it, process) {
-                return false;
-            }
-            it.resume(process);
-            true
-        }
-        88 => {
-            let process = it.stack_top();
-            if process != it.active_process() {
-                return false;
-            }
-            it.pop_then_push(0, NIL);
-            it.suspend_active();
-            true
-        }
-        89 => {
-            it.flush_method_cache();
-            true
-        }
-        _ => false,
+/// Primitive 85, `Semaphore>>signal`.
+pub(crate) fn primitive_signal(it: &mut Interpreter) -> PrimResult {
+    let sem = it.stack_top();
+    require(is_semaphore_like(it, sem))?;
+    it.synchronous_signal(sem);
+    Ok(())
+}
+
+/// Primitive 86, `Semaphore>>wait`.
+pub(crate) fn primitive_wait(it: &mut Interpreter) -> PrimResult {
+    let sem = it.stack_top();
+    require(is_semaphore_like(it, sem))?;
+    let excess = small_int(it.memory.fetch_pointer(EXCESS_SIGNALS, sem)).unwrap_or(0);
+    if excess > 0 {
+        it.memory.store_pointer(EXCESS_SIGNALS, sem, integer_object_of((excess - 1) as i16));
+    } else {
+        let active = it.active_process();
+        it.add_last_link(active, sem);
+        it.suspend_active();
     }
+    Ok(())
+}
+
+/// Primitive 87, `Process>>resume`.
+pub(crate) fn primitive_resume(it: &mut Interpreter) -> PrimResult {
+    let process = it.stack_top();
+    // "Fail if the receiver is already waiting in a queue (in a Semaphore or
+    // ProcessScheduler)": resuming it would link it into a second list.
+    require(is_process(it, process) && process != it.active_process() && !is_waiting_in_list(it, process))?;
+    it.resume(process);
+    Ok(())
+}
+
+/// Primitive 88, `Process>>suspend` (of the active process only).
+pub(crate) fn primitive_suspend(it: &mut Interpreter) -> PrimResult {
+    let process = it.stack_top();
+    require(process == it.active_process())?;
+    it.pop_then_push(0, NIL);
+    it.suspend_active();
+    Ok(())
+}
+
+/// Primitive 89, `flushCache`.
+pub(crate) fn primitive_flush_cache(it: &mut Interpreter) -> PrimResult {
+    it.flush_method_cache();
+    Ok(())
 }
 
 fn is_semaphore_like(it: &Interpreter, oop: Oop) -> bool {
@@ -98,17 +89,14 @@ fn is_process(it: &Interpreter, oop: Oop) -> bool {
         && is_integer_object(it.memory.fetch_pointer(crate::scheduler::PRIORITY, oop))
 }
 
-/// `blockCopy:` — a BlockContext whose code starts after the jump that follows this send.
-pub(crate) fn block_copy(it: &mut Interpreter) -> bool {
+/// Primitive 80, `blockCopy:` — a BlockContext whose code starts after the jump that follows
+/// this send.
+pub(crate) fn primitive_block_copy(it: &mut Interpreter) -> PrimResult {
     let (context, arg_count) = (it.stack_value(1), it.stack_top());
-    if !is_integer_object(arg_count) || !it.is_context(context) {
-        return false;
-    }
+    require(is_integer_object(arg_count) && it.is_context(context))?;
     let home = if it.is_block_context(context) { it.memory.fetch_pointer(HOME, context) } else { context };
     let size = it.memory.fetch_word_length_of(home);
-    let Some(block) = it.memory.allocate(CLASS_BLOCK_CONTEXT, size, Format::Pointers, false, NIL) else {
-        return false;
-    };
+    let block = it.memory.allocate(CLASS_BLOCK_CONTEXT, size, Format::Pointers, false, NIL).or_fail()?;
     // The home is now referenced from a heap object.
     it.escape(home);
     it.memory.set_escaped(block);
@@ -119,29 +107,24 @@ pub(crate) fn block_copy(it: &mut Interpreter) -> bool {
     it.memory.store_pointer(BLOCK_ARGUMENT_COUNT, block, arg_count);
     it.memory.store_pointer(HOME, block, home);
     it.pop_then_push(1, block);
-    true
+    Ok(())
 }
 
-/// `value`, `value:`... — activates the receiver BlockContext with the arguments on the stack.
-pub(crate) fn value<H: Host>(it: &mut Interpreter, _host: &mut H) -> bool {
+/// Primitive 81, `value`, `value:`... — activates the receiver BlockContext with the
+/// arguments on the stack.
+pub(crate) fn primitive_value(it: &mut Interpreter) -> PrimResult {
     let n = it.argument_count;
     let block = it.stack_value(n);
-    if is_integer_object(block) || it.memory.fetch_class_of(block) != CLASS_BLOCK_CONTEXT {
-        return false;
-    }
-    if small_int(it.memory.fetch_pointer(BLOCK_ARGUMENT_COUNT, block)) != Some(n as i32) {
-        return false;
-    }
-    if it.memory.fetch_word_length_of(block) < TEMP_FRAME_START + n {
-        return false;
-    }
+    require(!is_integer_object(block) && it.memory.fetch_class_of(block) == CLASS_BLOCK_CONTEXT)?;
+    require(small_int(it.memory.fetch_pointer(BLOCK_ARGUMENT_COUNT, block)) == Some(n as i32))?;
+    require(it.memory.fetch_word_length_of(block) >= TEMP_FRAME_START + n)?;
     for i in 0..n {
         let v = it.stack_value(n - 1 - i);
         it.memory.store_pointer(TEMP_FRAME_START + i, block, v);
     }
     it.pop(n + 1);
     activate_block(it, block, n);
-    true
+    Ok(())
 }
 
 fn activate_block(it: &mut Interpreter, block: Oop, n: usize) {
@@ -152,27 +135,23 @@ fn activate_block(it: &mut Interpreter, block: Oop, n: usize) {
     it.new_active_context(block);
 }
 
-fn value_with_arguments(it: &mut Interpreter) -> bool {
+/// Primitive 82, `valueWithArguments:`.
+pub(crate) fn primitive_value_with_args(it: &mut Interpreter) -> PrimResult {
     let (block, args) = (it.stack_value(1), it.stack_top());
-    if is_integer_object(block) || it.memory.fetch_class_of(block) != CLASS_BLOCK_CONTEXT {
-        return false;
-    }
-    if is_integer_object(args) || it.memory.fetch_class_of(args) != CLASS_ARRAY {
-        return false;
-    }
+    require(!is_integer_object(block) && it.memory.fetch_class_of(block) == CLASS_BLOCK_CONTEXT)?;
+    require(!is_integer_object(args) && it.memory.fetch_class_of(args) == CLASS_ARRAY)?;
     let n = it.memory.fetch_word_length_of(args);
-    if small_int(it.memory.fetch_pointer(BLOCK_ARGUMENT_COUNT, block)) != Some(n as i32)
-        || it.memory.fetch_word_length_of(block) < TEMP_FRAME_START + n
-    {
-        return false;
-    }
+    require(
+        small_int(it.memory.fetch_pointer(BLOCK_ARGUMENT_COUNT, block)) == Some(n as i32)
+            && it.memory.fetch_word_length_of(block) >= TEMP_FRAME_START + n,
+    )?;
     for i in 0..n {
         let v = it.memory.fetch_pointer(i, args);
         it.memory.store_pointer(TEMP_FRAME_START + i, block, v);
     }
     it.pop(2);
     activate_block(it, block, n);
-    true
+    Ok(())
 }
 
 /// Looks `selector` up for `receiver` without the doesNotUnderstand: fallback.
@@ -180,7 +159,7 @@ fn lookup_arg_count(it: &Interpreter, receiver: Oop, selector: Oop) -> Option<u8
     let mut class = it.memory.fetch_class_of(receiver);
     while class != NIL && it.memory.is_object(class) {
         let dict = it.memory.fetch_pointer(CLASS_MESSAGE_DICTIONARY, class);
-        if let Some(m) = it.lookup_in(dict, selector) {
+        if let Some(m) = crate::objects::lookup_method_in_dictionary(&it.memory, dict, selector) {
             return Some(it.method_info(m).args);
         }
         class = it.memory.fetch_pointer(CLASS_SUPERCLASS, class);
@@ -188,19 +167,14 @@ fn lookup_arg_count(it: &Interpreter, receiver: Oop, selector: Oop) -> Option<u8
     None
 }
 
-/// `perform:` and `perform:with:`... — the selector is removed and the message sent.
-fn perform<H: Host>(it: &mut Interpreter, host: &mut H) -> bool {
+/// Primitive 83, `perform:` and `perform:with:`... — the selector is removed and the
+/// message sent.
+pub(crate) fn primitive_perform<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
     let n = it.argument_count;
-    if n == 0 {
-        return false;
-    }
+    require(n > 0)?;
     let selector = it.stack_value(n - 1);
     let receiver = it.stack_value(n);
-    if let Some(args) = lookup_arg_count(it, receiver, selector) {
-        if args as usize != n - 1 {
-            return false;
-        }
-    }
+    require(lookup_arg_count(it, receiver, selector).is_none_or(|args| args as usize == n - 1))?;
     // Slide the arguments down over the selector.
     for i in (0..n - 1).rev() {
         let v = it.stack_value(i);
@@ -209,19 +183,16 @@ fn perform<H: Host>(it: &mut Interpreter, host: &mut H) -> bool {
     }
     it.pop(1);
     it.send_selector(host, selector, n - 1);
-    true
+    Ok(())
 }
 
-fn perform_with_arguments<H: Host>(it: &mut Interpreter, host: &mut H) -> bool {
+/// Primitive 84, `perform:withArguments:`.
+pub(crate) fn primitive_perform_with_args<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
     let (receiver, selector, args) = (it.stack_value(2), it.stack_value(1), it.stack_top());
-    if is_integer_object(args) || it.memory.fetch_class_of(args) != CLASS_ARRAY {
-        return false;
-    }
+    require(!is_integer_object(args) && it.memory.fetch_class_of(args) == CLASS_ARRAY)?;
     let n = it.memory.fetch_word_length_of(args);
     let ctx_len = it.memory.fetch_word_length_of(it.active_context);
-    if it.sp - 2 + n >= ctx_len {
-        return false;
-    }
+    require(it.sp - 2 + n < ctx_len)?;
     let mismatch = lookup_arg_count(it, receiver, selector).is_some_and(|a| a as usize != n);
     it.pop(2);
     for i in 0..n {
@@ -235,5 +206,5 @@ fn perform_with_arguments<H: Host>(it: &mut Interpreter, host: &mut H) -> bool {
     } else {
         it.send_selector(host, selector, n);
     }
-    true
+    Ok(())
 }

@@ -19,11 +19,11 @@
 //! names the operation and the host's error text (primitives 132 and 133). Malformed arguments
 //! (not a page, a negative page number) and a host without a file system fail it.
 
-use super::{positive_integer_for, positive_integer_value, small_int};
+use super::{positive_integer_for, positive_integer_value, require, small_int, OrFail, PrimResult, PrimitiveFailed};
 use crate::host::{Errno, FileSystem, Host, FILE_PAGE_BYTES};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
-use alloc::string::String;
+use crate::objects::bytes_text;
 
 /// Fields of `File` (fileDirectory fileName pageCache serialNumber lastPageNumber binary
 /// readWrite error) and `PosixFile` (fd cachedPageSize).
@@ -34,34 +34,27 @@ const PAGE_BYTES: usize = 1;
 const PAGE_NUMBER: usize = 3;
 const PAGE_SIZE: usize = 4;
 
-pub(crate) fn files<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> bool {
-    let Some(fs) = host.file_system() else {
-        return false;
-    };
-    match index {
-        128 => be_snapshot_file(it, fs),
-        130 => file_operation(it, fs),
-        131 => directory_operation(it, fs),
-        132 => {
-            let errno = it.last_errno.clamp(0, MAX_SMALL_INTEGER) as i16;
-            it.pop_then_push(0, integer_object_of(errno));
-            true
-        }
-        133 => {
-            let Some(code) = small_int(it.stack_top()) else {
-                return false;
-            };
-            let text = fs.error_string(code);
-            match it.new_string(&text) {
-                Some(s) => {
-                    it.pop_then_push(1, s);
-                    true
-                }
-                None => false,
-            }
-        }
-        _ => false,
-    }
+/// The host's file system; a host without one fails every file primitive.
+fn file_system<H: Host>(host: &mut H) -> Result<&mut dyn FileSystem, PrimitiveFailed> {
+    host.file_system().or_fail()
+}
+
+/// Primitive 132, `lastError`: the error number of the last failed operation.
+pub(crate) fn primitive_last_error<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    file_system(host)?;
+    let errno = it.last_errno.clamp(0, MAX_SMALL_INTEGER) as i16;
+    it.pop_then_push(0, integer_object_of(errno));
+    Ok(())
+}
+
+/// Primitive 133, `errorString:`: the host's text for an error number.
+pub(crate) fn primitive_error_string<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    let fs = file_system(host)?;
+    let code = small_int(it.stack_top()).or_fail()?;
+    let text = fs.error_string(code);
+    let s = it.new_string(&text).or_fail()?;
+    it.pop_then_push(1, s);
+    Ok(())
 }
 
 /// The value of a host file operation; a failure is remembered for `lastError` (primitive
@@ -75,14 +68,6 @@ fn has_fields(it: &Interpreter, oop: Oop, fields: usize) -> bool {
     it.memory.is_object(oop) && it.memory.is_pointers(oop) && it.memory.fetch_word_length_of(oop) >= fields
 }
 
-/// The text of a String (or Symbol) argument; bytes are taken as Latin-1.
-fn name_of(it: &Interpreter, oop: Oop) -> Option<String> {
-    if is_integer_object(oop) || !it.memory.is_object(oop) || !it.memory.is_bytes(oop) {
-        return None;
-    }
-    Some(it.memory.bytes_of(oop).iter().map(|&b| char::from(b)).collect())
-}
-
 /// The handle stored in a PosixFile's `fd` (None when nil or not an integer).
 fn handle_of(it: &Interpreter, file: Oop) -> Option<u32> {
     positive_integer_value(it, it.memory.fetch_pointer(FILE_FD, file))
@@ -92,15 +77,15 @@ fn handle_object(it: &mut Interpreter, handle: u32) -> Option<Oop> {
     positive_integer_for(it, handle)
 }
 
-fn be_snapshot_file(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
+/// Primitive 128, `beSnapshotFile`: snapshots go to this file from now on.
+pub(crate) fn primitive_be_snapshot_file<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    let fs = file_system(host)?;
     let file = it.stack_top();
-    if !has_fields(it, file, FILE_FD + 1) {
-        return false;
-    }
+    require(has_fields(it, file, FILE_FD + 1))?;
     if let Some(handle) = handle_of(it, file) {
         fs.be_snapshot_file(handle);
     }
-    true
+    Ok(())
 }
 
 /// A PosixFilePage's page number (from 1), its ByteArray, and the bytes the page holds.
@@ -131,16 +116,13 @@ fn page_offset(page: &Page) -> u64 {
 }
 
 /// Primitive 130: receiver file, arguments command, name, page.
-fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
+pub(crate) fn primitive_file_operation<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    let fs = file_system(host)?;
     let (file, command, name, page) = (it.stack_value(3), it.stack_value(2), it.stack_value(1), it.stack_top());
-    if !has_fields(it, file, FILE_FD + 1) {
-        return false;
-    }
+    require(has_fields(it, file, FILE_FD + 1))?;
     let result = match small_int(command) {
         Some(0) => {
-            let (Some(handle), Some(page)) = (handle_of(it, file), page_of(it, page)) else {
-                return false;
-            };
+            let (handle, page) = (handle_of(it, file).or_fail()?, page_of(it, page).or_fail()?);
             let mut buf = [0u8; FILE_PAGE_BYTES];
             match record(it, fs.read(handle, page_offset(&page), &mut buf[..page.capacity])) {
                 Some(n) => {
@@ -155,53 +137,36 @@ fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
             }
         }
         Some(1) => {
-            let (Some(handle), Some(page)) = (handle_of(it, file), page_of(it, page)) else {
-                return false;
-            };
-            let Some(size) = page.size.filter(|&n| n <= page.capacity) else {
-                return false;
-            };
+            let (handle, page) = (handle_of(it, file).or_fail()?, page_of(it, page).or_fail()?);
+            let size = page.size.filter(|&n| n <= page.capacity).or_fail()?;
             let data: alloc::vec::Vec<u8> = (0..size).map(|i| it.memory.fetch_byte(i, page.bytes)).collect();
             super::boolean(record(it, fs.write(handle, page_offset(&page), &data)).is_some())
         }
         Some(2) => {
-            let Some(handle) = handle_of(it, file) else {
-                return false;
-            };
+            let handle = handle_of(it, file).or_fail()?;
             let size = if page == NIL {
                 0
             } else {
-                let Some(page) = page_of(it, page) else {
-                    return false;
-                };
-                let Some(size) = page.size.filter(|&n| n <= FILE_PAGE_BYTES) else {
-                    return false;
-                };
+                let page = page_of(it, page).or_fail()?;
+                let size = page.size.filter(|&n| n <= FILE_PAGE_BYTES).or_fail()?;
                 page_offset(&page) + size as u64
             };
             super::boolean(record(it, fs.truncate(handle, size)).is_some())
         }
         Some(3) => {
-            let Some(handle) = handle_of(it, file) else {
-                return false;
-            };
+            let handle = handle_of(it, file).or_fail()?;
             match record(it, fs.size(handle)).and_then(|s| u32::try_from(s).ok()) {
-                Some(size) => match positive_integer_for(it, size) {
-                    Some(r) => r,
-                    None => return false,
-                },
+                Some(size) => positive_integer_for(it, size).or_fail()?,
                 None => NIL,
             }
         }
         Some(4) => {
-            let Some(name) = name_of(it, name) else {
-                return false;
-            };
+            let name = bytes_text(&it.memory, name).or_fail()?;
             match record(it, fs.open(&name)) {
                 Some(handle) => {
                     let Some(fd) = handle_object(it, handle) else {
                         let _ = fs.close(handle);
-                        return false;
+                        return Err(PrimitiveFailed);
                     };
                     it.memory.store_pointer(FILE_FD, file, fd);
                     TRUE
@@ -217,30 +182,24 @@ fn file_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
             it.memory.store_pointer(FILE_FD, file, NIL);
             super::boolean(closed)
         }
-        _ => return false,
+        _ => return Err(PrimitiveFailed),
     };
     it.pop_then_push(3, result);
-    true
+    Ok(())
 }
 
 /// Primitive 131: receiver directory, arguments command, arg1 (a name or nil), arg2.
-fn directory_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
+pub(crate) fn primitive_directory_operation<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    let fs = file_system(host)?;
     let (command, arg1, arg2) = (it.stack_value(2), it.stack_value(1), it.stack_top());
-    let name = if arg1 == NIL {
-        None
-    } else {
-        match name_of(it, arg1) {
-            Some(n) => Some(n),
-            None => return false,
-        }
-    };
+    let name = if arg1 == NIL { None } else { Some(bytes_text(&it.memory, arg1).or_fail()?) };
     let result = match (small_int(command), name) {
         (Some(0), Some(name)) => match record(it, fs.create(&name)) {
             Some(handle) => match handle_object(it, handle) {
                 Some(fd) => fd,
                 None => {
                     let _ = fs.close(handle);
-                    return false;
+                    return Err(PrimitiveFailed);
                 }
             },
             None => NIL,
@@ -248,12 +207,8 @@ fn directory_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
         (Some(1), Some(name)) => super::boolean(record(it, fs.delete(&name)).is_some()),
         (Some(2), Some(new_name)) => {
             let file = arg2;
-            if !has_fields(it, file, FILE_FD + 1) {
-                return false;
-            }
-            let Some(old_name) = name_of(it, it.memory.fetch_pointer(FILE_NAME, file)) else {
-                return false;
-            };
+            require(has_fields(it, file, FILE_FD + 1))?;
+            let old_name = bytes_text(&it.memory, it.memory.fetch_pointer(FILE_NAME, file)).or_fail()?;
             if record(it, fs.rename(&old_name, &new_name)).is_some() {
                 it.memory.store_pointer(FILE_NAME, file, arg1);
                 TRUE
@@ -264,29 +219,21 @@ fn directory_operation(it: &mut Interpreter, fs: &mut dyn FileSystem) -> bool {
         (Some(3), _) => {
             let Some(names) = record(it, fs.list()) else {
                 // Like a missing directory: nothing to list.
-                return match it.memory.instantiate_class(CLASS_ARRAY, 0) {
-                    Some(a) => {
-                        it.pop_then_push(3, a);
-                        true
-                    }
-                    None => false,
-                };
+                let empty = it.memory.instantiate_class(CLASS_ARRAY, 0).or_fail()?;
+                it.pop_then_push(3, empty);
+                return Ok(());
             };
             // Allocation never collects garbage here (a collection only runs between
             // bytecodes), so the new Array and Strings are safe until stored.
-            let Some(array) = it.memory.instantiate_class(CLASS_ARRAY, names.len()) else {
-                return false;
-            };
+            let array = it.memory.instantiate_class(CLASS_ARRAY, names.len()).or_fail()?;
             for (i, n) in names.iter().enumerate() {
-                let Some(s) = it.new_string(n) else {
-                    return false;
-                };
+                let s = it.new_string(n).or_fail()?;
                 it.memory.store_pointer(i, array, s);
             }
             array
         }
-        _ => return false,
+        _ => return Err(PrimitiveFailed),
     };
     it.pop_then_push(3, result);
-    true
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Float primitives 40-54 (Blue Book ch. 29). Smalltalk-80 v2 Floats are IEEE single
 //! precision: two words, most significant first, so arithmetic is done in `f32`.
 
-use super::{boolean, small_int};
+use super::{boolean, require, small_int, OrFail, PrimResult, PrimitiveFailed};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
 
@@ -69,52 +69,109 @@ pub fn times_two_power(f: f32, n: i32) -> f32 {
     (f as f64 * scale) as f32
 }
 
-pub(crate) fn float(it: &mut Interpreter, index: u16) -> bool {
-    let receiver = it.stack_value(it.argument_count);
-    let result = match index {
-        40 => {
-            let Some(v) = small_int(receiver) else {
-                return false;
-            };
-            float_object(it, v as f32)
-        }
-        41..=50 => {
-            let (Some(a), Some(b)) = (float_value(it, receiver), float_value(it, it.stack_top())) else {
-                return false;
-            };
-            match index {
-                41 => float_object(it, a + b),
-                42 => float_object(it, a - b),
-                43 => Some(boolean(a < b)),
-                44 => Some(boolean(a > b)),
-                45 => Some(boolean(a <= b)),
-                46 => Some(boolean(a >= b)),
-                47 => Some(boolean(a == b)),
-                48 => Some(boolean(a != b)),
-                49 => float_object(it, a * b),
-                _ if b == 0.0 => None,
-                _ => float_object(it, a / b),
-            }
-        }
-        51 => float_value(it, receiver).and_then(truncated).map(|v| integer_object_of(v as i16)),
-        52 => float_value(it, receiver).and_then(|a| float_object(it, a - trunc(a))),
-        53 => float_value(it, receiver).map(|a| integer_object_of(exponent(a) as i16)),
-        54 => {
-            let (Some(a), Some(n)) = (float_value(it, receiver), small_int(it.stack_top())) else {
-                return false;
-            };
-            float_object(it, times_two_power(a, n))
-        }
-        _ => None,
-    };
-    match result {
-        Some(r) => {
-            let n = it.argument_count;
-            it.pop_then_push(n, r);
-            true
-        }
-        None => false,
-    }
+/// Answers `result` (a new Float, if there was room) for the receiver and its arguments.
+#[inline]
+fn answer(it: &mut Interpreter, result: Option<Oop>) -> PrimResult {
+    let result = result.or_fail()?;
+    let n = it.argument_count;
+    it.pop_then_push(n, result);
+    Ok(())
+}
+
+/// The receiver and the argument, both Floats.
+fn operands(it: &Interpreter) -> Result<(f32, f32), PrimitiveFailed> {
+    let a = float_value(it, it.stack_value(it.argument_count)).or_fail()?;
+    let b = float_value(it, it.stack_top()).or_fail()?;
+    Ok((a, b))
+}
+
+fn float_operation(it: &mut Interpreter, op: impl FnOnce(f32, f32) -> f32) -> PrimResult {
+    let (a, b) = operands(it)?;
+    let r = float_object(it, op(a, b));
+    answer(it, r)
+}
+
+fn float_comparison(it: &mut Interpreter, op: impl FnOnce(f32, f32) -> bool) -> PrimResult {
+    let (a, b) = operands(it)?;
+    answer(it, Some(boolean(op(a, b))))
+}
+
+/// The receiver, a Float.
+fn receiver_value(it: &Interpreter) -> Result<f32, PrimitiveFailed> {
+    float_value(it, it.stack_value(it.argument_count)).or_fail()
+}
+
+/// Primitive 40: a SmallInteger as a Float.
+pub(crate) fn primitive_as_float(it: &mut Interpreter) -> PrimResult {
+    let v = small_int(it.stack_value(it.argument_count)).or_fail()?;
+    let r = float_object(it, v as f32);
+    answer(it, r)
+}
+/// Primitive 41.
+pub(crate) fn primitive_float_add(it: &mut Interpreter) -> PrimResult {
+    float_operation(it, |a, b| a + b)
+}
+/// Primitive 42.
+pub(crate) fn primitive_float_subtract(it: &mut Interpreter) -> PrimResult {
+    float_operation(it, |a, b| a - b)
+}
+/// Primitive 43.
+pub(crate) fn primitive_float_less_than(it: &mut Interpreter) -> PrimResult {
+    float_comparison(it, |a, b| a < b)
+}
+/// Primitive 44.
+pub(crate) fn primitive_float_greater_than(it: &mut Interpreter) -> PrimResult {
+    float_comparison(it, |a, b| a > b)
+}
+/// Primitive 45.
+pub(crate) fn primitive_float_less_or_equal(it: &mut Interpreter) -> PrimResult {
+    float_comparison(it, |a, b| a <= b)
+}
+/// Primitive 46.
+pub(crate) fn primitive_float_greater_or_equal(it: &mut Interpreter) -> PrimResult {
+    float_comparison(it, |a, b| a >= b)
+}
+/// Primitive 47.
+pub(crate) fn primitive_float_equal(it: &mut Interpreter) -> PrimResult {
+    float_comparison(it, |a, b| a == b)
+}
+/// Primitive 48.
+pub(crate) fn primitive_float_not_equal(it: &mut Interpreter) -> PrimResult {
+    float_comparison(it, |a, b| a != b)
+}
+/// Primitive 49.
+pub(crate) fn primitive_float_multiply(it: &mut Interpreter) -> PrimResult {
+    float_operation(it, |a, b| a * b)
+}
+/// Primitive 50: fails on a zero divisor.
+pub(crate) fn primitive_float_divide(it: &mut Interpreter) -> PrimResult {
+    let (a, b) = operands(it)?;
+    require(b != 0.0)?;
+    let r = float_object(it, a / b);
+    answer(it, r)
+}
+/// Primitive 51.
+pub(crate) fn primitive_truncated(it: &mut Interpreter) -> PrimResult {
+    let v = truncated(receiver_value(it)?).or_fail()?;
+    answer(it, Some(integer_object_of(v as i16)))
+}
+/// Primitive 52.
+pub(crate) fn primitive_fractional_part(it: &mut Interpreter) -> PrimResult {
+    let a = receiver_value(it)?;
+    let r = float_object(it, a - trunc(a));
+    answer(it, r)
+}
+/// Primitive 53.
+pub(crate) fn primitive_exponent(it: &mut Interpreter) -> PrimResult {
+    let a = receiver_value(it)?;
+    answer(it, Some(integer_object_of(exponent(a) as i16)))
+}
+/// Primitive 54.
+pub(crate) fn primitive_times_two_power(it: &mut Interpreter) -> PrimResult {
+    let a = receiver_value(it)?;
+    let n = small_int(it.stack_top()).or_fail()?;
+    let r = float_object(it, times_two_power(a, n));
+    answer(it, r)
 }
 
 #[cfg(test)]

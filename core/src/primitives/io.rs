@@ -6,186 +6,234 @@
 //! Bi-state codes: characters 0-127, mouse buttons 128 (blue), 129 (yellow), 130 (red),
 //! shift/control/lock 136-139 (the image's InputState class names them).
 
-use super::{positive_integer_for, positive_integer_value, small_int};
+use super::{positive_integer_for, positive_integer_value, require, small_int, OrFail, PrimResult};
 use crate::bitblt;
 use crate::host::{Host, InputEvent, MouseButton, Rect};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
+use crate::objects;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 
-const FORM_BITS: usize = 0;
-const FORM_WIDTH: usize = 1;
-const FORM_HEIGHT: usize = 2;
 const BITBLT_DEST_FORM: usize = 0;
 
-pub(crate) fn io<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> bool {
-    match index {
-        90 => {
-            it.mouse_polls = it.mouse_polls.saturating_add(1);
-            let (x, y) = it.mouse;
-            let Some(p) = it.memory.instantiate_class(CLASS_POINT, 0) else {
-                return false;
-            };
-            it.memory.store_pointer(0, p, integer_object_of(x as i16));
-            it.memory.store_pointer(1, p, integer_object_of(y as i16));
-            it.pop_then_push(0, p);
-            true
+/// The machine's input and output as the image sees them, and what the host has not taken yet.
+pub(crate) struct Io {
+    /// The form the image made the Display (primitive 102) and the cursor (101).
+    pub display: Oop,
+    pub cursor: Oop,
+    /// Signalled once per input word (primitive 93); the words wait in `input_words`.
+    pub input_semaphore: Oop,
+    pub input_words: VecDeque<u16>,
+    /// When the last input word was stamped (for delta-time words).
+    pub last_event_ms: Option<u32>,
+    pub mouse: (i32, i32),
+    /// Signalled when the millisecond clock reaches `timer_due` (primitive 100).
+    pub timer_semaphore: Oop,
+    pub timer_due: Option<u32>,
+    /// Input pushed by the host, each with the cycle from which it may be delivered.
+    pub events: VecDeque<(u64, InputEvent)>,
+    /// Events as the image took them, with their cycles (when recording).
+    pub delivered: Option<Vec<(u64, InputEvent)>>,
+    /// Display area changed since the host last took it.
+    pub damage: Rect,
+    /// Something was drawn on the Display since the last poll (not idle).
+    pub drawn: bool,
+    /// A new cursor shape not yet taken by the host.
+    pub cursor_change: Option<[u16; 16]>,
+    /// Where the image moved the cursor (primitive 91), not yet taken by the host.
+    pub cursor_warp: Option<(i32, i32)>,
+    /// Mouse polls (primitive 90) since the last input event or display change: the v2 image
+    /// has no idle process, its window scheduler busy-polls the mouse, so this is how idleness
+    /// shows.
+    pub mouse_polls: u32,
+    /// Consecutive idle periods with no input or drawing in between; the idle sleep grows
+    /// with it (input and the image's timer still wake the host at once).
+    pub idle_streak: u32,
+}
+
+impl Default for Io {
+    fn default() -> Io {
+        Io {
+            display: NIL,
+            cursor: NIL,
+            input_semaphore: NIL,
+            input_words: VecDeque::new(),
+            last_event_ms: None,
+            mouse: (0, 0),
+            timer_semaphore: NIL,
+            timer_due: None,
+            events: VecDeque::new(),
+            delivered: None,
+            damage: Rect::default(),
+            drawn: false,
+            cursor_change: None,
+            cursor_warp: None,
+            mouse_polls: 0,
+            idle_streak: 0,
         }
-        91 => {
-            let p = it.stack_top();
-            if is_integer_object(p) || it.memory.fetch_class_of(p) != CLASS_POINT {
-                return false;
-            }
-            let (Some(x), Some(y)) =
-                (small_int(it.memory.fetch_pointer(0, p)), small_int(it.memory.fetch_pointer(1, p)))
-            else {
-                return false;
-            };
-            // The cursor is linked to the mouse: moving one moves the other.
-            it.mouse = (x, y);
-            it.cursor_warp = Some((x, y));
-            it.pop(1);
-            true
-        }
-        92 => {
-            it.pop(1);
-            true
-        }
-        93 => {
-            let sem = it.stack_top();
-            if sem != NIL && (is_integer_object(sem) || it.memory.fetch_class_of(sem) != CLASS_SEMAPHORE) {
-                return false;
-            }
-            log::debug!("input semaphore is now {sem}");
-            // The image counts one signal per word: words queued for another semaphore (or
-            // none) would never be read in step, so start afresh.
-            it.input_semaphore = sem;
-            it.input_words.clear();
-            it.pop(1);
-            true
-        }
-        94 => {
-            if small_int(it.stack_top()).is_none() {
-                return false;
-            }
-            it.pop(1);
-            true
-        }
-        95 => {
-            let Some(&word) = it.input_words.front() else {
-                return false;
-            };
-            let Some(r) = positive_integer_for(it, word as u32) else {
-                return false;
-            };
-            it.input_words.pop_front();
-            it.pop_then_push(0, r);
-            true
-        }
-        96 => {
-            let receiver = it.stack_top();
-            if is_integer_object(receiver) || !it.memory.is_pointers(receiver) {
-                return false;
-            }
-            match bitblt::copy_bits(&mut it.memory, receiver) {
-                Ok(rect) => {
-                    note_drawn(it, receiver, rect);
-                    true
-                }
-                Err(()) => false,
-            }
-        }
-        // 97 (snapshot) is in system.rs with the other image-level primitives.
-        98 | 99 => {
-            let target = it.stack_top();
-            if is_integer_object(target) || !it.memory.is_bytes(target) || it.memory.fetch_byte_length_of(target) < 4 {
-                return false;
-            }
-            let value = if index == 98 {
-                // The host gives local time; the image wants it before its own zone rule.
-                super::clock::second_clock_for_image(it.seconds_since_1901(host))
-            } else {
-                it.millisecond_clock(host)
-            };
-            for i in 0..4 {
-                it.memory.store_byte(i, target, (value >> (8 * i)) as u8);
-            }
-            it.pop(1);
-            true
-        }
-        100 => {
-            let (sem, when) = (it.stack_value(1), it.stack_top());
-            // The image's contract (ProcessorScheduler>>signal:atMilliseconds:): the time is a
-            // byte-indexable object at least four bytes long, low byte first (signal:atTime:
-            // passes a ByteArray); the book's Integer is accepted too.
-            let Some(when) = clock_value(it, when) else {
-                return false;
-            };
-            if sem == NIL {
-                it.timer_semaphore = NIL;
-                it.timer_due = None;
-            } else if !is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE {
-                it.timer_semaphore = sem;
-                it.timer_due = Some(when);
-            } else {
-                // "Fail if the first argument is neither a Semaphore nor nil."
-                return false;
-            }
-            it.pop(2);
-            true
-        }
-        101 => {
-            let form = it.stack_top();
-            let Some(bits) = cursor_bits(&it.memory, form) else {
-                return false;
-            };
-            it.cursor = form;
-            it.cursor_change = Some(bits);
-            true
-        }
-        102 => {
-            let form = it.stack_top();
-            let Some((w, h)) = form_extent(it, form) else {
-                return false;
-            };
-            it.display = form;
-            it.mark_dirty(Rect::new(0, 0, w as i32, h as i32));
-            true
-        }
-        103 => {
-            let receiver = it.stack_value(6);
-            if it.argument_count != 6 || is_integer_object(receiver) || !it.memory.is_pointers(receiver) {
-                return false;
-            }
-            let args: [Oop; 6] = core::array::from_fn(|i| it.stack_value(5 - i));
-            match bitblt::scan_characters(&mut it.memory, receiver, &args) {
-                Ok((result, rect)) => {
-                    note_drawn(it, receiver, rect);
-                    it.pop_then_push(6, result);
-                    true
-                }
-                Err(()) => false,
-            }
-        }
-        104 => {
-            let (receiver, dx, dy) = (it.stack_value(2), small_int(it.stack_value(1)), small_int(it.stack_top()));
-            let (Some(dx), Some(dy)) = (dx, dy) else {
-                return false;
-            };
-            if is_integer_object(receiver) || !it.memory.is_pointers(receiver) {
-                return false;
-            }
-            match bitblt::draw_loop(&mut it.memory, receiver, dx, dy) {
-                Ok(rect) => {
-                    note_drawn(it, receiver, rect);
-                    it.pop(2);
-                    true
-                }
-                Err(()) => false,
-            }
-        }
-        105 => string_replace(it),
-        _ => false,
     }
+}
+
+impl Io {
+    /// The objects only I/O state refers to: roots for the garbage collector.
+    pub(crate) fn roots(&self) -> [Oop; 4] {
+        [self.display, self.cursor, self.input_semaphore, self.timer_semaphore]
+    }
+}
+
+/// Primitive 90, `mousePoint`: where the mouse is, as a new Point.
+pub(crate) fn primitive_mouse_point(it: &mut Interpreter) -> PrimResult {
+    it.io.mouse_polls = it.io.mouse_polls.saturating_add(1);
+    let (x, y) = it.io.mouse;
+    let p = it.memory.instantiate_class(CLASS_POINT, 0).or_fail()?;
+    it.memory.store_pointer(0, p, integer_object_of(x as i16));
+    it.memory.store_pointer(1, p, integer_object_of(y as i16));
+    it.pop_then_push(0, p);
+    Ok(())
+}
+
+/// Primitive 91, `cursorLocPut:`.
+pub(crate) fn primitive_cursor_loc_put(it: &mut Interpreter) -> PrimResult {
+    let p = it.stack_top();
+    require(!is_integer_object(p) && it.memory.fetch_class_of(p) == CLASS_POINT)?;
+    let x = small_int(it.memory.fetch_pointer(0, p)).or_fail()?;
+    let y = small_int(it.memory.fetch_pointer(1, p)).or_fail()?;
+    // The cursor is linked to the mouse: moving one moves the other.
+    it.io.mouse = (x, y);
+    it.io.cursor_warp = Some((x, y));
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 92, `cursorLink:`: the cursor always follows the mouse here.
+pub(crate) fn primitive_cursor_link(it: &mut Interpreter) -> PrimResult {
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 93, `primInputSemaphore:`.
+pub(crate) fn primitive_input_semaphore(it: &mut Interpreter) -> PrimResult {
+    let sem = it.stack_top();
+    require(sem == NIL || (!is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE))?;
+    log::debug!("input semaphore is now {sem}");
+    // The image counts one signal per word: words queued for another semaphore (or
+    // none) would never be read in step, so start afresh.
+    it.io.input_semaphore = sem;
+    it.io.input_words.clear();
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 94, `primSampleInterval:`: accepted and ignored (input comes as events).
+pub(crate) fn primitive_sample_interval(it: &mut Interpreter) -> PrimResult {
+    require(is_integer_object(it.stack_top()))?;
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 95, `primInputWord`: the next input word.
+pub(crate) fn primitive_input_word(it: &mut Interpreter) -> PrimResult {
+    let &word = it.io.input_words.front().or_fail()?;
+    let r = positive_integer_for(it, word as u32).or_fail()?;
+    it.io.input_words.pop_front();
+    it.pop_then_push(0, r);
+    Ok(())
+}
+
+/// Primitive 96, `copyBits`.
+pub(crate) fn primitive_copy_bits(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_top();
+    require(!is_integer_object(receiver) && it.memory.is_pointers(receiver))?;
+    let rect = bitblt::copy_bits(&mut it.memory, receiver)?;
+    note_drawn(it, receiver, rect);
+    Ok(())
+}
+
+// 97 (snapshot) is in system.rs with the other image-level primitives.
+
+/// Stores a clock value in the first four bytes of the argument, low byte first.
+fn store_clock(it: &mut Interpreter, value: impl FnOnce(&mut Interpreter) -> u32) -> PrimResult {
+    let target = it.stack_top();
+    require(!is_integer_object(target) && it.memory.is_bytes(target) && it.memory.fetch_byte_length_of(target) >= 4)?;
+    let value = value(it);
+    for i in 0..4 {
+        it.memory.store_byte(i, target, (value >> (8 * i)) as u8);
+    }
+    it.pop(1);
+    Ok(())
+}
+
+/// Primitive 98, `secondClockInto:`.
+pub(crate) fn primitive_time_words_into<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    // The host gives local time; the image wants it before its own zone rule.
+    store_clock(it, |it| super::clock::second_clock_for_image(it.seconds_since_1901(host)))
+}
+
+/// Primitive 99, `millisecondClockInto:`.
+pub(crate) fn primitive_tick_words_into<H: Host>(it: &mut Interpreter, host: &mut H) -> PrimResult {
+    store_clock(it, |it| it.millisecond_clock(host))
+}
+
+/// Primitive 100, `signal:atMilliseconds:`.
+pub(crate) fn primitive_signal_at_milliseconds(it: &mut Interpreter) -> PrimResult {
+    let (sem, when) = (it.stack_value(1), it.stack_top());
+    // The image's contract (ProcessorScheduler>>signal:atMilliseconds:): the time is a
+    // byte-indexable object at least four bytes long, low byte first (signal:atTime:
+    // passes a ByteArray); the book's Integer is accepted too.
+    let when = clock_value(it, when).or_fail()?;
+    if sem == NIL {
+        it.io.timer_semaphore = NIL;
+        it.io.timer_due = None;
+    } else {
+        // "Fail if the first argument is neither a Semaphore nor nil."
+        require(!is_integer_object(sem) && it.memory.fetch_class_of(sem) == CLASS_SEMAPHORE)?;
+        it.io.timer_semaphore = sem;
+        it.io.timer_due = Some(when);
+    }
+    it.pop(2);
+    Ok(())
+}
+
+/// Primitive 101, `beCursor`.
+pub(crate) fn primitive_be_cursor(it: &mut Interpreter) -> PrimResult {
+    let form = it.stack_top();
+    let bits = objects::cursor_bits(&it.memory, form).or_fail()?;
+    it.io.cursor = form;
+    it.io.cursor_change = Some(bits);
+    Ok(())
+}
+
+/// Primitive 102, `beDisplay`.
+pub(crate) fn primitive_be_display(it: &mut Interpreter) -> PrimResult {
+    let form = it.stack_top();
+    let layout = objects::form_layout(&it.memory, form).or_fail()?;
+    it.io.display = form;
+    it.mark_dirty(Rect::new(0, 0, layout.width as i32, layout.height as i32));
+    Ok(())
+}
+
+/// Primitive 103, `scanCharactersFrom:to:in:rightX:stopConditions:displaying:`.
+pub(crate) fn primitive_scan_characters(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_value(6);
+    require(it.argument_count == 6 && !is_integer_object(receiver) && it.memory.is_pointers(receiver))?;
+    let args: [Oop; 6] = core::array::from_fn(|i| it.stack_value(5 - i));
+    let (result, rect) = bitblt::scan_characters(&mut it.memory, receiver, &args)?;
+    note_drawn(it, receiver, rect);
+    it.pop_then_push(6, result);
+    Ok(())
+}
+
+/// Primitive 104, `drawLoopX:Y:`.
+pub(crate) fn primitive_draw_loop(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_value(2);
+    let dx = small_int(it.stack_value(1)).or_fail()?;
+    let dy = small_int(it.stack_top()).or_fail()?;
+    require(!is_integer_object(receiver) && it.memory.is_pointers(receiver))?;
+    let rect = bitblt::draw_loop(&mut it.memory, receiver, dx, dy)?;
+    note_drawn(it, receiver, rect);
+    it.pop(2);
+    Ok(())
 }
 
 /// A millisecond-clock value as primitive 100 takes it: the first four bytes (low byte first)
@@ -201,53 +249,14 @@ fn clock_value(it: &Interpreter, oop: Oop) -> Option<u32> {
 fn note_drawn(it: &mut Interpreter, bitblt: Oop, rect: Rect) {
     if !rect.is_empty()
         && it.memory.fetch_word_length_of(bitblt) > BITBLT_DEST_FORM
-        && it.memory.fetch_pointer(BITBLT_DEST_FORM, bitblt) == it.display
+        && it.memory.fetch_pointer(BITBLT_DEST_FORM, bitblt) == it.io.display
     {
         it.mark_dirty(rect);
     }
 }
 
-fn form_extent(it: &Interpreter, form: Oop) -> Option<(usize, usize)> {
-    if is_integer_object(form) || !it.memory.is_pointers(form) || it.memory.fetch_word_length_of(form) < 4 {
-        return None;
-    }
-    let bits = it.memory.fetch_pointer(FORM_BITS, form);
-    let w = small_int(it.memory.fetch_pointer(FORM_WIDTH, form))?;
-    let h = small_int(it.memory.fetch_pointer(FORM_HEIGHT, form))?;
-    if w < 0 || h < 0 || !it.memory.is_object(bits) || it.memory.is_pointers(bits) {
-        return None;
-    }
-    let (w, h) = (w as usize, h as usize);
-    (it.memory.fetch_word_length_of(bits) >= w.div_ceil(16) * h).then_some((w, h))
-}
-
-/// The 16 rows of a 16x16 cursor Form.
-pub fn cursor_bits(memory: &ObjectMemory, form: Oop) -> Option<[u16; 16]> {
-    if is_integer_object(form)
-        || !memory.is_object(form)
-        || !memory.is_pointers(form)
-        || memory.fetch_word_length_of(form) < 3
-    {
-        return None;
-    }
-    // beCursor: "Fail if the receiver does not match the size expected by the hardware".
-    let sixteen = integer_object_of(16);
-    if memory.fetch_pointer(FORM_WIDTH, form) != sixteen || memory.fetch_pointer(FORM_HEIGHT, form) != sixteen {
-        return None;
-    }
-    let bits = memory.fetch_pointer(FORM_BITS, form);
-    if is_integer_object(bits)
-        || !memory.is_object(bits)
-        || memory.is_pointers(bits)
-        || memory.fetch_word_length_of(bits) < 16
-    {
-        return None;
-    }
-    Some(core::array::from_fn(|i| memory.fetch_word(i, bits)))
-}
-
-/// `replaceFrom:to:with:startingAt:` for objects of the same format.
-fn string_replace(it: &mut Interpreter) -> bool {
+/// Primitive 105, `replaceFrom:to:with:startingAt:` for objects of the same format.
+pub(crate) fn primitive_string_replace(it: &mut Interpreter) -> PrimResult {
     let (dst, start, stop, src, src_start) = (
         it.stack_value(4),
         small_int(it.stack_value(3)),
@@ -255,16 +264,10 @@ fn string_replace(it: &mut Interpreter) -> bool {
         it.stack_value(1),
         small_int(it.stack_top()),
     );
-    let (Some(start), Some(stop), Some(src_start)) = (start, stop, src_start) else {
-        return false;
-    };
-    if is_integer_object(dst) || is_integer_object(src) {
-        return false;
-    }
+    let (start, stop, src_start) = (start.or_fail()?, stop.or_fail()?, src_start.or_fail()?);
+    require(!is_integer_object(dst) && !is_integer_object(src))?;
     let format = it.memory.format_of(dst);
-    if format != it.memory.format_of(src) {
-        return false;
-    }
+    require(format == it.memory.format_of(src))?;
     let dst_fixed = it.memory.fixed_fields_of_class(it.memory.fetch_class_of(dst));
     let src_fixed = it.memory.fixed_fields_of_class(it.memory.fetch_class_of(src));
     let dst_len = super::subscript::length_of(it, dst) as i32 - dst_fixed as i32;
@@ -272,11 +275,9 @@ fn string_replace(it: &mut Interpreter) -> bool {
     let count = stop - start + 1;
     if count == 0 && start >= 1 {
         it.pop(4);
-        return true;
+        return Ok(());
     }
-    if start < 1 || count < 0 || stop > dst_len || src_start < 1 || src_start + count - 1 > src_len {
-        return false;
-    }
+    require(start >= 1 && count >= 0 && stop <= dst_len && src_start >= 1 && src_start + count - 1 <= src_len)?;
     // Element by element, front to back, exactly as the Smalltalk fallback does.
     for k in 0..count as usize {
         let di = dst_fixed + start as usize - 1 + k;
@@ -293,15 +294,15 @@ fn string_replace(it: &mut Interpreter) -> bool {
         }
     }
     it.pop(4);
-    true
+    Ok(())
 }
 
 /// Turns a host event into input words and signals the input semaphore once per word.
 pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u32) {
     if let InputEvent::MouseMove { x, y } = event {
-        it.mouse = (x.clamp(0, 4095), y.clamp(0, 4095));
+        it.io.mouse = (x.clamp(0, 4095), y.clamp(0, 4095));
     }
-    if it.input_semaphore == NIL {
+    if it.io.input_semaphore == NIL {
         // Nobody listens yet (the image installs its input process early in its startup):
         // queued words without their signals would leave the image reading stale words.
         log::debug!("input event {event:?} dropped: no input semaphore yet");
@@ -309,7 +310,7 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
     }
     let mut words: [u16; 6] = [0; 6];
     let mut n = 0;
-    match it.last_event_ms {
+    match it.io.last_event_ms {
         Some(last) if now.wrapping_sub(last) < 4096 => {
             let delta = now.wrapping_sub(last) as u16;
             if delta > 0 {
@@ -322,13 +323,13 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
             n = 3;
         }
     }
-    it.last_event_ms = Some(now);
-    it.mouse_polls = 0;
-    it.idle_streak = 0;
+    it.io.last_event_ms = Some(now);
+    it.io.mouse_polls = 0;
+    it.io.idle_streak = 0;
     match event {
         InputEvent::MouseMove { x, y } => {
             let (x, y) = (x.clamp(0, 4095), y.clamp(0, 4095));
-            it.mouse = (x, y);
+            it.io.mouse = (x, y);
             words[n] = (1 << 12) | x as u16;
             words[n + 1] = (2 << 12) | y as u16;
             n += 2;
@@ -349,8 +350,8 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
     }
     log::debug!("input event {event:?} -> words {:04x?}", &words[..n]);
     for &w in &words[..n] {
-        it.input_words.push_back(w);
-        let sem = it.input_semaphore;
+        it.io.input_words.push_back(w);
+        let sem = it.io.input_semaphore;
         it.asynchronous_signal(sem);
     }
 }

@@ -1,70 +1,48 @@
 //! Storage management primitives 68-79 (Blue Book ch. 29).
 
 use super::subscript::{fetch_element, length_of, store_element};
-use super::{positive_16bit_value, small_int};
+use super::{positive_16bit_value, require, small_int, OrFail, PrimResult};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
 
-pub(crate) fn storage(it: &mut Interpreter, index: u16) -> bool {
-    match index {
-        68 => object_at(it),
-        69 => object_at_put(it),
-        70 => new(it),
-        71 => new_with_size(it),
-        72 => become_object(it),
-        73 => inst_var_at(it),
-        74 => inst_var_at_put(it),
-        75 => {
-            let receiver = it.stack_top();
-            if is_integer_object(receiver) {
-                return false;
-            }
-            // The object's table index as a SmallInteger (`asOop`): oop bitOr: 1.
-            it.pop_then_push(0, receiver | 1);
-            true
-        }
-        76 => {
-            let receiver = it.stack_top();
-            if !is_integer_object(receiver) {
-                return false;
-            }
-            let oop = receiver & 0xfffe;
-            if !it.memory.is_object(oop) {
-                return false;
-            }
-            it.expose(oop);
-            it.pop_then_push(0, oop);
-            true
-        }
-        77 => {
-            let class = it.stack_top();
-            match it.memory.instance_after(class, 0) {
-                Some(o) if !is_integer_object(class) => {
-                    it.expose(o);
-                    it.pop_then_push(0, o);
-                    true
-                }
-                _ => false,
-            }
-        }
-        78 => {
-            let receiver = it.stack_top();
-            if is_integer_object(receiver) {
-                return false;
-            }
-            let class = it.memory.fetch_class_of(receiver);
-            match it.memory.instance_after(class, receiver) {
-                Some(o) => {
-                    it.expose(o);
-                    it.pop_then_push(0, o);
-                    true
-                }
-                None => false,
-            }
-        }
-        79 => new_method(it),
-        _ => false,
-    }
+/// Primitive 75, `asOop`: the object's table index as a SmallInteger (oop bitOr: 1).
+pub(crate) fn primitive_as_oop(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_top();
+    require(!is_integer_object(receiver))?;
+    it.pop_then_push(0, receiver | 1);
+    Ok(())
+}
+
+/// Primitive 76, `asObject`: the object whose `asOop` the receiver is.
+pub(crate) fn primitive_as_object(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_top();
+    require(is_integer_object(receiver))?;
+    let oop = receiver & 0xfffe;
+    require(it.memory.is_object(oop))?;
+    it.expose(oop);
+    it.pop_then_push(0, oop);
+    Ok(())
+}
+
+/// Primitive 77, `someInstance`.
+pub(crate) fn primitive_some_instance(it: &mut Interpreter) -> PrimResult {
+    let class = it.stack_top();
+    let o = it.memory.instance_after(class, 0).or_fail()?;
+    require(!is_integer_object(class))?;
+    it.expose(o);
+    it.pop_then_push(0, o);
+    Ok(())
+}
+
+/// Primitive 78, `nextInstance`.
+pub(crate) fn primitive_next_instance(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_top();
+    require(!is_integer_object(receiver))?;
+    let class = it.memory.fetch_class_of(receiver);
+    let o = it.memory.instance_after(class, receiver).or_fail()?;
+    it.expose(o);
+    it.pop_then_push(0, o);
+    Ok(())
 }
 
 /// Pointer count of a CompiledMethod (header + literals), for objectAt:.
@@ -76,29 +54,25 @@ fn object_pointer_count(it: &Interpreter, method: Oop) -> Option<usize> {
     Some(((header >> 1) & 63) as usize + 1)
 }
 
-fn object_at(it: &mut Interpreter) -> bool {
+/// Primitive 68, `objectAt:` on a CompiledMethod: its header and literals.
+pub(crate) fn primitive_object_at(it: &mut Interpreter) -> PrimResult {
     let (receiver, idx) = (it.stack_value(1), small_int(it.stack_top()));
-    match (object_pointer_count(it, receiver), idx) {
-        (Some(n), Some(i)) if i >= 1 && i as usize <= n => {
-            let v = it.memory.fetch_pointer(i as usize - 1, receiver);
-            it.pop_then_push(1, v);
-            true
-        }
-        _ => false,
-    }
+    let (n, i) = (object_pointer_count(it, receiver).or_fail()?, idx.or_fail()?);
+    require(i >= 1 && i as usize <= n)?;
+    let v = it.memory.fetch_pointer(i as usize - 1, receiver);
+    it.pop_then_push(1, v);
+    Ok(())
 }
 
-fn object_at_put(it: &mut Interpreter) -> bool {
+/// Primitive 69, `objectAt:put:`.
+pub(crate) fn primitive_object_at_put(it: &mut Interpreter) -> PrimResult {
     let (receiver, idx, value) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
+    let (n, i) = (object_pointer_count(it, receiver).or_fail()?, idx.or_fail()?);
     // "Fails if the index is less than 2": the header is set once, by newMethod:header:.
-    match (object_pointer_count(it, receiver), idx) {
-        (Some(n), Some(i)) if i >= 2 && i as usize <= n => {
-            it.memory.store_pointer(i as usize - 1, receiver, value);
-            it.pop_then_push(2, value);
-            true
-        }
-        _ => false,
-    }
+    require(i >= 2 && i as usize <= n)?;
+    it.memory.store_pointer(i as usize - 1, receiver, value);
+    it.pop_then_push(2, value);
+    Ok(())
 }
 
 fn is_class(it: &Interpreter, class: Oop) -> bool {
@@ -108,42 +82,29 @@ fn is_class(it: &Interpreter, class: Oop) -> bool {
         && is_integer_object(it.memory.instance_specification(class))
 }
 
-fn new(it: &mut Interpreter) -> bool {
+/// Primitive 70, `new`: an instance of a class without indexable fields.
+pub(crate) fn primitive_new(it: &mut Interpreter) -> PrimResult {
     let class = it.stack_top();
-    if !is_class(it, class) || it.memory.instance_specification(class) & SPEC_INDEXABLE != 0 {
-        return false;
-    }
-    match it.memory.instantiate_class(class, 0) {
-        Some(o) => {
-            it.pop_then_push(0, o);
-            true
-        }
-        None => false,
-    }
+    require(is_class(it, class) && it.memory.instance_specification(class) & SPEC_INDEXABLE == 0)?;
+    let o = it.memory.instantiate_class(class, 0).or_fail()?;
+    it.pop_then_push(0, o);
+    Ok(())
 }
 
-fn new_with_size(it: &mut Interpreter) -> bool {
+/// Primitive 71, `new:`: an instance of a class with indexable fields.
+pub(crate) fn primitive_new_with_arg(it: &mut Interpreter) -> PrimResult {
     let (class, size) = (it.stack_value(1), it.stack_top());
-    let Some(size) = positive_16bit_value(it, size) else {
-        return false;
-    };
-    if !is_class(it, class) || it.memory.instance_specification(class) & SPEC_INDEXABLE == 0 {
-        return false;
-    }
-    match it.memory.instantiate_class(class, size as usize) {
-        Some(o) => {
-            it.pop_then_push(1, o);
-            true
-        }
-        None => false,
-    }
+    let size = positive_16bit_value(it, size).or_fail()?;
+    require(is_class(it, class) && it.memory.instance_specification(class) & SPEC_INDEXABLE != 0)?;
+    let o = it.memory.instantiate_class(class, size as usize).or_fail()?;
+    it.pop_then_push(1, o);
+    Ok(())
 }
 
-fn become_object(it: &mut Interpreter) -> bool {
+/// Primitive 72, `become:`.
+pub(crate) fn primitive_become(it: &mut Interpreter) -> PrimResult {
     let (a, b) = (it.stack_value(1), it.stack_top());
-    if is_integer_object(a) || is_integer_object(b) || !it.memory.is_object(a) || !it.memory.is_object(b) {
-        return false;
-    }
+    require(it.memory.is_object(a) && it.memory.is_object(b))?;
     // Registers cache heap locations; write them back before the objects trade places.
     it.store_context_registers();
     it.expose(a);
@@ -152,7 +113,7 @@ fn become_object(it: &mut Interpreter) -> bool {
     it.flush_method_cache();
     it.fetch_context_registers();
     it.pop_then_push(1, a);
-    true
+    Ok(())
 }
 
 /// True when 1-based `index` names a named (fixed) instance variable of `receiver`: the
@@ -165,51 +126,39 @@ fn is_fixed_field(it: &Interpreter, receiver: Oop, index: i32) -> bool {
         && index as usize <= it.memory.fixed_fields_of_class(it.memory.fetch_class_of(receiver))
 }
 
-fn inst_var_at(it: &mut Interpreter) -> bool {
-    let (receiver, idx) = (it.stack_value(1), small_int(it.stack_top()));
-    let Some(i) = idx else { return false };
-    if !is_fixed_field(it, receiver, i) {
-        return false;
-    }
-    match fetch_element(it, receiver, i as usize - 1) {
-        Some(v) => {
-            it.expose(v);
-            it.pop_then_push(1, v);
-            true
-        }
-        None => false,
-    }
+/// Primitive 73, `instVarAt:`.
+pub(crate) fn primitive_inst_var_at(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_value(1);
+    let i = small_int(it.stack_top()).or_fail()?;
+    require(is_fixed_field(it, receiver, i))?;
+    let v = fetch_element(it, receiver, i as usize - 1).or_fail()?;
+    it.expose(v);
+    it.pop_then_push(1, v);
+    Ok(())
 }
 
-fn inst_var_at_put(it: &mut Interpreter) -> bool {
-    let (receiver, idx, value) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
-    let Some(i) = idx else { return false };
-    if !is_fixed_field(it, receiver, i) {
-        return false;
-    }
-    if !store_element(it, receiver, i as usize - 1, value) {
-        return false;
-    }
+/// Primitive 74, `instVarAt:put:`.
+pub(crate) fn primitive_inst_var_at_put(it: &mut Interpreter) -> PrimResult {
+    let (receiver, value) = (it.stack_value(2), it.stack_top());
+    let i = small_int(it.stack_value(1)).or_fail()?;
+    require(is_fixed_field(it, receiver, i))?;
+    store_element(it, receiver, i as usize - 1, value)?;
     it.pop_then_push(2, value);
-    true
+    Ok(())
 }
 
-/// `newMethod: byteCount header: header` on CompiledMethod class.
-fn new_method(it: &mut Interpreter) -> bool {
-    let (class, count, header) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
-    let Some(count) = count else { return false };
-    if count < 0 || !is_integer_object(header) || !is_class(it, class) {
-        return false;
-    }
+/// Primitive 79, `newMethod: byteCount header: header` on CompiledMethod class.
+pub(crate) fn primitive_new_method(it: &mut Interpreter) -> PrimResult {
+    let (class, header) = (it.stack_value(2), it.stack_top());
+    let count = small_int(it.stack_value(1)).or_fail()?;
+    require(count >= 0 && is_integer_object(header) && is_class(it, class))?;
     let literals = ((header >> 1) & 63) as usize;
     let bytes = (literals + 1) * 2 + count as usize;
-    let Some(method) = it.memory.allocate(class, bytes.div_ceil(2), Format::Bytes, bytes & 1 == 1, 0) else {
-        return false;
-    };
+    let method = it.memory.allocate(class, bytes.div_ceil(2), Format::Bytes, bytes & 1 == 1, 0).or_fail()?;
     it.memory.store_word(0, method, header);
     for i in 1..=literals {
         it.memory.store_pointer(i, method, NIL);
     }
     it.pop_then_push(2, method);
-    true
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Subscript and stream primitives 60-67 (Blue Book ch. 29 "Array and Stream Primitives").
 
-use super::{boolean, positive_16bit_value, positive_integer_for, small_int};
+use super::{
+    boolean, positive_16bit_value, positive_integer_for, require, small_int, OrFail, PrimResult, PrimitiveFailed,
+};
 use crate::interpreter::Interpreter;
 use crate::object_memory::*;
 
@@ -40,28 +42,20 @@ pub(crate) fn fetch_element(it: &mut Interpreter, oop: Oop, i: usize) -> Option<
     }
 }
 
-/// `subscript:with:storing:` — fails (false) when the value does not fit the object's format.
-pub(crate) fn store_element(it: &mut Interpreter, oop: Oop, i: usize, value: Oop) -> bool {
+/// `subscript:with:storing:` — fails when the value does not fit the object's format.
+pub(crate) fn store_element(it: &mut Interpreter, oop: Oop, i: usize, value: Oop) -> PrimResult {
     match it.memory.format_of(oop) {
-        Format::Pointers => {
-            it.memory.store_pointer(i, oop, value);
-            true
+        Format::Pointers => it.memory.store_pointer(i, oop, value),
+        Format::Words => {
+            let w = positive_16bit_value(it, value).or_fail()?;
+            it.memory.store_word(i, oop, w)
         }
-        Format::Words => match positive_16bit_value(it, value) {
-            Some(w) => {
-                it.memory.store_word(i, oop, w);
-                true
-            }
-            None => false,
-        },
-        Format::Bytes => match small_int(value) {
-            Some(b @ 0..=255) => {
-                it.memory.store_byte(i, oop, b as u8);
-                true
-            }
-            _ => false,
-        },
+        Format::Bytes => {
+            let b = small_int(value).and_then(|b| u8::try_from(b).ok()).or_fail()?;
+            it.memory.store_byte(i, oop, b)
+        }
     }
+    Ok(())
 }
 
 fn fixed_fields(it: &Interpreter, oop: Oop) -> usize {
@@ -79,74 +73,62 @@ fn character_value(it: &Interpreter, oop: Oop) -> Option<u8> {
     small_int(it.memory.fetch_pointer(0, oop)).and_then(|v| u8::try_from(v).ok())
 }
 
-pub(crate) fn subscript(it: &mut Interpreter, index: u16) -> bool {
-    match index {
-        60 | 63 => {
-            let (array, idx) = (it.stack_value(1), small_int(it.stack_top()));
-            let Some(idx) = idx else { return false };
-            if !in_indexable_bounds(it, idx, array) {
-                return false;
-            }
-            let i = idx as usize - 1 + fixed_fields(it, array);
-            let result = if index == 63 {
-                if !it.memory.is_bytes(array) {
-                    return false;
-                }
-                Some(character_for(it, it.memory.fetch_byte(i, array)))
-            } else {
-                fetch_element(it, array, i)
-            };
-            match result {
-                Some(r) => {
-                    it.expose(r);
-                    it.pop_then_push(1, r);
-                    true
-                }
-                None => false,
-            }
-        }
-        61 | 64 => {
-            let (array, idx, value) = (it.stack_value(2), small_int(it.stack_value(1)), it.stack_top());
-            let Some(idx) = idx else { return false };
-            if !in_indexable_bounds(it, idx, array) {
-                return false;
-            }
-            let i = idx as usize - 1 + fixed_fields(it, array);
-            let ok = if index == 64 {
-                match (it.memory.is_bytes(array), character_value(it, value)) {
-                    (true, Some(b)) => {
-                        it.memory.store_byte(i, array, b);
-                        true
-                    }
-                    _ => false,
-                }
-            } else {
-                store_element(it, array, i, value)
-            };
-            if ok {
-                it.pop_then_push(2, value);
-            }
-            ok
-        }
-        62 => {
-            let receiver = it.stack_top();
-            if is_integer_object(receiver) {
-                return false;
-            }
-            let n = length_of(it, receiver).saturating_sub(fixed_fields(it, receiver));
-            match positive_integer_for(it, n as u32) {
-                Some(r) => {
-                    it.pop_then_push(0, r);
-                    true
-                }
-                None => false,
-            }
-        }
-        65 => stream_next(it),
-        66 => stream_next_put(it),
-        67 => stream_at_end(it),
-        _ => false,
-    }
+/// The index argument of `at:` and `at:put:` as a 0-based field position in `array`.
+fn checked_index(it: &Interpreter, array: Oop, index: Oop) -> Result<usize, PrimitiveFailed> {
+    let index = small_int(index).or_fail()?;
+    require(in_indexable_bounds(it, index, array))?;
+    Ok(index as usize - 1 + fixed_fields(it, array))
+}
+
+/// Primitive 60, `at:`.
+pub(crate) fn primitive_at(it: &mut Interpreter) -> PrimResult {
+    let array = it.stack_value(1);
+    let i = checked_index(it, array, it.stack_top())?;
+    let result = fetch_element(it, array, i).or_fail()?;
+    it.expose(result);
+    it.pop_then_push(1, result);
+    Ok(())
+}
+
+/// Primitive 61, `at:put:`.
+pub(crate) fn primitive_at_put(it: &mut Interpreter) -> PrimResult {
+    let (array, value) = (it.stack_value(2), it.stack_top());
+    let i = checked_index(it, array, it.stack_value(1))?;
+    store_element(it, array, i, value)?;
+    it.pop_then_push(2, value);
+    Ok(())
+}
+
+/// Primitive 62, `size`: the number of indexable fields.
+pub(crate) fn primitive_size(it: &mut Interpreter) -> PrimResult {
+    let receiver = it.stack_top();
+    require(!is_integer_object(receiver))?;
+    let n = length_of(it, receiver).saturating_sub(fixed_fields(it, receiver));
+    let r = positive_integer_for(it, n as u32).or_fail()?;
+    it.pop_then_push(0, r);
+    Ok(())
+}
+
+/// Primitive 63, `String>>at:`: a Character.
+pub(crate) fn primitive_string_at(it: &mut Interpreter) -> PrimResult {
+    let array = it.stack_value(1);
+    let i = checked_index(it, array, it.stack_top())?;
+    require(it.memory.is_bytes(array))?;
+    let result = character_for(it, it.memory.fetch_byte(i, array));
+    it.expose(result);
+    it.pop_then_push(1, result);
+    Ok(())
+}
+
+/// Primitive 64, `String>>at:put:`: stores a Character.
+pub(crate) fn primitive_string_at_put(it: &mut Interpreter) -> PrimResult {
+    let (array, value) = (it.stack_value(2), it.stack_top());
+    let i = checked_index(it, array, it.stack_value(1))?;
+    require(it.memory.is_bytes(array))?;
+    let b = character_value(it, value).or_fail()?;
+    it.memory.store_byte(i, array, b);
+    it.pop_then_push(2, value);
+    Ok(())
 }
 
 /// The stream's collection if it is an Array or String, with its index and limit field.
@@ -167,14 +149,11 @@ fn stream_state(it: &Interpreter, stream: Oop, limit_field: usize) -> Option<(Oo
     Some((array, index, limit))
 }
 
-fn stream_next(it: &mut Interpreter) -> bool {
+/// Primitive 65, `ReadStream>>next`.
+pub(crate) fn primitive_next(it: &mut Interpreter) -> PrimResult {
     let stream = it.stack_top();
-    let Some((array, index, limit)) = stream_state(it, stream, STREAM_READ_LIMIT) else {
-        return false;
-    };
-    if index >= limit || !in_indexable_bounds(it, index + 1, array) {
-        return false;
-    }
+    let (array, index, limit) = stream_state(it, stream, STREAM_READ_LIMIT).or_fail()?;
+    require(index < limit && in_indexable_bounds(it, index + 1, array))?;
     let result = if it.memory.fetch_class_of(array) == CLASS_ARRAY {
         it.memory.fetch_pointer(index as usize, array)
     } else {
@@ -182,36 +161,30 @@ fn stream_next(it: &mut Interpreter) -> bool {
     };
     it.memory.store_pointer(STREAM_INDEX, stream, integer_object_of((index + 1) as i16));
     it.pop_then_push(0, result);
-    true
+    Ok(())
 }
 
-fn stream_next_put(it: &mut Interpreter) -> bool {
+/// Primitive 66, `WriteStream>>nextPut:`.
+pub(crate) fn primitive_next_put(it: &mut Interpreter) -> PrimResult {
     let (stream, value) = (it.stack_value(1), it.stack_top());
-    let Some((array, index, limit)) = stream_state(it, stream, STREAM_WRITE_LIMIT) else {
-        return false;
-    };
-    if index >= limit || !in_indexable_bounds(it, index + 1, array) {
-        return false;
-    }
+    let (array, index, limit) = stream_state(it, stream, STREAM_WRITE_LIMIT).or_fail()?;
+    require(index < limit && in_indexable_bounds(it, index + 1, array))?;
     if it.memory.fetch_class_of(array) == CLASS_ARRAY {
         it.memory.store_pointer(index as usize, array, value);
     } else {
-        let Some(b) = character_value(it, value) else {
-            return false;
-        };
+        let b = character_value(it, value).or_fail()?;
         it.memory.store_byte(index as usize, array, b);
     }
     it.memory.store_pointer(STREAM_INDEX, stream, integer_object_of((index + 1) as i16));
     it.pop_then_push(1, value);
-    true
+    Ok(())
 }
 
-fn stream_at_end(it: &mut Interpreter) -> bool {
+/// Primitive 67, `ReadStream>>atEnd`.
+pub(crate) fn primitive_at_end(it: &mut Interpreter) -> PrimResult {
     let stream = it.stack_top();
-    let Some((array, index, limit)) = stream_state(it, stream, STREAM_READ_LIMIT) else {
-        return false;
-    };
+    let (array, index, limit) = stream_state(it, stream, STREAM_READ_LIMIT).or_fail()?;
     let length = length_of(it, array) as i32;
     it.pop_then_push(0, boolean(index >= limit || index >= length));
-    true
+    Ok(())
 }

@@ -1,0 +1,194 @@
+//! st80 on a Raspberry Pi 3 (BCM2837; QEMU's `raspi3b` too): the PL011 UART on GPIO 14/15 as
+//! console and fallback keyboard, the framebuffer from the VideoCore mailbox at the Display's
+//! size (the GPU scales it to the monitor), the generic timer as the millisecond clock, and
+//! the build time as the wall clock (the board has no real-time clock). No USB yet, so no
+//! USB keyboard or mouse.
+//!
+//!     qemu-system-aarch64 -M raspi3b -kernel kernel8.img -serial stdio
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use st80_baremetal::arch::{self, Memory};
+use st80_baremetal::fb::Framebuffer;
+use st80_baremetal::session::{self, Board, BoardInput};
+use st80_baremetal::{console, heap, println};
+
+core::arch::global_asm!(include_str!("../boot.S"));
+
+const PERIPHERALS: usize = 0x3f00_0000;
+const GPIO: usize = PERIPHERALS + 0x20_0000;
+const UART: usize = PERIPHERALS + 0x20_1000;
+const MAILBOX: usize = PERIPHERALS + 0xb880;
+/// The ARM's local peripherals (above the 1 GiB of RAM).
+const LOCAL_PERIPHERALS: usize = 0x4000_0000;
+
+fn reg(addr: usize) -> *mut u32 {
+    addr as *mut u32
+}
+
+fn uart_init() {
+    // SAFETY: the GPIO and PL011 registers of the BCM2837.
+    unsafe {
+        // Disabled while it is set up.
+        reg(UART + 0x30).write_volatile(0);
+        // GPIO 14 and 15 to alternate function 0 (TXD0, RXD0), no pull-up/down.
+        let sel = reg(GPIO + 0x04).read_volatile();
+        let sel = (sel & !((7 << 12) | (7 << 15))) | (4 << 12) | (4 << 15);
+        reg(GPIO + 0x04).write_volatile(sel);
+        reg(GPIO + 0x94).write_volatile(0);
+        arch::delay_us(5);
+        reg(GPIO + 0x98).write_volatile((1 << 14) | (1 << 15));
+        arch::delay_us(5);
+        reg(GPIO + 0x98).write_volatile(0);
+        // No pending interrupts.
+        reg(UART + 0x44).write_volatile(0x7ff);
+        // 115200 baud from the 48 MHz UART clock the firmware sets: 48e6 / (16 * 115200)
+        // = 26 + 3/64.
+        reg(UART + 0x24).write_volatile(26);
+        reg(UART + 0x28).write_volatile(3);
+        reg(UART + 0x2c).write_volatile(0x70); // 8 bits, FIFOs on
+        reg(UART + 0x30).write_volatile(0x301); // UART, transmit and receive on
+    }
+}
+
+fn uart_putc(b: u8) {
+    // SAFETY: the PL011's data and flag registers; wait while the transmit FIFO is full.
+    unsafe {
+        while reg(UART + 0x18).read_volatile() & (1 << 5) != 0 {}
+        reg(UART).write_volatile(b as u32);
+    }
+}
+
+fn uart_getc() -> Option<u8> {
+    // SAFETY: as above; read only while the receive FIFO is not empty.
+    unsafe {
+        if reg(UART + 0x18).read_volatile() & (1 << 4) != 0 {
+            None
+        } else {
+            Some(reg(UART).read_volatile() as u8)
+        }
+    }
+}
+
+/// A property-channel message for the VideoCore (16-byte aligned, as the mailbox wants).
+#[repr(C, align(16))]
+struct Message([u32; 36]);
+
+static mut MESSAGE: Message = Message([0; 36]);
+
+/// Sends `tags` (each: tag, value size, 0, values...) over the property channel (8) and
+/// answers the words of the reply's tags, or None if the firmware refused.
+fn mailbox(tags: &[u32]) -> Option<[u32; 36]> {
+    // SAFETY: one core, one message at a time; the buffer is written back from the cache
+    // before the GPU reads it and invalidated before we read its reply.
+    unsafe {
+        let msg = &mut *core::ptr::addr_of_mut!(MESSAGE);
+        let len = tags.len() + 3;
+        msg.0 = [0; 36];
+        msg.0[0] = (len * 4) as u32;
+        msg.0[1] = 0; // a request
+        msg.0[2..2 + tags.len()].copy_from_slice(tags);
+        msg.0[2 + tags.len()] = 0; // end tag
+        let addr = msg as *mut Message as usize;
+        arch::flush_dcache(addr, core::mem::size_of::<Message>());
+        while reg(MAILBOX + 0x38).read_volatile() & (1 << 31) != 0 {} // write mailbox full
+        reg(MAILBOX + 0x20).write_volatile(addr as u32 | 8);
+        loop {
+            while reg(MAILBOX + 0x18).read_volatile() & (1 << 30) != 0 {} // read mailbox empty
+            if reg(MAILBOX).read_volatile() == addr as u32 | 8 {
+                break;
+            }
+        }
+        arch::flush_dcache(addr, core::mem::size_of::<Message>());
+        let reply = core::ptr::read_volatile(&msg.0);
+        (reply[1] == 0x8000_0000).then_some(reply)
+    }
+}
+
+/// The RAM the ARM has (the rest of the first GiB is the GPU's): base and size.
+fn arm_memory() -> (usize, usize) {
+    match mailbox(&[0x0001_0005, 8, 0, 0, 0]) {
+        Some(r) => (r[5] as usize, r[6] as usize),
+        None => (0, 0x3b40_0000), // gpu_mem=64, the firmware's default
+    }
+}
+
+struct Pi3 {
+    fb: Option<Framebuffer>,
+    /// The framebuffer was asked for (once: the firmware may refuse).
+    fb_tried: bool,
+}
+
+impl Pi3 {
+    /// Asks the firmware for a `w` x `h` 32-bit framebuffer.
+    fn allocate_framebuffer(w: u32, h: u32) -> Option<Framebuffer> {
+        #[rustfmt::skip]
+        let r = mailbox(&[
+            0x0004_8003, 8, 0, w, h,   // physical size
+            0x0004_8004, 8, 0, w, h,   // virtual size
+            0x0004_8009, 8, 0, 0, 0,   // virtual offset
+            0x0004_8005, 4, 0, 32,     // depth
+            0x0004_0001, 8, 0, 4096, 0, // allocate (alignment) -> base, size
+            0x0004_0008, 4, 0, 0,      // pitch
+        ])?;
+        let (width, height, base, pitch) = (r[5], r[6], r[24] & 0x3fff_ffff, r[29]);
+        if base == 0 || pitch == 0 {
+            return None;
+        }
+        println!("st80: framebuffer {width} x {height} at {base:#x}, pitch {pitch}");
+        Some(Framebuffer {
+            base: base as usize as *mut u32,
+            width: width as usize,
+            height: height as usize,
+            stride: pitch as usize / 4,
+        })
+    }
+}
+
+impl Board for Pi3 {
+    fn framebuffer(&mut self, width: usize, height: usize) -> Option<&mut Framebuffer> {
+        if !self.fb_tried {
+            self.fb_tried = true;
+            self.fb = Pi3::allocate_framebuffer(width as u32, height as u32);
+            if self.fb.is_none() {
+                println!("st80: the firmware gave no framebuffer; the image runs with the console only");
+            }
+        }
+        self.fb.as_mut()
+    }
+
+    fn poll_input(&mut self, out: &mut Vec<BoardInput>) {
+        while let Some(b) = uart_getc() {
+            out.push(BoardInput::Char(b));
+        }
+    }
+}
+
+#[no_mangle]
+extern "C" fn kernel_main() -> ! {
+    let boot_ms = arch::millis();
+    uart_init();
+    console::set_output(uart_putc);
+    arch::init_exceptions();
+    let (base, size) = arm_memory();
+    let ram_end = base + size;
+    // The ARM's RAM cached; the GPU's part (the framebuffer) uncached; then the peripherals.
+    arch::enable_mmu(|a| {
+        let a = a as usize;
+        if a < ram_end {
+            Memory::Normal
+        } else if a < PERIPHERALS {
+            Memory::NonCacheable
+        } else if a < LOCAL_PERIPHERALS + (2 << 20) {
+            Memory::Device
+        } else {
+            Memory::Unmapped
+        }
+    });
+    let heap = heap::init(ram_end);
+    println!("st80: Raspberry Pi 3, {} MiB heap, timer at {} Hz", heap >> 20, arch::counter_frequency());
+    session::run(&mut Pi3 { fb: None, fb_tried: false }, boot_ms)
+}
