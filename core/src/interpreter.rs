@@ -441,7 +441,7 @@ impl Interpreter {
         self.stats.gcs += 1;
         self.flush_method_cache();
         self.refresh_locations();
-        if self.memory.is_low(self.low_space.oops, self.low_space.words) {
+        if self.memory.is_low(self.low_space.oops, self.low_space.words) || self.memory.is_exhausted() {
             if self.low_space.semaphore != NIL {
                 let sem = self.low_space.semaphore;
                 self.low_space.semaphore = NIL;

@@ -117,14 +117,24 @@ pub struct ObjectMemory {
     /// Free MethodContexts by size (small, large), reused without a collection.
     context_pool: [Vec<Oop>; 2],
     pub gc_count: u64,
-    /// Free oops below which allocation asks for a collection. Halved after a collection
-    /// that could not get back above the reserve, so a nearly full memory is not collected
-    /// at every safe point.
+    /// Free oops below which allocation asks for a collection (see `collect_garbage` for how
+    /// it backs off when memory is nearly full).
     oop_gc_threshold: usize,
+    /// Allocations (and refused allocations) since the last collection: near a full object
+    /// table a collection is requested at most once per `MIN_GC_SPACING` of them.
+    allocations_since_gc: usize,
+    /// Compaction's bitmap of live objects' first words (kept to avoid reallocating it).
+    starts: Vec<u64>,
 }
 
 /// Spare oops and words kept so that primitives between safe points never run out.
 const OOP_RESERVE: usize = 1500;
+/// Oops only MethodContexts may take: when the object table is full, `new` fails (a primitive
+/// failure the image handles) while sends can still run the image's handling of it.
+const CONTEXT_RESERVE: usize = 200;
+/// Fewest allocations between two collections asked for by a nearly full object table; a
+/// collection there frees little, and collecting at every few allocations is a storm.
+const MIN_GC_SPACING: usize = 512;
 const WORD_RESERVE: usize = 64 * 1024;
 pub const SMALL_CONTEXT_WORDS: u32 = 18;
 pub const LARGE_CONTEXT_WORDS: u32 = 38;
@@ -143,6 +153,8 @@ impl ObjectMemory {
             context_pool: [Vec::new(), Vec::new()],
             gc_count: 0,
             oop_gc_threshold: OOP_RESERVE,
+            allocations_since_gc: 0,
+            starts: Vec::new(),
         }
     }
 
@@ -336,15 +348,26 @@ impl ObjectMemory {
         self.top
     }
 
-    /// Allocates an object of `words` fields filled with `fill`. Fails (None) only when no oop
-    /// is left even in the reserve; the caller then fails its primitive.
+    /// Allocates an object of `words` fields filled with `fill`. Fails (None) when only the
+    /// contexts' reserve of oops is left; the caller then fails its primitive.
     pub fn allocate(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
+        if self.free_oops.len() <= CONTEXT_RESERVE {
+            self.allocations_since_gc += 1;
+            self.request_gc();
+            return None;
+        }
+        self.allocate_from_reserve(class, words, format, odd, fill)
+    }
+
+    /// `allocate`, allowed to take the last oops (for MethodContexts).
+    fn allocate_from_reserve(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
         if words > (1 << 24) {
             return None;
         }
         let oop = self.free_oops.pop()?;
+        self.allocations_since_gc += 1;
         if self.free_oops.len() < self.oop_gc_threshold {
-            self.gc_requested = true;
+            self.request_gc();
         }
         let loc = self.reserve(words);
         self.heap[loc..loc + words].fill(fill);
@@ -355,6 +378,20 @@ impl ObjectMemory {
             flags: format_flags(format) | if odd { F_ODD } else { 0 },
         };
         Some(oop)
+    }
+
+    /// Asks for a collection at the next safe point, unless memory is so full that the last
+    /// one was only a few allocations ago (it would free nearly nothing).
+    fn request_gc(&mut self) {
+        if self.allocations_since_gc >= MIN_GC_SPACING || self.free_oops.len() >= 2 * OOP_RESERVE {
+            self.gc_requested = true;
+        }
+    }
+
+    /// True when a collection could not win back the VM's reserve of oops: the image should
+    /// be told (its low-space semaphore), whatever thresholds it asked for.
+    pub fn is_exhausted(&self) -> bool {
+        self.free_oops.len() < OOP_RESERVE
     }
 
     /// `instantiateClass:withPointers:` etc. of the book, in one: `indexable` counts pointers,
@@ -379,7 +416,7 @@ impl ObjectMemory {
             self.heap[loc..loc + len].fill(NIL);
             return Some(oop);
         }
-        self.allocate(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
+        self.allocate_from_reserve(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
     }
 
     /// Returns a context that nothing else can reference to the pool (see `F_ESCAPED`).
@@ -428,6 +465,7 @@ impl ObjectMemory {
     pub fn collect_garbage(&mut self, extra_roots: &[Oop]) {
         self.gc_count += 1;
         self.gc_requested = false;
+        self.allocations_since_gc = 0;
         // Pooled contexts are garbage by construction; forget them (they are freed below).
         self.context_pool[0].clear();
         self.context_pool[1].clear();
@@ -453,8 +491,12 @@ impl ObjectMemory {
                 }
             }
         }
-        // Sweep: free unmarked entries, collect live ones in address order for sliding.
-        let mut live: Vec<u32> = Vec::with_capacity(MAX_OBJECTS);
+        // Sweep: free unmarked entries. Each live object with fields gets its start bit set in
+        // `starts` and its oop written over its field 0, whose value waits in the entry's `loc`
+        // meanwhile; then a walk over the bitmap visits the objects in address order (linear
+        // time, no sort) and slides them down.
+        self.starts.clear();
+        self.starts.resize(self.top.div_ceil(64), 0);
         self.free_oops.clear();
         for i in (1..MAX_OBJECTS).rev() {
             let e = &mut self.ot[i];
@@ -467,21 +509,37 @@ impl ObjectMemory {
                 self.free_oops.push((i << 1) as Oop);
             } else {
                 e.flags &= !F_MARK;
-                live.push(i as u32);
+                if e.len == 0 {
+                    // Nothing to move; any location in range will do.
+                    e.loc = 0;
+                } else {
+                    let loc = e.loc as usize;
+                    self.starts[loc / 64] |= 1 << (loc % 64);
+                    e.loc = self.heap[loc] as u32;
+                    self.heap[loc] = (i << 1) as Oop;
+                }
             }
         }
-        live.sort_unstable_by_key(|&i| self.ot[i as usize].loc);
         let mut dest = 0usize;
-        for i in live {
-            let e = &mut self.ot[i as usize];
-            let (src, len) = (e.loc as usize, e.len as usize);
-            if src != dest {
-                self.heap.copy_within(src..src + len, dest);
+        for w in 0..self.starts.len() {
+            let mut bits = self.starts[w];
+            while bits != 0 {
+                let src = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let e = &mut self.ot[(self.heap[src] >> 1) as usize];
+                let (field0, len) = (e.loc as u16, e.len as usize);
+                e.loc = dest as u32;
+                // dest <= src: the copy moves down, and heap[dest] is already behind the walk.
+                if src != dest {
+                    self.heap.copy_within(src + 1..src + len, dest + 1);
+                }
+                self.heap[dest] = field0;
+                dest += len;
             }
-            e.loc = dest as u32;
-            dest += len;
         }
         self.top = dest;
+        // Near a full table, the next collection waits until half the free oops are used
+        // (`request_gc` also spaces collections by `MIN_GC_SPACING` allocations).
         self.oop_gc_threshold = OOP_RESERVE.min(self.free_oops.len() / 2);
         // Keep at least a quarter of the heap free after a collection, growing if needed.
         let want = (self.top + self.top / 3).max(self.top + 4 * WORD_RESERVE);
@@ -573,6 +631,58 @@ mod tests {
         assert_eq!(integer_value_of(m.fetch_pointer(1, live)), -7);
         assert_eq!(m.fetch_class_of(other), 100);
         assert_eq!(m.heap_words_used(), 3 + 2 + 2);
+    }
+
+    #[test]
+    fn compaction_keeps_every_object_when_address_order_differs_from_oop_order() {
+        let mut m = tiny_memory();
+        // Reused oops and `become:` put objects at addresses unrelated to their oops; some have
+        // no fields at all; garbage sits between the survivors.
+        let mut keep = Vec::new();
+        for round in 0..3 {
+            for n in 0..40usize {
+                let o = m.allocate(100, n % 7, Format::Words, false, 0).unwrap();
+                for f in 0..n % 7 {
+                    m.store_word(f, o, (o ^ (f as u16) ^ round) | 0x8000);
+                }
+                if n % 3 != 0 {
+                    keep.push(o);
+                }
+            }
+            let (a, b) = (keep[round as usize], keep[keep.len() - 1]);
+            m.swap_pointers_of(a, b);
+            let expected: Vec<Vec<u16>> = keep.iter().map(|&o| m.words(o).to_vec()).collect();
+            m.collect_garbage(&keep);
+            for (o, words) in keep.iter().zip(&expected) {
+                assert_eq!(m.words(*o), &words[..], "object {o} after collection {round}");
+            }
+            let live: usize = keep.iter().map(|&o| m.fetch_word_length_of(o)).sum();
+            assert_eq!(m.heap_words_used(), 3 + live);
+        }
+    }
+
+    #[test]
+    fn a_full_table_fails_new_objects_keeps_contexts_and_is_not_collected_in_a_storm() {
+        let mut m = tiny_memory();
+        let mut live = Vec::new();
+        while let Some(o) = m.instantiate_class(100, 0) {
+            live.push(o);
+        }
+        assert_eq!(m.oops_left(), CONTEXT_RESERVE, "new objects stop at the contexts' reserve");
+        m.collect_garbage(&live);
+        assert!(m.is_exhausted());
+        // Refused allocations right after a collection do not ask for another one...
+        for _ in 1..MIN_GC_SPACING {
+            assert_eq!(m.instantiate_class(100, 0), None);
+            assert!(!m.gc_requested);
+        }
+        // ...until enough of them have happened that garbage may have appeared.
+        assert_eq!(m.instantiate_class(100, 0), None);
+        assert!(m.gc_requested);
+        // A send can still get a context from the reserve.
+        let ctx = m.allocate_context(SMALL_CONTEXT_WORDS).unwrap();
+        assert_eq!(m.fetch_class_of(ctx), CLASS_METHOD_CONTEXT);
+        assert_eq!(m.oops_left(), CONTEXT_RESERVE - 1);
     }
 
     #[test]

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Performance numbers for st80 (docs/performance.md says how to read them). Prints only; no
+# assertions. Needs valgrind (callgrind) and the v2 image under $ST80_IMAGES.
+#
+#   boot + idle:  callgrind instructions of `st80 run --headless --cycles 2200000` minus those
+#                 of `--cycles 200000`, divided by the 2,000,000 bytecodes in between (start-up
+#                 and the boot's first 200k bytecodes cancel out).
+#   suite:        callgrind instructions of `st80 bench` (the image's Benchmark suite) divided
+#                 by the bytecodes it reports (start-up is under 0.5% of it).
+#   bench --json: the suite natively, wall-clock bytecodes/s and sends/s.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export ST80_IMAGES="${ST80_IMAGES:-$(pwd)/../shared/images}"
+image="$ST80_IMAGES/xerox-v2/VirtualImage"
+if [ ! -f "$image" ]; then
+    echo "SKIP: $image not found; no performance numbers"
+    exit 0
+fi
+cargo build --release -p st80-cli --quiet
+st80=target/release/st80
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Instructions (Ir) callgrind counted for the command after `--`.
+instructions() {
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$@" >"$work/out" 2>"$work/err" || {
+        cat "$work/err" >&2
+        return 1
+    }
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/err"
+}
+
+if command -v valgrind >/dev/null; then
+    short=$(instructions "$st80" run "$image" --headless --no-sources --cycles 200000)
+    long=$(instructions "$st80" run "$image" --headless --no-sources --cycles 2200000)
+    echo "boot + idle: $short instructions at 200k cycles, $long at 2.2M:" \
+        "$(awk -v a="$short" -v b="$long" 'BEGIN { printf "%.1f", (b - a) / 2000000 }')" \
+        "host instructions per bytecode"
+    suite=$(instructions "$st80" bench "$image" --json)
+    bytecodes=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["bytecodes"])' "$work/out")
+    echo "Benchmark suite: $suite instructions for $bytecodes bytecodes:" \
+        "$(awk -v a="$suite" -v b="$bytecodes" 'BEGIN { printf "%.1f", a / b }')" \
+        "host instructions per bytecode"
+else
+    echo "SKIP: valgrind is not installed; no instruction counts (apt install valgrind)"
+fi
+
+"$st80" bench "$image" --json 2>/dev/null >"$work/bench.json"
+python3 - "$work/bench.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"st80 bench: {d['bytecodes']} bytecodes in {d['total_seconds']:.3f} s: "
+      f"{d['bytecodes_per_second'] / 1e6:.1f} M bytecodes/s, {d['sends_per_second'] / 1e6:.1f} M sends/s")
+print(json.dumps({k: v for k, v in d.items() if k != "tests"}))
+PY
