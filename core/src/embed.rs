@@ -24,9 +24,19 @@ pub enum EvalOutcome {
     /// The printString of the value.
     Value(String),
     /// The compiler's message and the source with the message inserted where it applies.
-    CompileError { message: String, code: String },
+    CompileError {
+        /// What the compiler said.
+        message: String,
+        /// The source with the message inserted.
+        code: String,
+    },
     /// A notifier's label (e.g. "Message not understood: foo") and its short stack.
-    RuntimeError { message: String, stack: String },
+    RuntimeError {
+        /// The notifier's label.
+        message: String,
+        /// The short stack the notifier shows (empty if none was available).
+        stack: String,
+    },
 }
 
 /// `Processor userInterruptPriority` in the v2 image (ProcessorScheduler class initialize).

@@ -6,16 +6,22 @@
 /// A rectangle in Display-form pixel coordinates (x, y of the top-left corner, width, height).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rect {
+    /// Left edge.
     pub x: i32,
+    /// Top edge.
     pub y: i32,
+    /// Width in pixels.
     pub w: i32,
+    /// Height in pixels.
     pub h: i32,
 }
 
 impl Rect {
+    /// A rectangle from its top-left corner and size.
     pub fn new(x: i32, y: i32, w: i32, h: i32) -> Rect {
         Rect { x, y, w, h }
     }
+    /// True when it covers no pixels (zero or negative width or height).
     pub fn is_empty(&self) -> bool {
         self.w <= 0 || self.h <= 0
     }
@@ -39,8 +45,11 @@ impl Rect {
 /// blue = window menu); the platform decides which physical button is which.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MouseButton {
+    /// Select button (usually left).
     Red,
+    /// Text-menu button (usually middle).
     Yellow,
+    /// Window-menu button (usually right).
     Blue,
 }
 
@@ -48,33 +57,52 @@ pub enum MouseButton {
 /// `_` shown as a left arrow and `^` as an up arrow) or as one of the `key` codes below.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputEvent {
+    /// The pointer moved to (`x`, `y`) in Display coordinates.
     MouseMove {
+        /// Horizontal position.
         x: i32,
+        /// Vertical position.
         y: i32,
     },
+    /// A mouse button was pressed (`down`) or released.
     Button {
+        /// Which button.
         button: MouseButton,
+        /// Pressed rather than released.
         down: bool,
     },
     /// A key pressed or released; `code` is a character code (0..=127) or a `key::*` code.
     Key {
+        /// Character or `key::*` code.
         code: u16,
+        /// Pressed rather than released.
         down: bool,
     },
 }
 
 /// Bi-state device codes of the Blue Book's input-word protocol (ch. 29, "Input/Output").
 pub mod key {
+    /// Backspace.
     pub const BACKSPACE: u16 = 8;
+    /// Tab.
     pub const TAB: u16 = 9;
+    /// Line feed.
     pub const LINE_FEED: u16 = 10;
+    /// Return (carriage return).
     pub const RETURN: u16 = 13;
+    /// Escape.
     pub const ESCAPE: u16 = 27;
+    /// Space.
     pub const SPACE: u16 = 32;
+    /// Delete.
     pub const DELETE: u16 = 127;
+    /// Left shift key.
     pub const LEFT_SHIFT: u16 = 136;
+    /// Right shift key.
     pub const RIGHT_SHIFT: u16 = 137;
+    /// Control key.
     pub const CONTROL: u16 = 138;
+    /// Caps lock key.
     pub const LOCK: u16 = 139;
 }
 

@@ -19,9 +19,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+/// Byte order of the 16-bit words in an image file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ByteOrder {
+    /// Most significant byte first (the Xerox distribution).
     Big,
+    /// Least significant byte first (e.g. dbanay's images).
     Little,
 }
 
@@ -34,11 +37,14 @@ impl fmt::Display for ByteOrder {
     }
 }
 
+/// Why an image file could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImageError {
+    /// The file is shorter than the header; carries its length in bytes.
     TooShort(usize),
     /// The header's lengths fit neither byte order; carries a guess at what the file is.
     NotAnImage(String),
+    /// The header is readable but the objects are not; says what is wrong.
     Corrupt(String),
 }
 
@@ -57,8 +63,11 @@ impl fmt::Display for ImageError {
 /// What was learnt while loading, besides the objects.
 #[derive(Clone, Debug)]
 pub struct ImageInfo {
+    /// Byte order the file was written in.
     pub byte_order: ByteOrder,
+    /// Object space length from the header, in 16-bit words.
     pub object_space_words: usize,
+    /// Object table length from the header, in entries.
     pub object_table_entries: usize,
 }
 

@@ -26,15 +26,25 @@ use alloc::vec::Vec;
 pub use crate::trace::TraceLevel;
 
 // Context fields (ch. 27 "Contexts").
+/// MethodContext: the context that sent the message.
 pub const SENDER: usize = 0;
+/// BlockContext: the context that ran the block (same field as `SENDER`).
 pub const CALLER: usize = 0;
+/// Byte index in the method of the next bytecode (a SmallInteger).
 pub const INSTRUCTION_POINTER: usize = 1;
+/// Index of the top of the stack, counted from `TEMP_FRAME_START` (a SmallInteger).
 pub const STACK_POINTER: usize = 2;
+/// MethodContext: the CompiledMethod being run.
 pub const METHOD: usize = 3;
+/// BlockContext: number of block arguments (same field as `METHOD`).
 pub const BLOCK_ARGUMENT_COUNT: usize = 3;
+/// BlockContext: where the block's bytecodes start.
 pub const INITIAL_IP: usize = 4;
+/// MethodContext: the receiver of the message.
 pub const RECEIVER: usize = 5;
+/// BlockContext: the MethodContext the block was created in (same field as `RECEIVER`).
 pub const HOME: usize = 5;
+/// First field of the arguments, temporaries and stack.
 pub const TEMP_FRAME_START: usize = 6;
 
 // Message fields.
@@ -64,15 +74,20 @@ pub enum StopReason {
 
 /// The current Display form: `bits` holds `height` rows of `raster()` words, 1 bits black.
 pub struct DisplayForm<'a> {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
+    /// The bitmap's words, row by row.
     pub bits: &'a [u16],
 }
 
 impl DisplayForm<'_> {
+    /// Words per row (rows are padded to whole 16-bit words).
     pub fn raster(&self) -> usize {
         self.width.div_ceil(16)
     }
+    /// True when the pixel at (`x`, `y`) is black.
     pub fn pixel(&self, x: usize, y: usize) -> bool {
         let w = self.bits[y * self.raster() + x / 16];
         w & (0x8000 >> (x % 16)) != 0
@@ -93,13 +108,19 @@ pub(crate) struct MethodInfo {
 /// Counters for benchmarks and `st80 bench`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
+    /// Message sends executed.
     pub sends: u64,
+    /// Primitives attempted.
     pub primitive_calls: u64,
+    /// Garbage collections.
     pub gcs: u64,
+    /// Switches to another Process.
     pub process_switches: u64,
 }
 
+/// The bytecode interpreter (ch. 28) with its object memory, registers and I/O state.
 pub struct Interpreter {
+    /// The object memory the interpreter runs on.
     pub memory: ObjectMemory,
     // Registers (ch. 28).
     pub(crate) active_context: Oop,
@@ -137,6 +158,7 @@ pub struct Interpreter {
     pub(crate) hooks: crate::embed::Hooks,
     /// Byte order of images written by the snapshot primitive (the loaded image's by default).
     pub snapshot_byte_order: crate::image::ByteOrder,
+    /// Counters since start-up.
     pub stats: Stats,
     /// Trace compatibility: fail primitive 18 (makePoint) as the VM that wrote trace3 did.
     pub xerox_trace_compat: bool,
@@ -200,6 +222,7 @@ impl Interpreter {
         Ok(it)
     }
 
+    /// Bytecodes executed since start-up (also the virtual clock's time base).
     pub fn cycles(&self) -> u64 {
         self.cycles
     }

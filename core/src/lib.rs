@@ -5,6 +5,7 @@
 //! files, clocks) lives behind that trait, so this crate builds for bare metal (`no_std` with
 //! `alloc`; disable the default `std` feature).
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 

@@ -13,33 +13,59 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+/// An object pointer: even for an object-table index, odd for a SmallInteger (ch. 30).
 pub type Oop = u16;
 
 // Guaranteed object pointers (Blue Book ch. 27, "Objects used by the interpreter").
+/// `nil`.
 pub const NIL: Oop = 2;
+/// `false`.
 pub const FALSE: Oop = 4;
+/// `true`.
 pub const TRUE: Oop = 6;
+/// Association `#Processor -> aProcessorScheduler`.
 pub const SCHEDULER_ASSOCIATION: Oop = 8;
+/// Class SmallInteger.
 pub const CLASS_SMALL_INTEGER: Oop = 12;
+/// Class String.
 pub const CLASS_STRING: Oop = 14;
+/// Class Array.
 pub const CLASS_ARRAY: Oop = 16;
+/// The SystemDictionary `Smalltalk`.
 pub const SMALLTALK: Oop = 18;
+/// Class Float.
 pub const CLASS_FLOAT: Oop = 20;
+/// Class MethodContext.
 pub const CLASS_METHOD_CONTEXT: Oop = 22;
+/// Class BlockContext.
 pub const CLASS_BLOCK_CONTEXT: Oop = 24;
+/// Class Point.
 pub const CLASS_POINT: Oop = 26;
+/// Class LargePositiveInteger.
 pub const CLASS_LARGE_POSITIVE_INTEGER: Oop = 28;
+/// Class DisplayBitmap.
 pub const CLASS_DISPLAY_BITMAP: Oop = 30;
+/// Class Message.
 pub const CLASS_MESSAGE: Oop = 32;
+/// Class CompiledMethod.
 pub const CLASS_COMPILED_METHOD: Oop = 34;
+/// Class Semaphore.
 pub const CLASS_SEMAPHORE: Oop = 38;
+/// Class Character.
 pub const CLASS_CHARACTER: Oop = 40;
+/// Symbol `#doesNotUnderstand:`.
 pub const SELECTOR_DOES_NOT_UNDERSTAND: Oop = 42;
+/// Symbol `#cannotReturn:`.
 pub const SELECTOR_CANNOT_RETURN: Oop = 44;
+/// Array of the selectors sent by the special-selector bytecodes, each with its argument count.
 pub const SPECIAL_SELECTORS: Oop = 48;
+/// Array of the 256 Character instances.
 pub const CHARACTER_TABLE: Oop = 50;
+/// Symbol `#mustBeBoolean`.
 pub const SELECTOR_MUST_BE_BOOLEAN: Oop = 52;
+/// Class Symbol.
 pub const CLASS_SYMBOL: Oop = 56;
+/// Class Metaclass.
 pub const CLASS_METACLASS: Oop = 60;
 /// Every oop below this is a root of the garbage collector: the interpreter names them directly.
 pub const LAST_GUARANTEED_OOP: Oop = 60;
@@ -48,11 +74,17 @@ pub const LAST_GUARANTEED_OOP: Oop = 60;
 pub const MAX_OBJECTS: usize = 32768;
 
 // Class instance specification bits, as stored in the SmallInteger oop (ch. 27 "Classes").
+/// Instances hold pointers.
 pub const SPEC_POINTERS: u16 = 0x8000;
+/// Instances hold words (when not pointers); otherwise bytes.
 pub const SPEC_WORDS: u16 = 0x4000;
+/// Instances have indexed fields.
 pub const SPEC_INDEXABLE: u16 = 0x2000;
+/// Class field: the superclass.
 pub const CLASS_SUPERCLASS: usize = 0;
+/// Class field: the MethodDictionary.
 pub const CLASS_MESSAGE_DICTIONARY: usize = 1;
+/// Class field: the instance specification (SmallInteger).
 pub const CLASS_INSTANCE_SPEC: usize = 2;
 /// `name` instance variable of a Class (a Metaclass has `thisClass` there instead).
 pub const CLASS_NAME: usize = 6;
@@ -67,12 +99,14 @@ const F_MARK: u8 = 16;
 /// A MethodContext that may be referenced from somewhere other than its callee's sender field.
 const F_ESCAPED: u8 = 32;
 
+/// An object-table entry: where an object's fields are, how many, its class and flags.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Entry {
     /// Word index of field 0 in `heap`.
     pub loc: u32,
     /// Number of 16-bit words of fields.
     pub len: u32,
+    /// The object's class.
     pub class: Oop,
     flags: u8,
 }
@@ -80,30 +114,40 @@ pub struct Entry {
 /// How an object's fields are interpreted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Fields are object pointers.
     Pointers,
+    /// Fields are 16-bit words.
     Words,
+    /// Fields are bytes.
     Bytes,
 }
 
+/// True for a SmallInteger oop (low bit set).
 #[inline(always)]
 pub fn is_integer_object(oop: Oop) -> bool {
     oop & 1 == 1
 }
+/// The value of a SmallInteger oop.
 #[inline(always)]
 pub fn integer_value_of(oop: Oop) -> i16 {
     (oop as i16) >> 1
 }
+/// The SmallInteger oop for `value` (which must fit in 15 bits; see `is_integer_value`).
 #[inline(always)]
 pub fn integer_object_of(value: i16) -> Oop {
     ((value as u16) << 1) | 1
 }
+/// Smallest SmallInteger (-2^14).
 pub const MIN_SMALL_INTEGER: i32 = -16384;
+/// Largest SmallInteger (2^14 - 1).
 pub const MAX_SMALL_INTEGER: i32 = 16383;
+/// True when `value` fits in a SmallInteger.
 #[inline(always)]
 pub fn is_integer_value(value: i32) -> bool {
     (MIN_SMALL_INTEGER..=MAX_SMALL_INTEGER).contains(&value)
 }
 
+/// The object memory (ch. 30): object table, heap, allocation and garbage collection.
 pub struct ObjectMemory {
     pub(crate) heap: Vec<u16>,
     /// First unused word of `heap` (allocation is a bump; compaction slides everything down).
@@ -116,6 +160,7 @@ pub struct ObjectMemory {
     pub gc_requested: bool,
     /// Free MethodContexts by size (small, large), reused without a collection.
     context_pool: [Vec<Oop>; 2],
+    /// Garbage collections run so far.
     pub gc_count: u64,
     /// Free oops below which allocation asks for a collection (see `collect_garbage` for how
     /// it backs off when memory is nearly full).
@@ -136,7 +181,9 @@ const CONTEXT_RESERVE: usize = 200;
 /// collection there frees little, and collecting at every few allocations is a storm.
 const MIN_GC_SPACING: usize = 512;
 const WORD_RESERVE: usize = 64 * 1024;
+/// Words of a small MethodContext (stack of 12 plus the 6 fixed fields).
 pub const SMALL_CONTEXT_WORDS: u32 = 18;
+/// Words of a large MethodContext (stack of 32 plus the 6 fixed fields).
 pub const LARGE_CONTEXT_WORDS: u32 = 38;
 
 impl ObjectMemory {
@@ -200,6 +247,7 @@ impl ObjectMemory {
 
     // ---- object table queries -------------------------------------------------------------
 
+    /// The object-table entry of `oop`.
     #[inline(always)]
     pub fn entry(&self, oop: Oop) -> &Entry {
         &self.ot[(oop >> 1) as usize]
@@ -209,6 +257,7 @@ impl ObjectMemory {
     pub fn is_object(&self, oop: Oop) -> bool {
         !is_integer_object(oop) && self.ot[(oop >> 1) as usize].flags & F_FREE == 0
     }
+    /// The class of `oop` (SmallInteger for integer oops).
     #[inline(always)]
     pub fn fetch_class_of(&self, oop: Oop) -> Oop {
         if is_integer_object(oop) {
@@ -217,15 +266,18 @@ impl ObjectMemory {
             self.ot[(oop >> 1) as usize].class
         }
     }
+    /// Number of 16-bit words of fields.
     #[inline(always)]
     pub fn fetch_word_length_of(&self, oop: Oop) -> usize {
         self.ot[(oop >> 1) as usize].len as usize
     }
+    /// Number of bytes of fields (for byte objects, exact).
     #[inline]
     pub fn fetch_byte_length_of(&self, oop: Oop) -> usize {
         let e = &self.ot[(oop >> 1) as usize];
         e.len as usize * 2 - (e.flags & F_ODD != 0) as usize
     }
+    /// How the fields of `oop` are laid out.
     pub fn format_of(&self, oop: Oop) -> Format {
         let f = self.ot[(oop >> 1) as usize].flags;
         if f & F_POINTERS != 0 {
@@ -236,36 +288,43 @@ impl ObjectMemory {
             Format::Words
         }
     }
+    /// True when the fields hold pointers.
     #[inline]
     pub fn is_pointers(&self, oop: Oop) -> bool {
         self.ot[(oop >> 1) as usize].flags & F_POINTERS != 0
     }
+    /// True when the fields hold bytes.
     #[inline]
     pub fn is_bytes(&self, oop: Oop) -> bool {
         self.ot[(oop >> 1) as usize].flags & F_BYTES != 0
     }
+    /// True for a byte object whose last word holds only one byte.
     pub fn is_odd(&self, oop: Oop) -> bool {
         self.ot[(oop >> 1) as usize].flags & F_ODD != 0
     }
 
     // ---- field access (ch. 27 "Object Memory Interface") --------------------------------
 
+    /// Pointer field `index` (0-based) of `oop`.
     #[inline(always)]
     pub fn fetch_pointer(&self, index: usize, oop: Oop) -> Oop {
         let e = &self.ot[(oop >> 1) as usize];
         debug_assert!(index < e.len as usize, "field {index} of {oop} out of range");
         self.heap[e.loc as usize + index]
     }
+    /// Stores `value` into pointer field `index` of `oop`.
     #[inline(always)]
     pub fn store_pointer(&mut self, index: usize, oop: Oop, value: Oop) {
         let e = &self.ot[(oop >> 1) as usize];
         debug_assert!(index < e.len as usize, "field {index} of {oop} out of range");
         self.heap[e.loc as usize + index] = value;
     }
+    /// Word field `index` (0-based) of `oop`.
     #[inline(always)]
     pub fn fetch_word(&self, index: usize, oop: Oop) -> u16 {
         self.fetch_pointer(index, oop)
     }
+    /// Stores `value` into word field `index` of `oop`.
     #[inline(always)]
     pub fn store_word(&mut self, index: usize, oop: Oop, value: u16) {
         self.store_pointer(index, oop, value)
@@ -281,6 +340,7 @@ impl ObjectMemory {
             w as u8
         }
     }
+    /// Stores `value` into byte field `index` (0-based) of `oop`.
     #[inline(always)]
     pub fn store_byte(&mut self, index: usize, oop: Oop, value: u8) {
         let w = self.fetch_pointer(index / 2, oop);
@@ -292,6 +352,7 @@ impl ObjectMemory {
         let e = &self.ot[(oop >> 1) as usize];
         &self.heap[e.loc as usize..(e.loc + e.len) as usize]
     }
+    /// The fields of an object as a mutable slice.
     pub fn words_mut(&mut self, oop: Oop) -> &mut [u16] {
         let e = self.ot[(oop >> 1) as usize];
         &mut self.heap[e.loc as usize..(e.loc + e.len) as usize]
@@ -301,20 +362,24 @@ impl ObjectMemory {
     pub fn loc(&self, oop: Oop) -> usize {
         self.ot[(oop >> 1) as usize].loc as usize
     }
+    /// The whole heap of fields.
     #[inline(always)]
     pub fn heap(&self) -> &[u16] {
         &self.heap
     }
+    /// The whole heap, mutable.
     #[inline(always)]
     pub fn heap_mut(&mut self) -> &mut [u16] {
         &mut self.heap
     }
+    /// A copy of the bytes of a byte object.
     pub fn bytes_of(&self, oop: Oop) -> Vec<u8> {
         (0..self.fetch_byte_length_of(oop)).map(|i| self.fetch_byte(i, oop)).collect()
     }
 
     // ---- classes ----------------------------------------------------------------------------
 
+    /// The instance specification of `class`: the SmallInteger oop itself, so the `SPEC_*` bits apply.
     pub fn instance_specification(&self, class: Oop) -> u16 {
         self.fetch_pointer(CLASS_INSTANCE_SPEC, class)
     }
@@ -322,6 +387,7 @@ impl ObjectMemory {
     pub fn fixed_fields_of_class(&self, class: Oop) -> usize {
         ((self.instance_specification(class) >> 1) & 0x7ff) as usize
     }
+    /// How instances of `class` lay out their fields.
     pub fn format_of_class(&self, class: Oop) -> Format {
         let spec = self.instance_specification(class);
         if spec & SPEC_POINTERS != 0 {
@@ -335,15 +401,19 @@ impl ObjectMemory {
 
     // ---- allocation -------------------------------------------------------------------------
 
+    /// Free object-table entries.
     pub fn oops_left(&self) -> usize {
         self.free_oops.len()
     }
+    /// Heap words that can still be allocated before the limit.
     pub fn words_left(&self) -> usize {
         self.heap_limit.saturating_sub(self.top)
     }
+    /// Live objects (excluding the unused entry 0).
     pub fn object_count(&self) -> usize {
         self.ot.iter().filter(|e| e.flags & F_FREE == 0).count() - 1
     }
+    /// Heap words below the allocation point (live fields plus garbage not yet compacted).
     pub fn heap_words_used(&self) -> usize {
         self.top
     }
@@ -430,10 +500,12 @@ impl ObjectMemory {
             }
         }
     }
+    /// True when the context `oop` may be referenced other than as a callee's sender, so it cannot be recycled.
     #[inline(always)]
     pub fn is_escaped(&self, oop: Oop) -> bool {
         self.ot[(oop >> 1) as usize].flags & F_ESCAPED != 0
     }
+    /// Marks the context `oop` as escaped (see `is_escaped`).
     #[inline(always)]
     pub fn set_escaped(&mut self, oop: Oop) {
         self.ot[(oop >> 1) as usize].flags |= F_ESCAPED;

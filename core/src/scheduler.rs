@@ -11,16 +11,25 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 
 // ProcessorScheduler fields.
+/// ProcessorScheduler field: Array of LinkedLists, one per priority.
 pub const PROCESS_LISTS: usize = 0;
+/// ProcessorScheduler field: the running Process.
 pub const ACTIVE_PROCESS: usize = 1;
 // Process fields (a Process is a Link).
+/// Link field: the next Process in its list.
 pub const NEXT_LINK: usize = 0;
+/// Process field: the context to resume it in.
 pub const SUSPENDED_CONTEXT: usize = 1;
+/// Process field: its priority (SmallInteger).
 pub const PRIORITY: usize = 2;
+/// Process field: the list (or Semaphore) it waits on.
 pub const MY_LIST: usize = 3;
 // LinkedList / Semaphore fields.
+/// LinkedList field: the first link.
 pub const FIRST_LINK: usize = 0;
+/// LinkedList field: the last link.
 pub const LAST_LINK: usize = 1;
+/// Semaphore field: signals not yet consumed.
 pub const EXCESS_SIGNALS: usize = 2;
 
 /// What the interpreter holds of the scheduler between bytecodes.

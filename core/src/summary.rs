@@ -12,6 +12,7 @@ use core::fmt;
 /// The process that was running when the image was saved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcessSummary {
+    /// The Process.
     pub oop: Oop,
     /// Its priority (1 = lowest), if it is a SmallInteger.
     pub priority: Option<i16>,
@@ -20,9 +21,13 @@ pub struct ProcessSummary {
 /// The `Display` global: a DisplayScreen (a Form: bits, width, height, offset).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisplaySummary {
+    /// The Display object.
     pub oop: Oop,
+    /// Name of its class, if readable.
     pub class_name: Option<String>,
+    /// Width in pixels.
     pub width: i16,
+    /// Height in pixels as saved.
     pub height: i16,
     /// The height the image gives the Display when it resumes: the v2 image shrinks it to at
     /// most 100 lines for the snapshot (`SystemDictionary>>snapshotAs:thenQuit:` keeps the
@@ -30,8 +35,10 @@ pub struct DisplaySummary {
     pub resume_height: Option<i16>,
 }
 
+/// What an image holds, read without running it (for `st80 info` and tests).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
+    /// Byte order of the file.
     pub byte_order: ByteOrder,
     /// Object space length from the file header, in 16-bit words (headers included).
     pub object_space_words: usize,
@@ -45,7 +52,9 @@ pub struct Summary {
     pub classes: usize,
     /// The SystemDictionary `Smalltalk`, if found.
     pub smalltalk: Option<Oop>,
+    /// The Process running at snapshot time, if found.
     pub active_process: Option<ProcessSummary>,
+    /// The Display, if found.
     pub display: Option<DisplaySummary>,
 }
 

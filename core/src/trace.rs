@@ -13,6 +13,7 @@ use crate::objects;
 use alloc::format;
 use alloc::string::String;
 
+/// How much the interpreter traces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceLevel {
     /// Every bytecode, send, primitive and return, like Xerox's `trace2`.
