@@ -3,9 +3,9 @@
 //! control (80-89), input/output (90-105), system (110-116 and host extensions from 128),
 //! host files (128, 130-133).
 //!
-//! Each primitive is a function named after the book's (`primitiveAt` is [`subscript::primitive_at`]).
+//! Each primitive is a function named after the book's (`primitiveAt` is `subscript::primitive_at`).
 //! One that succeeds replaces the receiver and arguments on the stack with its result and
-//! answers `Ok`; one that fails answers [`PrimitiveFailed`] with the stack untouched, so the
+//! answers `Ok`; one that fails answers `PrimitiveFailed` with the stack untouched, so the
 //! method's Smalltalk code runs instead (the book's `primitiveFail`).
 
 pub mod arithmetic;
