@@ -146,9 +146,22 @@ cross_env() {
     cross_libdirs=$libdirs
 }
 
+# The package icon (packaging/st80.png, not in git): a speech balloon with "st80", drawn here
+# with ImageMagick (ci/desktop-deps.sh installs it), so the package carries only our own art.
+ensure_icon() {
+    local icon=packaging/st80.png
+    [ -f "$icon" ] && return 0
+    command -v convert >/dev/null || { echo "package: ImageMagick's convert is needed to draw $icon" >&2; return 1; }
+    convert -size 128x128 xc:white -fill none -stroke black -strokewidth 6 \
+        -draw "ellipse 64,54 54,42 0,360" -draw "polyline 40,90 30,120 64,94" \
+        -stroke none -fill black -font DejaVu-Sans-Bold -pointsize 30 -gravity center \
+        -annotate +0-10 "st80" "$icon"
+}
+
 build_deb() {
     local a=$1 t=${deb_triple[$1]} deb scratch runner=() p=$profile
     ensure_cargo_deb || return 1
+    ensure_icon || return 1
     local args=(-p st80-cli --strip --fast -o "$out")
     if [ "$a" = amd64 ]; then
         # The native release build (shared with the tests) in every mode.
@@ -205,7 +218,10 @@ build_windows() {
     x86_64-w64-mingw32-strip "$zipdir/st80.exe"
     (cd "$out" && python3 -m zipfile -c "$(basename "$zipdir").zip" "$(basename "$zipdir")") || return 1
     rm -rf "$zipdir"
-    python3 -m zipfile -l "$zipdir.zip" | grep -q '/SDL2.dll' || { echo "package: the zip has no SDL2.dll" >&2; return 1; }
+    # (The listing is read whole: `grep -q` closing the pipe early would fail the check.)
+    local listing
+    listing="$(python3 -m zipfile -l "$zipdir.zip")" || return 1
+    grep -q '/SDL2.dll' <<<"$listing" || { echo "package: the zip has no SDL2.dll" >&2; return 1; }
     echo "   $(basename "$zipdir.zip"): st80.exe (imports SDL2.dll), SDL2.dll, README.md"
 }
 
