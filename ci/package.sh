@@ -152,10 +152,11 @@ ensure_icon() {
     local icon=packaging/st80.png
     [ -f "$icon" ] && return 0
     command -v convert >/dev/null || { echo "package: ImageMagick's convert is needed to draw $icon" >&2; return 1; }
-    convert -size 128x128 xc:white -fill none -stroke black -strokewidth 6 \
-        -draw "ellipse 64,54 54,42 0,360" -draw "polyline 40,90 30,120 64,94" \
-        -stroke none -fill black -font DejaVu-Sans-Bold -pointsize 30 -gravity center \
-        -annotate +0-10 "st80" "$icon"
+    local balloon=(-size 128x128 xc:white -fill none -stroke black -strokewidth 6
+        -draw "ellipse 64,54 54,42 0,360" -draw "polyline 40,90 30,120 64,94")
+    # The text needs a font; without DejaVu the balloon alone is the icon.
+    convert "${balloon[@]}" -stroke none -fill black -font DejaVu-Sans-Bold -pointsize 30 \
+        -gravity center -annotate +0-10 "st80" "$icon" 2>/dev/null || convert "${balloon[@]}" "$icon"
 }
 
 build_deb() {
