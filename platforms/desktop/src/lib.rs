@@ -180,17 +180,12 @@ impl Host for DesktopHost {
     }
 
     fn save_snapshot(&mut self, image: &[u8]) -> Result<(), SnapshotError> {
-        let path = self.snapshot_path.as_ref().ok_or(SnapshotError::NoStorage)?;
-        match st80_host_std::write_image_atomically(path, image) {
-            Ok(()) => {
-                log::info!("wrote a snapshot to {}", path.display());
-                Ok(())
-            }
-            Err(e) => {
-                log::error!("snapshot not written: {}: {e}", path.display());
-                Err(SnapshotError::Failed(format!("{}: {e}", path.display())))
-            }
+        let result = st80_host_std::snapshot::save_snapshot(self.snapshot_path.as_deref(), image);
+        match &result {
+            Ok(()) => log::info!("wrote a snapshot to {:?}", self.snapshot_path),
+            Err(e) => log::error!("snapshot not written: {e}"),
         }
+        result
     }
 
     fn file_system(&mut self) -> Option<&mut dyn FileSystem> {

@@ -157,9 +157,7 @@ impl Host for HeadlessHost {
     }
 
     fn save_snapshot(&mut self, image: &[u8]) -> Result<(), SnapshotError> {
-        let path = self.snapshot_path.as_ref().ok_or(SnapshotError::NoStorage)?;
-        st80_host_std::write_image_atomically(path, image)
-            .map_err(|e| SnapshotError::Failed(format!("{}: {e}", path.display())))
+        st80_host_std::snapshot::save_snapshot(self.snapshot_path.as_deref(), image)
     }
 
     fn file_system(&mut self) -> Option<&mut dyn FileSystem> {

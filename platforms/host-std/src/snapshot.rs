@@ -1,5 +1,6 @@
 //! Crash-safe image writing: a snapshot replaces the image file in one step.
 
+use st80_core::SnapshotError;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -97,4 +98,11 @@ fn write_with_faults(file: &mut std::fs::File, bytes: &[u8]) -> io::Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// A host's `save_snapshot`: writes `image` to `path` with [`write_image_atomically`]; no path
+/// means this host keeps no snapshots. Errors name the file.
+pub fn save_snapshot(path: Option<&Path>, image: &[u8]) -> Result<(), SnapshotError> {
+    let path = path.ok_or(SnapshotError::NoStorage)?;
+    write_image_atomically(path, image).map_err(|e| SnapshotError::Failed(format!("{}: {e}", path.display())))
 }
