@@ -9,6 +9,7 @@
 extern crate alloc;
 
 pub mod bitblt;
+pub mod check;
 pub mod clock;
 pub mod embed;
 pub mod host;

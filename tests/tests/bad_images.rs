@@ -116,7 +116,7 @@ fn synthetic_image(order: ByteOrder) -> Vec<u8> {
     m.load_object(300, 300, Format::Pointers, false, &[NIL, NIL, words, NIL]);
     m.load_object(302, 300, Format::Pointers, false, &[0x1234, 0xabcd]);
     m.finish_loading();
-    let bytes = image::save(&m, order);
+    let bytes = image::save(&m, order).expect("the synthetic image saves");
     let (again, info) = image::load(&bytes).expect("the synthetic image loads");
     assert_eq!(info.byte_order, order);
     assert_eq!(again.object_count(), m.object_count());
@@ -282,7 +282,7 @@ fn real_images_round_trip_through_save() {
         };
         let (m, info) = image::load(&bytes).unwrap();
         for order in [ByteOrder::Big, ByteOrder::Little] {
-            let saved = image::save(&m, order);
+            let saved = image::save(&m, order).expect("a real image saves");
             let (again, info2) = image::load(&saved).unwrap();
             assert_eq!(info2.byte_order, order);
             assert_eq!(again.object_count(), m.object_count(), "{name} as {order}");

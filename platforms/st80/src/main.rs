@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! st80 info IMAGE
+//! st80 check IMAGE
 //! st80 run IMAGE [--headless] [--cycles N] [--screenshot FILE.png] [--trace 2|3] ...
 //! st80 eval IMAGE EXPR...
 //! st80 filein IMAGE FILE.st... [--save OUT]
@@ -18,6 +19,7 @@
 //! be written, 2 for usage errors and for image files that cannot be used (with one line on
 //! stderr: `st80: FILE: problem`).
 
+mod check_cmd;
 mod desktop_cmd;
 mod eval_cmd;
 mod fetch_cmd;
@@ -44,7 +46,7 @@ struct Cli {
 }
 
 /// The subcommand names; anything else first on the command line is an image to run.
-const COMMANDS: [&str; 8] = ["info", "run", "eval", "filein", "bench", "fetch", "list", "help"];
+const COMMANDS: [&str; 9] = ["info", "check", "run", "eval", "filein", "bench", "fetch", "list", "help"];
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -53,6 +55,8 @@ enum Command {
         /// The image file (either byte order).
         image: PathBuf,
     },
+    /// Verify an image file without running it: prints `ok`, or one line per problem (exit 1).
+    Check(check_cmd::CheckArgs),
     /// Run an image: in a window, or with --headless for a number of bytecodes.
     Run(RunArgs),
     /// Evaluate Smalltalk expressions in the image and print each result's printString.
@@ -188,6 +192,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(argv);
     let result = match cli.command {
         Command::Info { image } => info(&image),
+        Command::Check(args) => check_cmd::check(&args),
         Command::Run(args) => {
             if args.headless {
                 run_cmd::run(&args)
