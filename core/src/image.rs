@@ -208,10 +208,8 @@ fn little_endian_fixup(memory: &ObjectMemory, _oop: Oop, class: Oop, format: For
     w
 }
 
-/// Largest object the format can hold: the size word counts the 2-word header.
-pub const MAX_OBJECT_FIELDS: usize = 0xffff - 2;
 /// The object space of an image file: 16 segments of 64K words (segment:4 + location:16).
-pub const MAX_OBJECT_SPACE_WORDS: usize = 16 << 16;
+pub const MAX_OBJECT_SPACE_WORDS: usize = MAX_SPACE_WORDS;
 /// A count field at or above this is "overflowed": a reference-counting VM neither increments
 /// nor decrements it (Blue Book ch. 30, `countUp:`/`countDown:`), so the object is permanent.
 pub const SATURATED_COUNT: u16 = 128;

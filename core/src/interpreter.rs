@@ -518,7 +518,7 @@ impl Interpreter {
         self.stats.gcs += 1;
         self.flush_method_cache();
         self.refresh_locations();
-        if self.memory.is_low(self.low_space_oops, self.low_space_words) {
+        if self.memory.is_low(self.low_space_oops, self.low_space_words) || self.memory.is_critical() {
             if self.low_space_semaphore != NIL {
                 let sem = self.low_space_semaphore;
                 self.low_space_semaphore = NIL;

@@ -123,6 +123,12 @@ pub struct ObjectMemory {
     oop_gc_threshold: usize,
 }
 
+/// The most words the objects may take in an image file, headers included (16 segments of 64K
+/// words, Blue Book ch. 30): memory is full there, so anything in memory can be saved.
+pub const MAX_SPACE_WORDS: usize = 16 << 16;
+/// The most fields one object can have: its size word (header included) is 16 bits.
+pub const MAX_OBJECT_FIELDS: usize = 0xffff - 2;
+
 /// Spare oops and words kept so that primitives between safe points never run out.
 const OOP_RESERVE: usize = 1500;
 const WORD_RESERVE: usize = 64 * 1024;
@@ -326,8 +332,14 @@ impl ObjectMemory {
     pub fn oops_left(&self) -> usize {
         self.free_oops.len()
     }
+    /// Words left before the object space is full (see [`MAX_SPACE_WORDS`]).
     pub fn words_left(&self) -> usize {
-        self.heap_limit.saturating_sub(self.top)
+        MAX_SPACE_WORDS.saturating_sub(self.space_used())
+    }
+    /// Words the objects would take in an image file: fields, plus a 2-word header for each
+    /// entry in use (counting the never-allocated low entries too, a few words too many).
+    fn space_used(&self) -> usize {
+        self.top + 2 * (MAX_OBJECTS - self.free_oops.len())
     }
     pub fn object_count(&self) -> usize {
         self.ot.iter().filter(|e| e.flags & F_FREE == 0).count() - 1
@@ -339,8 +351,17 @@ impl ObjectMemory {
     /// Allocates an object of `words` fields filled with `fill`. Fails (None) only when no oop
     /// is left even in the reserve; the caller then fails its primitive.
     pub fn allocate(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
-        if words > (1 << 24) {
+        if words > MAX_OBJECT_FIELDS {
             return None;
+        }
+        let after = self.space_used() + words + 2;
+        if after > MAX_SPACE_WORDS - WORD_RESERVE {
+            // Collect at the next safe point; past the reserve, fail (the caller fails its
+            // primitive) rather than grow beyond what an image file can hold.
+            self.gc_requested = true;
+            if after > MAX_SPACE_WORDS {
+                return None;
+            }
         }
         let oop = self.free_oops.pop()?;
         if self.free_oops.len() < self.oop_gc_threshold {
@@ -501,6 +522,12 @@ impl ObjectMemory {
             e.flags |= F_MARK;
             stack.push(oop);
         }
+    }
+
+    /// True when a collection left less than the VM's own reserve: whatever limits the image
+    /// set (or none), the program filling memory must be told or stopped now.
+    pub fn is_critical(&self) -> bool {
+        self.oops_left() < OOP_RESERVE || self.words_left() < WORD_RESERVE
     }
 
     /// True when free oops or words have fallen below what the image asked to be warned at.

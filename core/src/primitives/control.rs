@@ -63,8 +63,18 @@ pub(crate) fn control<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -
     }
 }
 
+/// A LinkedList with excess signals whose links are processes: any other object (a Form,
+/// say) would have its first field resumed as a process.
 fn is_semaphore_like(it: &Interpreter, oop: Oop) -> bool {
-    !is_integer_object(oop) && it.memory.is_pointers(oop) && it.memory.fetch_word_length_of(oop) > EXCESS_SIGNALS
+    use crate::scheduler::{FIRST_LINK, LAST_LINK};
+    !is_integer_object(oop)
+        && it.memory.is_pointers(oop)
+        && it.memory.fetch_word_length_of(oop) > EXCESS_SIGNALS
+        && is_integer_object(it.memory.fetch_pointer(EXCESS_SIGNALS, oop))
+        && [FIRST_LINK, LAST_LINK].iter().all(|&f| {
+            let link = it.memory.fetch_pointer(f, oop);
+            link == NIL || is_process(it, link)
+        })
 }
 
 /// True when `process` is linked in the list its myList field names. The VM does not clear
@@ -92,10 +102,16 @@ fn is_waiting_in_list(it: &Interpreter, process: Oop) -> bool {
 }
 
 fn is_process(it: &Interpreter, oop: Oop) -> bool {
-    !is_integer_object(oop)
-        && it.memory.is_pointers(oop)
-        && it.memory.fetch_word_length_of(oop) > crate::scheduler::MY_LIST
-        && is_integer_object(it.memory.fetch_pointer(crate::scheduler::PRIORITY, oop))
+    if is_integer_object(oop)
+        || !it.memory.is_pointers(oop)
+        || it.memory.fetch_word_length_of(oop) <= crate::scheduler::MY_LIST
+    {
+        return false;
+    }
+    // A priority that names one of the scheduler's ready lists.
+    let lists = it.memory.fetch_pointer(crate::scheduler::PROCESS_LISTS, it.scheduler_pointer());
+    small_int(it.memory.fetch_pointer(crate::scheduler::PRIORITY, oop))
+        .is_some_and(|p| p >= 1 && !is_integer_object(lists) && p as usize <= it.memory.fetch_word_length_of(lists))
 }
 
 /// `blockCopy:` — a BlockContext whose code starts after the jump that follows this send.
