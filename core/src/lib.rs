@@ -12,6 +12,8 @@ pub mod bitblt;
 pub mod check;
 pub mod clock;
 pub mod embed;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host;
 pub mod image;
 pub mod interpreter;

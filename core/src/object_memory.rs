@@ -104,6 +104,7 @@ pub fn is_integer_value(value: i32) -> bool {
     (MIN_SMALL_INTEGER..=MAX_SMALL_INTEGER).contains(&value)
 }
 
+#[derive(Clone)]
 pub struct ObjectMemory {
     pub(crate) heap: Vec<u16>,
     /// First unused word of `heap` (allocation is a bump; compaction slides everything down).
