@@ -860,8 +860,17 @@ impl Interpreter {
 
     fn lookup_method_in_class(&mut self, class: Oop) -> bool {
         let mut current = class;
+        // A hostile image (`String become: 3 @ 4`, a superclass loop) can break the chain:
+        // what is not a class with a method dictionary, or a chain that never ends, finds
+        // nothing.
+        let mut depth = 0;
         while current != NIL {
-            if !self.memory.is_object(current) {
+            depth += 1;
+            if !self.memory.is_object(current)
+                || !self.memory.is_pointers(current)
+                || self.memory.fetch_word_length_of(current) <= CLASS_MESSAGE_DICTIONARY
+                || depth > 10_000
+            {
                 break;
             }
             let dictionary = self.memory.fetch_pointer(CLASS_MESSAGE_DICTIONARY, current);
@@ -903,7 +912,16 @@ impl Interpreter {
             }
             if next == selector {
                 let array = self.memory.fetch_pointer(METHOD_ARRAY, dictionary);
-                return Some(self.memory.fetch_pointer(index - SELECTOR_START, array));
+                let ok = self.memory.is_object(array)
+                    && self.memory.is_pointers(array)
+                    && self.memory.fetch_word_length_of(array) > index - SELECTOR_START;
+                let method = if ok { self.memory.fetch_pointer(index - SELECTOR_START, array) } else { NIL };
+                // Only a CompiledMethod can run.
+                return (self.memory.is_object(method)
+                    && self.memory.fetch_class_of(method) == CLASS_COMPILED_METHOD
+                    && !self.memory.is_pointers(method)
+                    && self.memory.fetch_word_length_of(method) > 0)
+                    .then_some(method);
             }
             index += 1;
             if index == length {

@@ -310,8 +310,19 @@ impl ObjectMemory {
 
     // ---- classes ----------------------------------------------------------------------------
 
+    /// The instance specification of `class`; that of a non-indexable object without fields
+    /// when `class` is no class (a hostile image can make it anything).
     pub fn instance_specification(&self, class: Oop) -> u16 {
-        self.fetch_pointer(CLASS_INSTANCE_SPEC, class)
+        if !self.is_object(class) || !self.is_pointers(class) || self.fetch_word_length_of(class) <= CLASS_INSTANCE_SPEC
+        {
+            return integer_object_of(0);
+        }
+        let spec = self.fetch_pointer(CLASS_INSTANCE_SPEC, class);
+        if is_integer_object(spec) {
+            spec
+        } else {
+            integer_object_of(0)
+        }
     }
     /// Number of named (fixed) fields of instances of `class`.
     pub fn fixed_fields_of_class(&self, class: Oop) -> usize {

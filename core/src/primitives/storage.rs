@@ -144,6 +144,14 @@ fn become_object(it: &mut Interpreter) -> bool {
     if is_integer_object(a) || is_integer_object(b) || !it.memory.is_object(a) || !it.memory.is_object(b) {
         return false;
     }
+    // The objects the interpreter names by oop (nil, true, false, the classes it instantiates,
+    // the special selectors...) keep their identity: swapping one breaks the VM's own sends
+    // and allocations (found by fuzz/primitives: `Array become: ...`). Smalltalk is the
+    // exception: the VM never looks inside it, and it grows with `self become: newSelf`.
+    let named = |o: Oop| o <= LAST_GUARANTEED_OOP && o != SMALLTALK;
+    if named(a) || named(b) {
+        return false;
+    }
     // Registers cache heap locations; write them back before the objects trade places.
     it.store_context_registers();
     it.expose(a);

@@ -50,6 +50,9 @@ const CASES: &[(&str, &str)] = &[
     ("3 become: 4", "a primitive has failed"),
     ("nil become: 3", "a primitive has failed"),
     ("3 become: Object new", "a primitive has failed"),
+    // Objects the VM names by oop keep their identity; Smalltalk may still grow by become:.
+    ("Array become: (3 @ 4)", "a primitive has failed"),
+    ("nil become: Object new", "a primitive has failed"),
     ("(Array new: 3) at: 4", "subscript is out of bounds: 4"),
     ("(Array new: 3) at: 0 put: 1", "subscript is out of bounds: 0"),
     ("'abc' at: 1 put: 3", "Strings only store Characters"),
@@ -70,6 +73,12 @@ fn hostile_cases(image_name: &str) {
         let (_, stderr) = survive(&dir, &img, &[expr]);
         assert!(stderr.contains(&format!("expression 1: error: {error}")), "{image_name}: {expr}\n{stderr}");
     }
+    let (stdout, _) = survive(
+        &dir,
+        &img,
+        &["1 to: 300 do: [:i | Smalltalk at: ('HostileGlobal', i printString) asSymbol put: i]. (Smalltalk at: #HostileGlobal300)"],
+    );
+    assert!(stdout.starts_with("300\n"), "{image_name}: Smalltalk grows by become: {stdout}");
     // The same runaway programs with the image's low-space limits switched off: the VM's own
     // reserve still stops them, and the space comes back.
     for &(expr, _) in &CASES[..5] {

@@ -1,0 +1,26 @@
+//! Every crash the fuzz targets found (fuzz/regressions/<target>/), replayed as the target runs
+//! it: none may panic again. (The replay-log one is a unit test in st80-host-std's replay.rs.)
+
+use st80_core::fuzzing;
+use st80_tests::{image_bytes, workspace_root, XEROX_V2};
+
+#[test]
+fn primitive_crashes_stay_fixed() {
+    let Some(bytes) = image_bytes(XEROX_V2) else { return };
+    let (memory, _) = st80_core::image::load(&bytes).unwrap();
+    let objects: Vec<_> = memory.all_objects().collect();
+    let dir = workspace_root().join("fuzz/regressions/primitives");
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    inputs.sort();
+    assert!(inputs.len() >= 2, "the regression inputs are in {}", dir.display());
+    for input in inputs {
+        let data = std::fs::read(&input).unwrap();
+        let run = std::panic::catch_unwind(|| fuzzing::run_primitive_input(&memory, &objects, &data));
+        let name = input.file_name().unwrap().to_string_lossy().into_owned();
+        let result = run.unwrap_or_else(|_| panic!("{name} panics again"));
+        if name.starts_with("become-") {
+            // become: with an object the VM names by oop (a guaranteed class) must fail.
+            assert_eq!(result, Some(false), "{name}");
+        }
+    }
+}
