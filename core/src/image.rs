@@ -71,9 +71,9 @@ pub struct ImageInfo {
     pub object_table_entries: usize,
 }
 
-const HEADER_BYTES: usize = 512;
+pub(crate) const HEADER_BYTES: usize = 512;
 
-fn read_u16(bytes: &[u8], at: usize, order: ByteOrder) -> u16 {
+pub(crate) fn read_u16(bytes: &[u8], at: usize, order: ByteOrder) -> u16 {
     let b = [bytes[at], bytes[at + 1]];
     match order {
         ByteOrder::Big => u16::from_be_bytes(b),
@@ -89,12 +89,12 @@ fn read_u32(bytes: &[u8], at: usize, order: ByteOrder) -> u32 {
     }
 }
 
-fn object_table_start(object_space_words: usize) -> usize {
+pub(crate) fn object_table_start(object_space_words: usize) -> usize {
     (HEADER_BYTES + object_space_words * 2).div_ceil(512) * 512
 }
 
 /// Finds the byte order whose header lengths describe exactly this file.
-fn detect(bytes: &[u8]) -> Result<(ByteOrder, usize, usize), ImageError> {
+pub(crate) fn detect(bytes: &[u8]) -> Result<(ByteOrder, usize, usize), ImageError> {
     if bytes.len() < HEADER_BYTES {
         return Err(ImageError::TooShort(bytes.len()));
     }
@@ -217,10 +217,72 @@ fn little_endian_fixup(memory: &ObjectMemory, _oop: Oop, class: Oop, format: For
     w
 }
 
-/// Writes the memory as an image file in `order`. Object pointers are kept; the object table
-/// lists every oop up to the highest one in use.
-pub fn save(memory: &ObjectMemory, order: ByteOrder) -> Vec<u8> {
+/// The object space of an image file: 16 segments of 64K words (segment:4 + location:16).
+pub const MAX_OBJECT_SPACE_WORDS: usize = MAX_SPACE_WORDS;
+/// A count field at or above this is "overflowed": a reference-counting VM neither increments
+/// nor decrements it (Blue Book ch. 30, `countUp:`/`countDown:`), so the object is permanent.
+pub const SATURATED_COUNT: u16 = 128;
+
+/// Why memory could not be written as an image file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SaveError {
+    /// An object with more fields than a 16-bit size word can give.
+    ObjectTooLarge {
+        /// The object.
+        oop: Oop,
+        /// Its fields.
+        words: usize,
+    },
+    /// More object space than 16 segments of 64K words (the words needed).
+    ObjectSpaceTooLarge(usize),
+}
+
+impl fmt::Display for SaveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SaveError::ObjectTooLarge { oop, words } => {
+                write!(f, "object {oop} has {words} fields; an image file holds at most {MAX_OBJECT_FIELDS} per object")
+            }
+            SaveError::ObjectSpaceTooLarge(words) => {
+                write!(f, "the objects need {words} words; an image file holds at most {MAX_OBJECT_SPACE_WORDS}")
+            }
+        }
+    }
+}
+
+/// The references to each object from the fields of `live` objects (class pointers, pointer
+/// fields, a CompiledMethod's header-and-literals), as a reference-counting VM counts them.
+fn count_references(memory: &ObjectMemory, live: &[Oop]) -> Vec<u32> {
+    let mut refs = alloc::vec![0u32; MAX_OBJECTS];
+    let mut add = |oop: Oop| {
+        if !is_integer_object(oop) {
+            refs[oop as usize >> 1] += 1;
+        }
+    };
+    for &oop in live {
+        add(memory.fetch_class_of(oop));
+        let words = memory.words(oop);
+        match memory.format_of(oop) {
+            Format::Pointers => words.iter().for_each(|&w| add(w)),
+            _ if memory.fetch_class_of(oop) == CLASS_COMPILED_METHOD && !words.is_empty() => {
+                let literals = ((words[0] >> 1) & 0x3f) as usize;
+                words[1..(1 + literals).min(words.len())].iter().for_each(|&w| add(w));
+            }
+            _ => {}
+        }
+    }
+    refs
+}
+
+/// Writes the memory as an image file in `order`, in the interchange layout of Xerox's
+/// originals: objects packed from word 0 of the object space in oop order (no free chunks, no
+/// extra word for huge objects), free entries as the free bit alone, and every live entry's
+/// count field holding its references (saturated at 128; never 0, which marks a free chunk;
+/// the guaranteed objects pinned at 128), so a reference-counting VM can run the image.
+/// Object pointers are kept; the table lists every oop up to the highest one in use.
+pub fn save(memory: &ObjectMemory, order: ByteOrder) -> Result<Vec<u8>, SaveError> {
     let live: Vec<Oop> = memory.all_objects().collect();
+    let refs = count_references(memory, &live);
     let last = live.last().copied().unwrap_or(0) as usize >> 1;
     let entries = last + 1;
     let mut space: Vec<u16> = Vec::with_capacity(memory.heap_words_used() + 2 * live.len());
@@ -229,8 +291,16 @@ pub fn save(memory: &ObjectMemory, order: ByteOrder) -> Vec<u8> {
         let addr = space.len();
         let class = memory.fetch_class_of(oop);
         let len = memory.fetch_word_length_of(oop);
+        if len > MAX_OBJECT_FIELDS {
+            return Err(SaveError::ObjectTooLarge { oop, words: len });
+        }
         let format = memory.format_of(oop);
-        let mut flags = (addr >> 16) as u16 & 0xf;
+        let count = if oop <= LAST_GUARANTEED_OOP {
+            SATURATED_COUNT
+        } else {
+            refs[oop as usize >> 1].clamp(1, SATURATED_COUNT as u32) as u16
+        };
+        let mut flags = count << 8 | (addr >> 16) as u16 & 0xf;
         if format == Format::Pointers {
             flags |= 0x40;
         }
@@ -246,6 +316,9 @@ pub fn save(memory: &ObjectMemory, order: ByteOrder) -> Vec<u8> {
         } else {
             space.extend(fields);
         }
+    }
+    if space.len() > MAX_OBJECT_SPACE_WORDS {
+        return Err(SaveError::ObjectSpaceTooLarge(space.len()));
     }
     let put16 = |out: &mut Vec<u8>, v: u16| match order {
         ByteOrder::Big => out.extend_from_slice(&v.to_be_bytes()),
@@ -267,7 +340,7 @@ pub fn save(memory: &ObjectMemory, order: ByteOrder) -> Vec<u8> {
         put16(&mut out, flags);
         put16(&mut out, loc);
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

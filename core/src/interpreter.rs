@@ -464,7 +464,7 @@ impl Interpreter {
         self.stats.gcs += 1;
         self.flush_method_cache();
         self.refresh_locations();
-        if self.memory.is_low(self.low_space.oops, self.low_space.words) || self.memory.is_exhausted() {
+        if self.memory.is_low(self.low_space.oops, self.low_space.words) || self.memory.is_critical() {
             if self.low_space.semaphore != NIL {
                 let sem = self.low_space.semaphore;
                 self.low_space.semaphore = NIL;
@@ -803,8 +803,17 @@ impl Interpreter {
 
     fn lookup_method_in_class(&mut self, class: Oop) -> bool {
         let mut current = class;
+        // A hostile image (`String become: 3 @ 4`, a superclass loop) can break the chain:
+        // what is not a class with a method dictionary, or a chain that never ends, finds
+        // nothing.
+        let mut depth = 0;
         while current != NIL {
-            if !self.memory.is_object(current) {
+            depth += 1;
+            if !self.memory.is_object(current)
+                || !self.memory.is_pointers(current)
+                || self.memory.fetch_word_length_of(current) <= CLASS_MESSAGE_DICTIONARY
+                || depth > 10_000
+            {
                 break;
             }
             let dictionary = self.memory.fetch_pointer(CLASS_MESSAGE_DICTIONARY, current);

@@ -10,9 +10,12 @@
 extern crate alloc;
 
 pub mod bitblt;
+pub mod check;
 pub mod clock;
 pub mod display_hash;
 pub mod embed;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host;
 pub mod image;
 pub mod interpreter;

@@ -148,6 +148,7 @@ pub fn is_integer_value(value: i32) -> bool {
 }
 
 /// The object memory (ch. 30): object table, heap, allocation and garbage collection.
+#[derive(Clone)]
 pub struct ObjectMemory {
     pub(crate) heap: Vec<u16>,
     /// First unused word of `heap` (allocation is a bump; compaction slides everything down).
@@ -171,6 +172,12 @@ pub struct ObjectMemory {
     /// Compaction's bitmap of live objects' first words (kept to avoid reallocating it).
     starts: Vec<u64>,
 }
+
+/// The most words the objects may take in an image file, headers included (16 segments of 64K
+/// words, Blue Book ch. 30): memory is full there, so anything in memory can be saved.
+pub const MAX_SPACE_WORDS: usize = 16 << 16;
+/// The most fields one object can have: its size word (header included) is 16 bits.
+pub const MAX_OBJECT_FIELDS: usize = 0xffff - 2;
 
 /// Spare oops and words kept so that primitives between safe points never run out.
 const OOP_RESERVE: usize = 1500;
@@ -379,9 +386,20 @@ impl ObjectMemory {
 
     // ---- classes ----------------------------------------------------------------------------
 
-    /// The instance specification of `class`: the SmallInteger oop itself, so the `SPEC_*` bits apply.
+    /// The instance specification of `class` (the SmallInteger oop itself, so the `SPEC_*`
+    /// bits apply); that of a non-indexable object without fields when `class` is no class
+    /// (a hostile image can make it anything).
     pub fn instance_specification(&self, class: Oop) -> u16 {
-        self.fetch_pointer(CLASS_INSTANCE_SPEC, class)
+        if !self.is_object(class) || !self.is_pointers(class) || self.fetch_word_length_of(class) <= CLASS_INSTANCE_SPEC
+        {
+            return integer_object_of(0);
+        }
+        let spec = self.fetch_pointer(CLASS_INSTANCE_SPEC, class);
+        if is_integer_object(spec) {
+            spec
+        } else {
+            integer_object_of(0)
+        }
     }
     /// Number of named (fixed) fields of instances of `class`.
     pub fn fixed_fields_of_class(&self, class: Oop) -> usize {
@@ -405,9 +423,14 @@ impl ObjectMemory {
     pub fn oops_left(&self) -> usize {
         self.free_oops.len()
     }
-    /// Heap words that can still be allocated before the limit.
+    /// Words left before the object space is full (see [`MAX_SPACE_WORDS`]).
     pub fn words_left(&self) -> usize {
-        self.heap_limit.saturating_sub(self.top)
+        MAX_SPACE_WORDS.saturating_sub(self.space_used())
+    }
+    /// Words the objects would take in an image file: fields, plus a 2-word header for each
+    /// entry in use (counting the never-allocated low entries too, a few words too many).
+    fn space_used(&self) -> usize {
+        self.top + 2 * (MAX_OBJECTS - self.free_oops.len())
     }
     /// Live objects (excluding the unused entry 0).
     pub fn object_count(&self) -> usize {
@@ -431,8 +454,21 @@ impl ObjectMemory {
 
     /// `allocate`, allowed to take the last oops (for MethodContexts).
     fn allocate_from_reserve(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
-        if words > (1 << 24) {
+        if words > MAX_OBJECT_FIELDS {
             return None;
+        }
+        let after = self.space_used() + words + 2;
+        if after > MAX_SPACE_WORDS - WORD_RESERVE {
+            // Collect at the next safe point (spaced out, as for oops); past the reserve, fail
+            // (the caller fails its primitive) rather than grow beyond what an image file can
+            // hold, and collect before the image retries.
+            if after > MAX_SPACE_WORDS {
+                self.gc_requested = true;
+                return None;
+            }
+            if self.allocations_since_gc >= MIN_GC_SPACING {
+                self.gc_requested = true;
+            }
         }
         let oop = self.free_oops.pop()?;
         self.allocations_since_gc += 1;
@@ -456,12 +492,6 @@ impl ObjectMemory {
         if self.allocations_since_gc >= MIN_GC_SPACING || self.free_oops.len() >= 2 * OOP_RESERVE {
             self.gc_requested = true;
         }
-    }
-
-    /// True when a collection could not win back the VM's reserve of oops: the image should
-    /// be told (its low-space semaphore), whatever thresholds it asked for.
-    pub fn is_exhausted(&self) -> bool {
-        self.free_oops.len() < OOP_RESERVE
     }
 
     /// `instantiateClass:withPointers:` etc. of the book, in one: `indexable` counts pointers,
@@ -633,6 +663,12 @@ impl ObjectMemory {
         }
     }
 
+    /// True when a collection left less than the VM's own reserve: whatever limits the image
+    /// set (or none), the program filling memory must be told or stopped now.
+    pub fn is_critical(&self) -> bool {
+        self.oops_left() < OOP_RESERVE || self.words_left() < WORD_RESERVE
+    }
+
     /// True when free oops or words have fallen below what the image asked to be warned at.
     pub fn is_low(&self, oops: usize, words: usize) -> bool {
         self.oops_left() < oops || self.words_left() < words
@@ -742,7 +778,7 @@ mod tests {
         }
         assert_eq!(m.oops_left(), CONTEXT_RESERVE, "new objects stop at the contexts' reserve");
         m.collect_garbage(&live);
-        assert!(m.is_exhausted());
+        assert!(m.is_critical());
         // Refused allocations right after a collection do not ask for another one...
         for _ in 1..MIN_GC_SPACING {
             assert_eq!(m.instantiate_class(100, 0), None);

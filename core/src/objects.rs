@@ -140,7 +140,15 @@ pub(crate) fn lookup_method_in_dictionary(m: &ObjectMemory, dictionary: Oop, sel
         }
         if next == selector {
             let array = m.fetch_pointer(METHOD_ARRAY, dictionary);
-            return Some(m.fetch_pointer(index - SELECTOR_START, array));
+            let ok =
+                m.is_object(array) && m.is_pointers(array) && m.fetch_word_length_of(array) > index - SELECTOR_START;
+            let method = if ok { m.fetch_pointer(index - SELECTOR_START, array) } else { NIL };
+            // Only a CompiledMethod can run (a hostile image can store anything there).
+            return (m.is_object(method)
+                && m.fetch_class_of(method) == CLASS_COMPILED_METHOD
+                && !m.is_pointers(method)
+                && m.fetch_word_length_of(method) > 0)
+                .then_some(method);
         }
         index += 1;
         if index == length {
@@ -314,8 +322,11 @@ mod tests {
     fn class_names_and_method_lookup() {
         let mut im = Image::new();
         let selectors: Vec<Oop> = ["printOn:", "size", "at:", "x"].iter().map(|s| im.bytes(CLASS_SYMBOL, s)).collect();
-        let methods: Vec<(Oop, Oop)> =
-            selectors.iter().enumerate().map(|(i, &s)| (s, integer_object_of(i as i16))).collect();
+        // Lookup answers only CompiledMethods (byte objects of that class), so the methods
+        // here are such objects; the last entry holds a SmallInteger, which lookup refuses.
+        let mut methods: Vec<(Oop, Oop)> =
+            selectors.iter().map(|&s| (s, im.bytes(CLASS_COMPILED_METHOD, "code"))).collect();
+        methods[3].1 = integer_object_of(3);
         let point = im.class("Point", &methods);
         let instance = im.pointers(point, &[]);
         let m = &im.m;
@@ -326,11 +337,12 @@ mod tests {
         assert_eq!(name_field_of_class(m, meta), None, "a metaclass has no name of its own");
         assert!(is_instance_of(m, instance, "Point"));
         let dict = m.fetch_pointer(CLASS_MESSAGE_DICTIONARY, point);
-        for (i, &s) in selectors.iter().enumerate() {
-            assert_eq!(lookup_method_in_dictionary(m, dict, s), Some(integer_object_of(i as i16)));
+        for &(s, method) in &methods[..3] {
+            assert_eq!(lookup_method_in_dictionary(m, dict, s), Some(method));
         }
+        assert_eq!(lookup_method_in_dictionary(m, dict, selectors[3]), None, "not a CompiledMethod");
         assert_eq!(lookup_method_in_dictionary(m, dict, NIL), None);
-        assert_eq!(method_named(m, point, "at:"), Some(integer_object_of(2)));
+        assert_eq!(method_named(m, point, "at:"), Some(methods[2].1));
         assert_eq!(method_named(m, point, "y"), None);
     }
 

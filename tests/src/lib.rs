@@ -230,7 +230,7 @@ pub fn synthetic_image(order: ByteOrder) -> Vec<u8> {
     m.load_object(300, 300, Format::Pointers, false, &[NIL, NIL, words, NIL]);
     m.load_object(302, 300, Format::Pointers, false, &[0x1234, 0xabcd]);
     m.finish_loading();
-    let bytes = image_file::save(&m, order);
+    let bytes = image_file::save(&m, order).expect("the synthetic image saves");
     let (again, info) = image_file::load(&bytes).expect("the synthetic image loads");
     assert_eq!(info.byte_order, order);
     assert_eq!(again.object_count(), m.object_count());

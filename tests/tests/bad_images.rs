@@ -260,7 +260,7 @@ fn real_images_round_trip_through_save() {
         };
         let (m, info) = image::load(&bytes).unwrap();
         for order in [ByteOrder::Big, ByteOrder::Little] {
-            let saved = image::save(&m, order);
+            let saved = image::save(&m, order).expect("a real image saves");
             let (again, info2) = image::load(&saved).unwrap();
             assert_eq!(info2.byte_order, order);
             assert_eq!(again.object_count(), m.object_count(), "{name} as {order}");

@@ -54,8 +54,18 @@ pub(crate) fn primitive_flush_cache(it: &mut Interpreter) -> PrimResult {
     Ok(())
 }
 
+/// A LinkedList with excess signals whose links are processes: any other object (a Form,
+/// say) would have its first field resumed as a process.
 fn is_semaphore_like(it: &Interpreter, oop: Oop) -> bool {
-    !is_integer_object(oop) && it.memory.is_pointers(oop) && it.memory.fetch_word_length_of(oop) > EXCESS_SIGNALS
+    use crate::scheduler::{FIRST_LINK, LAST_LINK};
+    !is_integer_object(oop)
+        && it.memory.is_pointers(oop)
+        && it.memory.fetch_word_length_of(oop) > EXCESS_SIGNALS
+        && is_integer_object(it.memory.fetch_pointer(EXCESS_SIGNALS, oop))
+        && [FIRST_LINK, LAST_LINK].iter().all(|&f| {
+            let link = it.memory.fetch_pointer(f, oop);
+            link == NIL || is_process(it, link)
+        })
 }
 
 /// True when `process` is linked in the list its myList field names. The VM does not clear
@@ -83,10 +93,16 @@ fn is_waiting_in_list(it: &Interpreter, process: Oop) -> bool {
 }
 
 fn is_process(it: &Interpreter, oop: Oop) -> bool {
-    !is_integer_object(oop)
-        && it.memory.is_pointers(oop)
-        && it.memory.fetch_word_length_of(oop) > crate::scheduler::MY_LIST
-        && is_integer_object(it.memory.fetch_pointer(crate::scheduler::PRIORITY, oop))
+    if is_integer_object(oop)
+        || !it.memory.is_pointers(oop)
+        || it.memory.fetch_word_length_of(oop) <= crate::scheduler::MY_LIST
+    {
+        return false;
+    }
+    // A priority that names one of the scheduler's ready lists.
+    let lists = it.memory.fetch_pointer(crate::scheduler::PROCESS_LISTS, it.scheduler_pointer());
+    small_int(it.memory.fetch_pointer(crate::scheduler::PRIORITY, oop))
+        .is_some_and(|p| p >= 1 && !is_integer_object(lists) && p as usize <= it.memory.fetch_word_length_of(lists))
 }
 
 /// Primitive 80, `blockCopy:` — a BlockContext whose code starts after the jump that follows

@@ -59,6 +59,22 @@ pub(crate) fn require(condition: bool) -> PrimResult {
     }
 }
 
+/// The number of arguments primitive `index` takes off the stack, for those with a fixed number.
+/// A method declaring the primitive with another count (a hostile `<primitive: 60>` without
+/// arguments, say) fails it instead of letting it read and pop its caller's stack.
+fn expected_arguments(index: u16) -> Option<usize> {
+    Some(match index {
+        1..=18 | 41..=50 | 54 | 60 | 63 | 66 | 68 | 71..=73 | 80 | 82 | 91..=94 | 98 | 99 | 110 | 133 => 1,
+        40 | 51..=53 | 62 | 65 | 67 | 70 | 75..=78 | 85..=90 | 95..=97 | 101 | 102 | 111..=115 | 128 | 132 => 0,
+        61 | 64 | 69 | 74 | 79 | 84 | 100 | 104 => 2,
+        116 | 130 | 131 => 3,
+        105 => 4,
+        103 => 6,
+        // 81 (value...) and 83 (perform:...) check their own counts.
+        _ => return None,
+    })
+}
+
 /// Runs primitive `index` for the pending send (`argument_count` arguments on the stack).
 /// 21-37 (LargePositiveInteger arithmetic) are optional: the image's code does them.
 pub(crate) fn dispatch<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> PrimResult {
@@ -70,6 +86,7 @@ pub(crate) fn dispatch<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) 
     use storage::*;
     use subscript::*;
     use system::*;
+    require(expected_arguments(index).is_none_or(|n| n == it.argument_count))?;
     match index {
         1 => primitive_add(it),
         2 => primitive_subtract(it),

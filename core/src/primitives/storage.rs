@@ -105,6 +105,12 @@ pub(crate) fn primitive_new_with_arg(it: &mut Interpreter) -> PrimResult {
 pub(crate) fn primitive_become(it: &mut Interpreter) -> PrimResult {
     let (a, b) = (it.stack_value(1), it.stack_top());
     require(it.memory.is_object(a) && it.memory.is_object(b))?;
+    // The objects the interpreter names by oop (nil, true, false, the classes it instantiates,
+    // the special selectors...) keep their identity: swapping one breaks the VM's own sends
+    // and allocations (found by fuzz/primitives: `Array become: ...`). Smalltalk is the
+    // exception: the VM never looks inside it, and it grows with `self become: newSelf`.
+    let named = |o: Oop| o <= LAST_GUARANTEED_OOP && o != SMALLTALK;
+    require(!named(a) && !named(b))?;
     // Registers cache heap locations; write them back before the objects trade places.
     it.store_context_registers();
     it.expose(a);

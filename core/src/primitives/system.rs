@@ -86,8 +86,9 @@ pub(crate) fn primitive_snapshot<H: Host>(it: &mut Interpreter, host: &mut H) ->
     it.store_context_registers();
     it.memory.store_pointer(crate::scheduler::SUSPENDED_CONTEXT, process, ctx);
     it.collect_garbage();
-    let bytes = crate::image::save(&it.memory, it.snapshot_byte_order);
-    match host.save_snapshot(&bytes) {
+    let saved = crate::image::save(&it.memory, it.snapshot_byte_order)
+        .map_err(|e| crate::host::SnapshotError::Failed(alloc::format!("{e}")));
+    match saved.and_then(|bytes| host.save_snapshot(&bytes)) {
         Ok(()) => {
             it.pop_then_push(0, NIL);
             Ok(())

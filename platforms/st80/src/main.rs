@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! st80 info IMAGE
+//! st80 check IMAGE
 //! st80 run IMAGE [--headless] [--cycles N] [--screenshot FILE.png] [--trace 2|3] ...
 //! st80 eval IMAGE EXPR...
 //! st80 filein IMAGE FILE.st... [--save OUT]
@@ -21,6 +22,7 @@
 //! one line on stderr: `st80: FILE: problem`), 3 when an evaluation timed out.
 
 mod bench_cmd;
+mod check_cmd;
 mod chunks;
 mod desktop_cmd;
 mod eval_cmd;
@@ -50,7 +52,7 @@ struct Cli {
 }
 
 /// The subcommand names; anything else first on the command line is an image to run.
-const COMMANDS: [&str; 8] = ["info", "run", "eval", "filein", "bench", "fetch", "list", "help"];
+const COMMANDS: [&str; 9] = ["info", "check", "run", "eval", "filein", "bench", "fetch", "list", "help"];
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -59,6 +61,8 @@ enum Command {
         /// The image file (either byte order).
         image: PathBuf,
     },
+    /// Verify an image file without running it: prints `ok`, or one line per problem (exit 1).
+    Check(check_cmd::CheckArgs),
     /// Run an image: in a window, or with --headless for a number of bytecodes.
     Run(run_cmd::RunArgs),
     /// Evaluate Smalltalk expressions in the image and print each result's printString.
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(argv);
     let result = match cli.command {
         Command::Info { image } => info(&image),
+        Command::Check(args) => check_cmd::check(&args),
         Command::Run(args) => {
             if args.headless {
                 run_cmd::run(&args)
