@@ -207,7 +207,9 @@ impl Interpreter {
     }
 
     pub(crate) fn abort_evaluation_for_low_space(&mut self) {
-        if self.hooks.eval_process == 0 {
+        // Only the evaluation itself is stopped here; a runaway in another process is the
+        // image's to handle (or, at the very end, `terminate_runaway_process`'s).
+        if self.hooks.eval_process == 0 || self.active_process_in_image() != self.hooks.eval_process {
             return;
         }
         let message = alloc::format!(

@@ -921,7 +921,7 @@ impl Interpreter {
                     Some(ctx) => ctx,
                     None => {
                         // (An evaluation stopped for low space is abandoned, not an error.)
-                        if self.stop.is_none() {
+                        if self.stop.is_none() && !self.terminate_runaway_process() {
                             self.stop =
                                 Some(StopReason::Error(String::from("out of object pointers for a new context")));
                         }
@@ -998,6 +998,43 @@ impl Interpreter {
             self.active_context = new_ctx;
             self.fetch_context_registers();
         }
+    }
+
+    /// Not even a context can be allocated after a collection: the running process has filled
+    /// the object table (a runaway recursion, e.g. an error inside error reporting) and the
+    /// image could not stop it; its low-space process cannot preempt a process of its own
+    /// priority, such as the input process. Rather than stop the VM, the process ends as
+    /// `Process>>terminate` would end it: its contexts become garbage, the space comes back,
+    /// and the next ready process (the woken low-space process among them) goes on. Answers
+    /// false when no process could run instead.
+    fn terminate_runaway_process(&mut self) -> bool {
+        use crate::scheduler::{ACTIVE_PROCESS, PRIORITY, SUSPENDED_CONTEXT};
+        let next = match self.processes.new_process.take() {
+            Some(process) => Some(process),
+            None => self.wake_highest_priority(),
+        };
+        let Some(next) = next else { return false };
+        let new_ctx = self.memory.fetch_pointer(SUSPENDED_CONTEXT, next);
+        if !self.is_context(new_ctx) {
+            self.processes.new_process = Some(next);
+            return false;
+        }
+        let running = self.active_process_in_image();
+        log::warn!(
+            "object memory full: terminated the running process {running} (priority {}) after {} contexts",
+            integer_value_of(self.memory.fetch_pointer(PRIORITY, running)),
+            self.context_depth(self.active_context)
+        );
+        self.memory.store_pointer(SUSPENDED_CONTEXT, running, NIL);
+        let scheduler = self.scheduler_pointer();
+        self.memory.store_pointer(ACTIVE_PROCESS, scheduler, next);
+        self.stats.process_switches += 1;
+        self.active_context = new_ctx;
+        self.fetch_context_registers();
+        // Win the space back now (this also signals the image's low-space semaphore, if it
+        // has re-armed it, when space is still low).
+        self.collect_garbage();
+        true
     }
 
     pub(crate) fn flush_method_cache(&mut self) {

@@ -169,6 +169,8 @@ pub struct ObjectMemory {
     /// Allocations (and refused allocations) since the last collection: near a full object
     /// table a collection is requested at most once per `MIN_GC_SPACING` of them.
     allocations_since_gc: usize,
+    /// Objects left after the last collection.
+    survivors: usize,
     /// Compaction's bitmap of live objects' first words (kept to avoid reallocating it).
     starts: Vec<u64>,
 }
@@ -209,6 +211,7 @@ impl ObjectMemory {
             oop_gc_threshold: OOP_RESERVE,
             allocations_since_gc: 0,
             starts: Vec::new(),
+            survivors: 0,
         }
     }
 
@@ -236,6 +239,7 @@ impl ObjectMemory {
             (1..MAX_OBJECTS).rev().filter(|&i| self.ot[i].flags & F_FREE != 0).map(|i| (i << 1) as Oop).collect();
         // Guaranteed oops are GC roots; never hand one out for a new object.
         self.free_oops.retain(|&o| o > LAST_GUARANTEED_OOP);
+        self.survivors = MAX_OBJECTS - 1 - self.free_oops.len();
     }
 
     fn reserve(&mut self, words: usize) -> usize {
@@ -649,6 +653,13 @@ impl ObjectMemory {
             self.heap.resize(want, 0);
         }
         self.heap_limit = self.heap.len();
+        self.survivors = MAX_OBJECTS - 1 - self.free_oops.len();
+    }
+
+    /// Objects the last collection kept (live then; `object_count` also counts garbage made
+    /// since): what a leak would make grow.
+    pub fn survivors_of_last_collection(&self) -> usize {
+        self.survivors
     }
 
     #[inline]

@@ -298,6 +298,11 @@ pub(crate) fn primitive_string_replace(it: &mut Interpreter) -> PrimResult {
 }
 
 /// Turns a host event into input words and signals the input semaphore once per word.
+/// Input words the VM keeps for the image to read (a Blue Book machine's input buffer is
+/// finite too; the image reads words as they come, so only an image that stopped reading
+/// fills it).
+const MAX_INPUT_WORDS: usize = 4096;
+
 pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u32) {
     if let InputEvent::MouseMove { x, y } = event {
         it.io.mouse = (x.clamp(0, 4095), y.clamp(0, 4095));
@@ -347,6 +352,12 @@ pub(crate) fn record_input_event(it: &mut Interpreter, event: InputEvent, now: u
             words[n] = (if down { 3 } else { 4 } << 12) | (code & 0xfff);
             n += 1;
         }
+    }
+    if it.io.input_words.len() + n > MAX_INPUT_WORDS {
+        // The image reads no input (its input process is busy or gone): drop whole events,
+        // so the words it finds later are still in step, and memory stays bounded.
+        log::debug!("input event {event:?} dropped: the input buffer is full");
+        return;
     }
     log::debug!("input event {event:?} -> words {:04x?}", &words[..n]);
     for &w in &words[..n] {

@@ -6,13 +6,15 @@
 //! * [`replay`]: the input-log format of `--record`/`--replay`, and feeding a log to a VM;
 //! * [`screen`]: the Display as a PNG and its display hash;
 //! * [`clock`]: the machine's clocks as the image wants them ([`SystemClock`]), start dates;
-//! * [`sources`]: sources out of the box for an image without a file system (the Xerox one).
+//! * [`sources`]: sources out of the box for an image without a file system (the Xerox one);
+//! * [`soak`]: a seeded random user for soak runs.
 
 pub mod clock;
 pub mod files;
 pub mod replay;
 pub mod screen;
 pub mod snapshot;
+pub mod soak;
 pub mod sources;
 
 pub use clock::SystemClock;

@@ -31,6 +31,7 @@ mod filein_cmd;
 mod images;
 mod run_cmd;
 mod session;
+mod soak_cmd;
 
 use clap::{Parser, Subcommand};
 use st80_core::{image, summary, ImageInfo, ObjectMemory};
@@ -52,7 +53,7 @@ struct Cli {
 }
 
 /// The subcommand names; anything else first on the command line is an image to run.
-const COMMANDS: [&str; 9] = ["info", "check", "run", "eval", "filein", "bench", "fetch", "list", "help"];
+const COMMANDS: [&str; 10] = ["info", "check", "run", "eval", "filein", "bench", "soak", "fetch", "list", "help"];
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -71,6 +72,8 @@ enum Command {
     Filein(filein_cmd::FileinArgs),
     /// Run the image's own Benchmark standard tests without a window.
     Bench(bench_cmd::BenchArgs),
+    /// Drive the image with a seeded random user for a while (a scratch copy); report its health.
+    Soak(soak_cmd::SoakArgs),
     /// Download images (the default set unless named) into the image directory.
     Fetch(fetch_cmd::FetchArgs),
     /// Show the images st80 knows, whether they are here, and where (also `st80 --list`).
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::eval(&args),
         Command::Filein(args) => filein_cmd::filein(&args),
         Command::Bench(args) => bench_cmd::bench(&args),
+        Command::Soak(args) => soak_cmd::soak(&args),
         Command::Fetch(args) => fetch_cmd::fetch(&args),
         Command::List { dir } => images::list(dir.as_deref()),
     };

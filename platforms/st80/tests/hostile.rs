@@ -187,3 +187,32 @@ fn every_primitive_survives_every_kind_of_argument_on_the_xerox_image() {
 fn every_primitive_survives_every_kind_of_argument_on_dbanays_snapshot() {
     primitive_sweep(DBANAY_SNAPSHOT);
 }
+
+/// A runaway recursion at the input process's priority (as an error inside error reporting
+/// in the input process, found by `st80 soak`): the image's low-space process has the same
+/// priority, so it cannot preempt it. The VM ends that process when not even a context is left,
+/// the space comes back and the session goes on.
+fn runaway_at_input_priority(image_name: &str) {
+    let Some((dir, img)) = scratch(&format!("input-priority-{}", image_name.replace('/', "-")), image_name) else {
+        return;
+    };
+    let (_, stderr) = survive(
+        &dir,
+        &img,
+        &[
+            "Object compile: 'hostileRecur ^self hostileRecur' classified: 'hostile'. 0",
+            "[nil hostileRecur] forkAt: Processor lowIOPriority. Smalltalk oopsLeft > 5000",
+        ],
+    );
+    assert!(stderr.contains("terminated the running process"), "{image_name}: {stderr}");
+}
+
+#[test]
+fn a_runaway_at_input_priority_ends_on_the_xerox_image() {
+    runaway_at_input_priority(XEROX_V2);
+}
+
+#[test]
+fn a_runaway_at_input_priority_ends_on_dbanays_snapshot() {
+    runaway_at_input_priority(DBANAY_SNAPSHOT);
+}
