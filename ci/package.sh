@@ -30,11 +30,10 @@
 # display hash under qemu-arm with Debian's armhf glibc (ARMv7: the loader needs a v7 CPU, so
 # not `-cpu arm1176`), and, when deb-armhf's sysroot is there, opens its window on Xvfb.
 #
-# `check` (what .ci/run calls) builds the dev profile of deb-amd64 (release), deb-arm64,
-# deb-armhf, windows and tar-armv6 (the zigbuild path with the most at stake), reusing what
-# ci/matrix.sh built. The linker
-# setup for the Debian cross builds (sysroots of Debian's SDL2) comes from ci/matrix.sh, which
-# this script runs for the `+desktop` rows it needs when their sysroot is missing.
+# `check` (what .ci/run calls) builds every artifact in the dev profile (deb-amd64: release),
+# reusing what ci/matrix.sh built. The linker setup for the Debian cross builds (sysroots of
+# Debian's SDL2) comes from ci/matrix.sh, which this script runs for the `+desktop` rows it
+# needs when their sysroot is missing.
 #
 # Tools, installed on first use into $CARGO_TARGET_DIR/tools: cargo-deb (crates.io),
 # cargo-zigbuild and zig (PyPI: cargo-zigbuild, ziglang). Needs ST80_IMAGES (the Xerox image).
@@ -58,7 +57,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         -h | --help) usage 0 ;;
         --profile) [ $# -ge 2 ] || usage 2; profile=$2; shift 2 ;;
-        check) profile=dev; wanted+=(deb-amd64 deb-arm64 deb-armhf windows tar-armv6); shift ;;
+        check) profile=dev; wanted+=("${all[@]}"); shift ;;
         deb-* | windows | tar-* | desktop-armv6 | bundled-aarch64) wanted+=("$1"); shift ;;
         *) echo "package: unknown argument $1" >&2; usage 2 ;;
     esac
