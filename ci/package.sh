@@ -266,7 +266,7 @@ build_tar() {
     # (zig's llvm-objcopy strips every architecture)
     python3 -m ziglang objcopy --strip-debug "$dir/st80" 2>/dev/null || true
     tar -C "$out" -czf "$dir.tar.gz" "$(basename "$dir")" || return 1
-    file "$dir/st80" | grep -q 'statically linked' || { echo "package: $dir/st80 is not static" >&2; return 1; }
+    file "$dir/st80" | grep -qE 'statically linked|static-pie linked' || { echo "package: $dir/st80 is not static" >&2; return 1; }
     if [ "$n" = armv6 ]; then
         # Every object, C start-up files and musl included, must be ARMv6 code (a Pi Zero/1).
         readelf -A "$dir/st80" | grep -q 'Tag_CPU_arch: v6$' \
