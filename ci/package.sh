@@ -12,6 +12,9 @@
 #                                   st80-VERSION-linux-NAME.tar.gz: a static (musl) st80 without
 #                                   the window (run --headless, eval, fetch, ...), built with
 #                                   cargo-zigbuild and zig; tar-armv6 runs on a Pi Zero/1
+#   desktop-armv6                   st80-VERSION-linux-armv6-desktop.tar.gz: the desktop st80 for
+#                                   32-bit Raspberry Pi OS on a Pi Zero/1 (ARMv6, glibc 2.31+),
+#                                   SDL2 built from source for ARMv6 and linked in (zig, cmake)
 #   bundled-aarch64                 not an artifact, a check: the desktop st80 for aarch64 with
 #                                   the feature `bundled-sdl` (SDL2 built from source by cmake and
 #                                   linked statically, as `cross` would build it), started under
@@ -22,13 +25,15 @@
 # and armhf, with the Debian libraries of the matrix's sysroot); a tarball's st80 runs it under
 # qemu-user (tar-armv6 with `qemu-arm -cpu arm1176`, an ARMv6 CPU, and its ELF attributes say
 # ARMv6); both must draw the display hash of the native x86_64 run. The zip must hold st80.exe
-# importing SDL2.dll, and SDL2.dll.
+# importing SDL2.dll, and SDL2.dll. The ARMv6 desktop must be an ARMv6 (readelf -A), hard-float
+# EABI5 executable linking only glibc, with SDL's X11 and KMS/DRM drivers in it; it draws the
+# display hash under qemu-arm with Debian's armhf glibc (ARMv7: the loader needs a v7 CPU, so
+# not `-cpu arm1176`), and, when deb-armhf's sysroot is there, opens its window on Xvfb.
 #
-# `check` (what .ci/run calls) builds the dev profile of deb-amd64 (release), deb-arm64,
-# deb-armhf, windows and tar-armv6 (the zigbuild path with the most at stake), reusing what
-# ci/matrix.sh built. The linker
-# setup for the Debian cross builds (sysroots of Debian's SDL2) comes from ci/matrix.sh, which
-# this script runs for the `+desktop` rows it needs when their sysroot is missing.
+# `check` (what .ci/run calls) builds every artifact in the dev profile (deb-amd64: release),
+# reusing what ci/matrix.sh built. The linker setup for the Debian cross builds (sysroots of
+# Debian's SDL2) comes from ci/matrix.sh, which this script runs for the `+desktop` rows it
+# needs when their sysroot is missing.
 #
 # Tools, installed on first use into $CARGO_TARGET_DIR/tools: cargo-deb (crates.io),
 # cargo-zigbuild and zig (PyPI: cargo-zigbuild, ziglang). Needs ST80_IMAGES (the Xerox image).
@@ -45,15 +50,15 @@ usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//';
 die() { echo "package: $*" >&2; exit 2; }
 say() { echo "== $*"; }
 
-all=(deb-amd64 deb-arm64 deb-armhf windows tar-x86_64 tar-aarch64 tar-armv7 tar-armv6 tar-riscv64)
+all=(deb-amd64 deb-arm64 deb-armhf windows tar-x86_64 tar-aarch64 tar-armv7 tar-armv6 tar-riscv64 desktop-armv6)
 profile=release
 wanted=()
 while [ $# -gt 0 ]; do
     case "$1" in
         -h | --help) usage 0 ;;
         --profile) [ $# -ge 2 ] || usage 2; profile=$2; shift 2 ;;
-        check) profile=dev; wanted+=(deb-amd64 deb-arm64 deb-armhf windows tar-armv6); shift ;;
-        deb-* | windows | tar-* | bundled-aarch64) wanted+=("$1"); shift ;;
+        check) profile=dev; wanted+=("${all[@]}"); shift ;;
+        deb-* | windows | tar-* | desktop-armv6 | bundled-aarch64) wanted+=("$1"); shift ;;
         *) echo "package: unknown argument $1" >&2; usage 2 ;;
     esac
 done
@@ -261,7 +266,7 @@ build_tar() {
     # (zig's llvm-objcopy strips every architecture)
     python3 -m ziglang objcopy --strip-debug "$dir/st80" 2>/dev/null || true
     tar -C "$out" -czf "$dir.tar.gz" "$(basename "$dir")" || return 1
-    file "$dir/st80" | grep -q 'statically linked' || { echo "package: $dir/st80 is not static" >&2; return 1; }
+    file "$dir/st80" | grep -qE 'statically linked|static-pie linked' || { echo "package: $dir/st80 is not static" >&2; return 1; }
     if [ "$n" = armv6 ]; then
         # Every object, C start-up files and musl included, must be ARMv6 code (a Pi Zero/1).
         readelf -A "$dir/st80" | grep -q 'Tag_CPU_arch: v6$' \
@@ -273,6 +278,132 @@ build_tar() {
     [ "$hash" = "$ref_hash" ] || { echo "package: $dir/st80 drew hash '${hash:-none}', native $ref_hash" >&2; return 1; }
     rm -rf "$dir"
     echo "   $(basename "$dir").tar.gz: static, ${tar_runner[$n]:-native} runs it, hash $hash"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The desktop st80 for 32-bit Raspberry Pi OS on ARMv6 (Pi Zero, Zero W, 1): Debian's armhf, its
+# libSDL2 included, is ARMv7, so this is `arm-unknown-linux-gnueabihf` (ARMv6, VFPv2, hard float)
+# linked by zig (cargo-zigbuild: `-mcpu` ARMv6, glibc start files compiled for it, glibc 2.31
+# symbols so that Bullseye runs it too), with the feature `bundled-sdl`: SDL2 compiled from
+# source by zig for ARMv6 and linked in. SDL loads X11, KMS/DRM (libdrm, libgbm), EGL and udev
+# with dlopen at run time, from the Pi's own system; at build time it needs only their headers,
+# which are the same for every architecture, so the host's are used (through a root holding
+# nothing else, so that no host library or C header leaks into the ARM build).
+desktop_glibc=2.31
+build_desktop_armv6() {
+    local t=arm-unknown-linux-gnueabihf tdir=$out/build-std sdl=$out/sdl-armv6 exe dir h
+    ensure_zigbuild || return 1
+    ensure_packages cmake qemu-user binutils-arm-linux-gnueabihf libc6-armhf-cross libx11-dev libxext-dev \
+        libxcursor-dev libxi-dev libxfixes-dev libxrandr-dev libxrender-dev libxss-dev libdrm-dev libgbm-dev \
+        libegl-dev libudev-dev || return 1
+    rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src >/dev/null 2>&1 \
+        || { echo "package: building std for $t needs rust-src" >&2; return 1; }
+    rm -rf "$sdl"
+    mkdir -p "$sdl/usr/include" "$sdl/pkgconfig"
+    for h in X11 libdrm xf86drm.h xf86drmMode.h gbm.h EGL KHR libudev.h; do
+        [ -e "/usr/include/$h" ] || { echo "package: no /usr/include/$h (headers for SDL's drivers)" >&2; return 1; }
+        ln -s "/usr/include/$h" "$sdl/usr/include/$h"
+    done
+    # pkg-config files for the KMS/DRM driver's check: headers only, the libraries are dlopened.
+    local pc
+    for pc in "libdrm -I$sdl/usr/include/libdrm" gbm egl; do
+        printf 'Name: %s\nDescription: headers for SDL (loaded at run time)\nVersion: 99\nCflags: -I%s %s\nLibs: -l%s\n' \
+            "${pc%% *}" "$sdl/usr/include" "$(echo "$pc" | cut -s -d' ' -f2)" "${pc%% *}" >"$sdl/pkgconfig/${pc%% *}.pc"
+    done
+    # SDL's cmake takes each library's soname from the file it finds; these are the sonames of
+    # Raspberry Pi OS (and Debian), which SDL dlopens, so nothing is linked against them.
+    cat >"$sdl/toolchain.cmake" <<CMAKE
+include("\$ENV{CMAKE_TOOLCHAIN_FILE_arm_unknown_linux_gnueabihf}")
+list(APPEND CMAKE_FIND_ROOT_PATH "$sdl")
+set(ENV{PKG_CONFIG_LIBDIR} "$sdl/pkgconfig")
+set(ENV{PKG_CONFIG_PATH} "")
+unset(ENV{PKG_CONFIG_SYSROOT_DIR})
+foreach(lib X11.so.6 Xext.so.6 Xcursor.so.1 Xi.so.6 Xfixes.so.3 Xrandr.so.2 Xrender.so.1 Xss.so.1 drm.so.2 gbm.so.1)
+    string(REGEX REPLACE "[.]so[.].*" "" name "\${lib}")
+    string(TOUPPER "\${name}_LIB" var)
+    set(\${var} "lib\${lib}" CACHE FILEPATH "" FORCE)
+endforeach()
+# SDL's checks for these Xlib features link a test program with libX11, which is not here: they
+# are in every Xlib since 2010 (libX11 1.3, libXi 1.5, libXfixes 5), so in every Raspberry Pi OS.
+foreach(have HAVE_XGENERICEVENT SDL_VIDEO_DRIVER_X11_HAS_XKBKEYCODETOKEYSYM HAVE_XINPUT2_MULTITOUCH HAVE_XFIXES_H)
+    set(\${have} 1 CACHE INTERNAL "")
+endforeach()
+set(SDL_X11_SHARED ON CACHE BOOL "" FORCE)
+set(SDL_KMSDRM_SHARED ON CACHE BOOL "" FORCE)
+set(SDL_WAYLAND OFF CACHE BOOL "" FORCE)
+set(SDL_LIBSAMPLERATE OFF CACHE BOOL "" FORCE)
+set(SDL_TEST OFF CACHE BOOL "" FORCE)
+set(SDL_VULKAN OFF CACHE BOOL "" FORCE)
+CMAKE
+    say "cargo zigbuild -Zbuild-std --profile $profile -p st80-cli --features bundled-sdl --target $t.$desktop_glibc"
+    CARGO_TARGET_DIR=$tdir SDL2_TOOLCHAIN=$sdl/toolchain.cmake RUSTC_BOOTSTRAP=1 \
+        cargo zigbuild -Zbuild-std=std,panic_abort --profile "$profile" -p st80-cli --features bundled-sdl \
+        --target "$t.$desktop_glibc" >"$out/desktop-armv6.log" 2>&1 || { tail -15 "$out/desktop-armv6.log"; return 1; }
+    exe=$tdir/$t/$pdir/st80
+    dir=$out/st80-$version-linux-armv6-desktop
+    rm -rf "$dir" "$dir.tar.gz"
+    mkdir -p "$dir"
+    cp "$exe" README.md "$dir/"
+    python3 -m ziglang objcopy --strip-debug "$dir/st80" 2>/dev/null || true
+    exe=$dir/st80
+    local re=arm-linux-gnueabihf-readelf fail=0
+    file "$exe" | grep -q 'ELF 32-bit LSB.*ARM, EABI5.*dynamically linked, interpreter /lib/ld-linux-armhf.so.3' \
+        || { echo "package: $exe is not an ARM EABI5 executable for ld-linux-armhf: $(file -b "$exe")" >&2; fail=1; }
+    $re -h "$exe" | grep -q 'hard-float ABI' || { echo "package: $exe is not hard-float" >&2; fail=1; }
+    # Every object (Rust, SDL2, zig's glibc start files) must be ARMv6: the linker merges the
+    # build attributes, so one ARMv7 object would make this v7.
+    $re -A "$exe" | grep -q 'Tag_CPU_arch: v6$' || { echo "package: $exe is not ARMv6: $($re -A "$exe" | grep Tag_CPU_arch)" >&2; fail=1; }
+    $re -A "$exe" | grep -q 'Tag_THUMB_ISA_use: Thumb-2' && { echo "package: $exe has Thumb-2 code (ARMv7)" >&2; fail=1; }
+    # (ring, under rustls for `st80 fetch`, has a NEON SHA-512 in assembly, ARMv7 code that it
+    # calls only when the kernel reports NEON, which an ARM1176 has not.)
+    # Links glibc only: SDL2 is inside and loads its drivers' libraries itself.
+    local needed
+    needed=$($re -d "$exe" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+    tr ' ' '\n' <<<"$needed" | grep . | grep -qvE '^(lib(c|m|dl|rt|pthread|util|gcc_s)\.so\.[0-9]+|ld-linux-armhf\.so\.3)$' \
+        && { echo "package: $exe needs more than glibc: $needed" >&2; fail=1; }
+    local newest
+    newest=$($re -V "$exe" | grep -o 'GLIBC_2\.[0-9]*' | sort -t. -k2 -n -u | tail -1)
+    [ "${newest#GLIBC_2.}" -le "${desktop_glibc#2.}" ] || { echo "package: $exe needs $newest" >&2; fail=1; }
+    local drivers
+    drivers=$(strings "$exe" | grep -xE 'libX11\.so\.6|libdrm\.so\.2|libgbm\.so\.1|libudev\.so\.1' | sort -u | tr '\n' ' ')
+    for h in libX11.so.6 libdrm.so.2 libgbm.so.1 libudev.so.1; do
+        [[ " $drivers" == *" $h "* ]] || { echo "package: SDL in $exe does not load $h (driver missing)" >&2; fail=1; }
+    done
+    [ $fail = 0 ] || return 1
+    tar -C "$out" -czf "$dir.tar.gz" "$(basename "$dir")" || return 1
+    # qemu-arm with Debian's armhf glibc (ARMv7: its loader needs a v7 CPU, so not -cpu arm1176).
+    hash=$(display_hash qemu-arm -L /usr/arm-linux-gnueabihf "$exe")
+    [ "$hash" = "$ref_hash" ] || { echo "package: $exe drew hash '${hash:-none}', native $ref_hash" >&2; return 1; }
+    local window="no window check (needs the armhf sysroot of deb-armhf, Xvfb, xdotool)"
+    if [ -f "$work/sysroot-armhf/.complete" ] && command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
+        armv6_window_check "$exe" || return 1
+        window="its SDL opens an X11 window with Debian's libX11"
+    fi
+    rm -rf "$dir"
+    echo "   $(basename "$dir").tar.gz: ARMv6 hard-float, links ${needed% }; SDL dlopens ${drivers% }; qemu-arm runs it, hash $hash; $window"
+}
+
+# The window: st80 $1 (the ARMv6 desktop) under qemu-arm on an Xvfb display, with the libX11 of
+# the armhf sysroot for SDL's X11 driver to dlopen; the window must appear (screenshot in
+# desktop-armv6.png).
+armv6_window_check() {
+    local exe=$1 s=$work/sysroot-armhf dfile=$out/xvfb-display xpid spid ok=0 i
+    rm -f "$dfile"
+    Xvfb -displayfd 3 -screen 0 1024x900x24 3>"$dfile" >"$out/xvfb.log" 2>&1 &
+    xpid=$!
+    for i in $(seq 100); do [ -s "$dfile" ] && break; sleep 0.1; done
+    [ -s "$dfile" ] || { echo "package: Xvfb did not start" >&2; kill "$xpid"; return 1; }
+    local display=:$(tr -d '\n' <"$dfile")
+    DISPLAY=$display SDL_VIDEODRIVER=x11 qemu-arm -L /usr/arm-linux-gnueabihf \
+        -E "LD_LIBRARY_PATH=$s/usr/lib/arm-linux-gnueabihf:$s/lib/arm-linux-gnueabihf" "$exe" run "$image" \
+        >"$out/desktop-armv6-window.log" 2>&1 &
+    spid=$!
+    # (the timeout only ends a hung check; no time is asserted)
+    DISPLAY=$display timeout 120 xdotool search --sync --name '^st80 - VirtualImage$' >/dev/null 2>&1 || ok=1
+    [ $ok = 0 ] && DISPLAY=$display import -window root "$out/desktop-armv6.png" 2>/dev/null
+    kill "$spid" "$xpid" 2>/dev/null
+    wait "$spid" "$xpid" 2>/dev/null
+    [ $ok = 0 ] || { echo "package: $exe opened no window: $(tail -3 "$out/desktop-armv6-window.log")" >&2; return 1; }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -324,6 +455,7 @@ for w in "${wanted[@]}"; do
         deb-amd64 | deb-arm64 | deb-armhf) build_deb "${w#deb-}" ;;
         windows) build_windows ;;
         tar-x86_64 | tar-aarch64 | tar-armv7 | tar-armv6 | tar-riscv64) build_tar "${w#tar-}" ;;
+        desktop-armv6) build_desktop_armv6 ;;
         bundled-aarch64) build_bundled ;;
         *) die "unknown artifact $w (known: ${all[*]})" ;;
     esac
