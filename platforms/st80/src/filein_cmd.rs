@@ -38,6 +38,21 @@ fn error_line(code: &str, message: &str) -> usize {
     code[..at].matches('\n').count()
 }
 
+/// Source text has no control characters but tab, line ends and form feed (and NUL padding at
+/// the end): anything else (a binary file, an image given by mistake) is refused before the
+/// image sees it.
+fn check_text(bytes: &[u8]) -> Result<(), String> {
+    // Files from Xerox's tapes end in NUL padding to a whole block (Smalltalk-80.sources).
+    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let bytes = &bytes[..end];
+    let Some(at) = bytes.iter().position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) else {
+        return Ok(());
+    };
+    let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n' || b == b'\r').count()
+        - bytes[..at].windows(2).filter(|w| w == b"\r\n").count();
+    Err(format!("line {line}: byte 0x{:02x} at offset {at}: not chunk-format source text", bytes[at]))
+}
+
 pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
     // No sources set-up here: the files may be what sets up the image's file system
     // (images/posix-files.st).
@@ -45,9 +60,11 @@ pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
     let mut session = session::open(&args.image, &args.host, setup)?.boot_or_fail()?;
     let limit = timeout(args.timeout);
     let mut errors = 0;
+    let mut empty_readers = 0;
     for file in &args.files {
         let bytes =
             std::fs::read(file).map_err(|e| Failure::bad_input(format!("{}: cannot read: {e}", file.display())))?;
+        check_text(&bytes).map_err(|e| Failure::bad_input(format!("{}: {e}", file.display())))?;
         // Sources use CR line ends; accept LF and CRLF too, and give the image CRs.
         let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n").replace('\r', "\n");
         let mut reader = ChunkReader::new(&text);
@@ -81,6 +98,11 @@ pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
                 }
                 continue;
             }
+            if chunk.trim().is_empty() {
+                empty_readers += 1;
+                eprintln!("{}:{line}: `!` starts a reader chunk here, but the chunk is empty", file.display());
+                continue;
+            }
             let expr = format!("Smalltalk at: #ST80FileInReader put: ({}). nil", chunk.replace('\n', "\r"));
             let outcome = session.evaluate(&expr, limit)?;
             let reader_ok = matches!(outcome, EvalOutcome::Value(_));
@@ -108,6 +130,7 @@ pub fn filein(args: &FileinArgs) -> Result<(), Failure> {
     if let Some(out) = &args.save {
         session.save_image(out, limit)?;
     }
+    errors += empty_readers;
     if errors > 0 {
         return Err(Failure::failed(format!("{errors} chunk(s) failed to file in")));
     }
@@ -122,5 +145,15 @@ mod tests {
     fn quoting_and_error_lines() {
         assert_eq!(quoted("it's"), "'it''s'");
         assert_eq!(error_line("a\nb Nothing more expected ->c", "Nothing more expected ->"), 1);
+    }
+
+    #[test]
+    fn binary_files_are_not_source_text() {
+        assert_eq!(check_text(b"3 + 4!\r\n\tx\x0c!\0\0\0"), Ok(()));
+        assert_eq!(
+            check_text(b"a\r\nb\nc\x00d"),
+            Err("line 3: byte 0x00 at offset 6: not chunk-format source text".into())
+        );
+        assert_eq!(check_text(b"\x01\x02"), Err("line 1: byte 0x01 at offset 0: not chunk-format source text".into()));
     }
 }

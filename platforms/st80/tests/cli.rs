@@ -254,3 +254,56 @@ fn run_trace3_with_compat_reproduces_xerox_trace3() {
     let actual = st80_tests::lines_of(&text(&out.stdout));
     st80_tests::assert_same_lines("st80 --trace 3", &expected[2..], &actual, 2);
 }
+
+/// A damaged replay log or source file is one `st80: FILE: line N: problem` line and status 2,
+/// and nothing is written (the image file, a --save or --screenshot output).
+#[test]
+fn damaged_logs_and_sources_give_one_line_and_status_2() {
+    let Some(real) = image(XEROX_V2) else { return };
+    let dir = scratch("damaged-inputs");
+    let img = dir.join("VirtualImage");
+    std::fs::copy(&real, &img).unwrap();
+    let before = std::fs::read(&img).unwrap();
+    let one_line = |args: &[&std::ffi::OsStr], file: &Path, problem: &str| {
+        let out = st80(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.starts_with('[')).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+        assert!(lines[0].starts_with(&format!("st80: {}: ", file.display())), "{stderr}");
+        assert!(lines[0].contains(problem), "{problem:?} in {stderr}");
+    };
+    let log = dir.join("bad.log");
+    std::fs::write(&log, "100 mouse 3 4\n200 mouse 3\n").unwrap();
+    let png = dir.join("out.png");
+    one_line(
+        &[
+            "run".as_ref(),
+            img.as_os_str(),
+            "--headless".as_ref(),
+            "--replay".as_ref(),
+            log.as_os_str(),
+            "--screenshot".as_ref(),
+            png.as_os_str(),
+        ],
+        &log,
+        "line 2: mouse takes X Y",
+    );
+    let binary_log = dir.join("binary.log");
+    std::fs::write(&binary_log, [0xffu8, 0xfe, 0, 1]).unwrap();
+    one_line(
+        &["run".as_ref(), img.as_os_str(), "--headless".as_ref(), "--replay".as_ref(), binary_log.as_os_str()],
+        &binary_log,
+        "cannot read",
+    );
+    let source = dir.join("binary.st");
+    std::fs::write(&source, b"3 + 4!\n\x00\x01\x02").unwrap();
+    let saved = dir.join("saved.im");
+    one_line(
+        &["filein".as_ref(), img.as_os_str(), source.as_os_str(), "--save".as_ref(), saved.as_os_str()],
+        &source,
+        "line 2: byte 0x00 at offset 7: not chunk-format source text",
+    );
+    assert!(!png.exists() && !saved.exists(), "nothing written");
+    assert_eq!(std::fs::read(&img).unwrap(), before, "the image is unchanged");
+}
