@@ -368,8 +368,10 @@ impl Interpreter {
                 while self.cycles < limit {
                     let bc = self.fetch_byte();
                     self.cycles += 1;
-                    self.dispatch(bc, host);
-                    if self.memory.gc_requested || self.processes.new_process.is_some() || self.stop.is_some() {
+                    // Only sends, returns and primitives allocate, switch processes or stop.
+                    if self.dispatch(bc, host)
+                        && (self.memory.gc_requested || self.processes.new_process.is_some() || self.stop.is_some())
+                    {
                         break;
                     }
                 }
@@ -385,7 +387,7 @@ impl Interpreter {
         let bc = self.fetch_byte();
         self.cycles += 1;
         self.trace_bytecode(host, bc);
-        self.dispatch(bc, host);
+        let _ = self.dispatch(bc, host);
     }
 
     /// Timer and input events. Also where idleness is noticed.
@@ -597,8 +599,11 @@ impl Interpreter {
 
     // ---- bytecodes (ch. 28) -----------------------------------------------------------------
 
+    /// Runs bytecode `bc`. Answers false for the bytecodes that cannot allocate, switch
+    /// processes or stop the VM (pushes, stores, pops, plain jumps), so the loop tests those
+    /// flags only after the others.
     #[inline(always)]
-    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H) {
+    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H) -> bool {
         match bc {
             0..=15 => {
                 let v = self.memory.fetch_pointer((bc & 15) as usize, self.receiver);
@@ -627,19 +632,22 @@ impl Interpreter {
             117 => self.push(integer_object_of(0)),
             118 => self.push(integer_object_of(1)),
             119 => self.push(integer_object_of(2)),
-            120 => self.return_from_method(host, self.receiver),
-            121 => self.return_from_method(host, TRUE),
-            122 => self.return_from_method(host, FALSE),
-            123 => self.return_from_method(host, NIL),
+            120 => return self.return_from_method(host, self.receiver),
+            121 => return self.return_from_method(host, TRUE),
+            122 => return self.return_from_method(host, FALSE),
+            123 => return self.return_from_method(host, NIL),
             124 => {
                 let v = self.pop_stack();
-                self.return_from_method(host, v)
+                return self.return_from_method(host, v);
             }
             125 => {
                 let v = self.pop_stack();
                 let caller = self.memory.fetch_pointer(CALLER, self.active_context);
-                self.trace_return(host, v, true);
-                self.return_value(host, v, caller)
+                if self.trace.is_some() {
+                    self.trace_return(host, v, true);
+                }
+                self.return_value(host, v, caller);
+                return true;
             }
             128 => {
                 let d = self.fetch_byte();
@@ -648,38 +656,40 @@ impl Interpreter {
             129 => {
                 let d = self.fetch_byte();
                 let v = self.stack_top();
-                self.extended_store(d, v)
+                return self.extended_store(d, v);
             }
             130 => {
                 let d = self.fetch_byte();
                 let v = self.pop_stack();
-                self.extended_store(d, v)
+                return self.extended_store(d, v);
             }
             131 => {
                 let d = self.fetch_byte();
                 let sel = self.literal((d & 31) as usize);
-                self.send_selector(host, sel, (d >> 5) as usize)
+                self.send_selector(host, sel, (d >> 5) as usize);
+                return true;
             }
             132 => {
                 let count = self.fetch_byte();
                 let lit = self.fetch_byte();
                 let sel = self.literal(lit as usize);
-                self.send_selector(host, sel, count as usize)
+                self.send_selector(host, sel, count as usize);
+                return true;
             }
             133 => {
                 let d = self.fetch_byte();
                 let sel = self.literal((d & 31) as usize);
-                self.send_super(host, sel, (d >> 5) as usize)
+                self.send_super(host, sel, (d >> 5) as usize);
+                return true;
             }
             134 => {
                 let count = self.fetch_byte();
                 let lit = self.fetch_byte();
                 let sel = self.literal(lit as usize);
-                self.send_super(host, sel, count as usize)
+                self.send_super(host, sel, count as usize);
+                return true;
             }
-            135 => {
-                self.pop(1);
-            }
+            135 => self.pop(1),
             136 => self.push(self.stack_top()),
             137 => {
                 let ctx = self.active_context;
@@ -687,27 +697,35 @@ impl Interpreter {
                 self.push(ctx)
             }
             144..=151 => self.ip += (bc & 7) as usize + 1,
-            152..=159 => self.jump_if(host, FALSE, (bc & 7) as isize + 1),
+            152..=159 => return self.jump_if(host, FALSE, (bc & 7) as isize + 1),
             160..=167 => {
                 let d = self.fetch_byte() as isize;
                 self.ip = (self.ip as isize + ((bc & 7) as isize - 4) * 256 + d) as usize;
             }
             168..=171 => {
                 let d = self.fetch_byte() as isize;
-                self.jump_if(host, TRUE, (bc & 3) as isize * 256 + d)
+                return self.jump_if(host, TRUE, (bc & 3) as isize * 256 + d);
             }
             172..=175 => {
                 let d = self.fetch_byte() as isize;
-                self.jump_if(host, FALSE, (bc & 3) as isize * 256 + d)
+                return self.jump_if(host, FALSE, (bc & 3) as isize * 256 + d);
             }
-            176..=207 => self.send_special_selector(host, bc),
+            176..=207 => {
+                self.send_special_selector(host, bc);
+                return true;
+            }
             208..=255 => {
                 let sel = self.literal((bc & 15) as usize);
-                self.send_selector(host, sel, ((bc - 208) >> 4) as usize)
+                self.send_selector(host, sel, ((bc - 208) >> 4) as usize);
+                return true;
             }
             // 126, 127, 138..=143 are unused in the Blue Book's set.
-            _ => self.stop = Some(StopReason::Error(format!("unused bytecode {bc} in method {}", self.method))),
+            _ => {
+                self.stop = Some(StopReason::Error(format!("unused bytecode {bc} in method {}", self.method)));
+                return true;
+            }
         }
+        false
     }
 
     fn extended_push(&mut self, descriptor: u8) {
@@ -721,27 +739,35 @@ impl Interpreter {
         self.push(v)
     }
 
-    fn extended_store(&mut self, descriptor: u8, value: Oop) {
+    /// True when it stopped the VM (a store into a literal).
+    fn extended_store(&mut self, descriptor: u8, value: Oop) -> bool {
         let index = (descriptor & 63) as usize;
         match descriptor >> 6 {
             0 => self.memory.store_pointer(index, self.receiver, value),
             1 => self.store_temporary(index, value),
-            2 => self.stop = Some(StopReason::Error(String::from("illegal store into a literal constant"))),
+            2 => {
+                self.stop = Some(StopReason::Error(String::from("illegal store into a literal constant")));
+                return true;
+            }
             _ => {
                 let assoc = self.literal(index);
                 self.memory.store_pointer(VALUE_INDEX, assoc, value)
             }
         }
+        false
     }
 
-    fn jump_if<H: Host>(&mut self, host: &mut H, condition: Oop, offset: isize) {
+    /// True when it sent mustBeBoolean.
+    fn jump_if<H: Host>(&mut self, host: &mut H, condition: Oop, offset: isize) -> bool {
         let boolean = self.pop_stack();
         if boolean == condition {
             self.ip = (self.ip as isize + offset) as usize;
         } else if boolean != TRUE && boolean != FALSE {
             self.sp += 1;
             self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0);
+            return true;
         }
+        false
     }
 
     // ---- sends (ch. 28 "Send Bytecodes") ------------------------------------------------------
@@ -948,10 +974,14 @@ impl Interpreter {
 
     // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------
 
-    fn return_from_method<H: Host>(&mut self, host: &mut H, value: Oop) {
+    /// Always true (for `dispatch`: a return may switch processes or stop).
+    fn return_from_method<H: Host>(&mut self, host: &mut H, value: Oop) -> bool {
         let sender = self.memory.fetch_pointer(SENDER, self.home_context);
-        self.trace_return(host, value, false);
-        self.return_value(host, value, sender)
+        if self.trace.is_some() {
+            self.trace_return(host, value, false);
+        }
+        self.return_value(host, value, sender);
+        true
     }
 
     pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
