@@ -464,7 +464,7 @@ impl Interpreter {
         roots.extend(self.processes.pending_signals.iter().copied());
         self.memory.collect_garbage(&roots);
         self.stats.gcs += 1;
-        self.flush_method_cache();
+        self.method_cache.forget_freed(&self.memory);
         self.refresh_locations();
         if self.memory.is_low(self.low_space.oops, self.low_space.words) || self.memory.is_critical() {
             if self.low_space.semaphore != NIL {
