@@ -495,14 +495,22 @@ impl Interpreter {
 
     pub(crate) fn fetch_context_registers(&mut self) {
         let ctx = self.active_context;
-        self.home_context = if self.is_block_context(ctx) { self.memory.fetch_pointer(HOME, ctx) } else { ctx };
+        let ctx_loc = self.memory.loc(ctx);
+        // A context has at least its fixed fields (the callers check `is_context`; the image
+        // loader and `become:` keep contexts whole), so one bounds check covers them.
+        let fields = &self.memory.heap()[ctx_loc..ctx_loc + TEMP_FRAME_START];
+        let (ip, sp, method_or_count) = (fields[INSTRUCTION_POINTER], fields[STACK_POINTER], fields[METHOD]);
+        // A BlockContext keeps its argument count where a MethodContext keeps its method.
+        self.home_context = if is_integer_object(method_or_count) { fields[HOME] } else { ctx };
+        self.ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
+        self.sp =
+            (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1).max(TEMP_FRAME_START as isize - 1) as usize;
+        let home_loc = self.memory.loc(self.home_context);
         self.receiver = self.memory.fetch_pointer(RECEIVER, self.home_context);
         self.method = self.memory.fetch_pointer(METHOD, self.home_context);
-        self.ip = (integer_value_of(self.memory.fetch_pointer(INSTRUCTION_POINTER, ctx)) as isize - 1).max(0) as usize;
-        self.sp = (integer_value_of(self.memory.fetch_pointer(STACK_POINTER, ctx)) as isize + TEMP_FRAME_START as isize
-            - 1)
-        .max(TEMP_FRAME_START as isize - 1) as usize;
-        self.refresh_locations();
+        self.ctx_loc = ctx_loc;
+        self.home_loc = home_loc;
+        self.method_loc = self.memory.loc(self.method);
     }
 
     pub(crate) fn refresh_locations(&mut self) {
@@ -512,9 +520,9 @@ impl Interpreter {
     }
 
     pub(crate) fn store_context_registers(&mut self) {
-        let ctx = self.active_context;
-        self.memory.store_pointer(INSTRUCTION_POINTER, ctx, integer_object_of(self.ip as i16 + 1));
-        self.memory.store_pointer(STACK_POINTER, ctx, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
+        let heap = self.memory.heap_mut();
+        heap[self.ctx_loc + INSTRUCTION_POINTER] = integer_object_of(self.ip as i16 + 1);
+        heap[self.ctx_loc + STACK_POINTER] = integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16);
     }
 
     pub(crate) fn new_active_context(&mut self, ctx: Oop) {
@@ -936,7 +944,17 @@ impl Interpreter {
 
     pub(crate) fn activate_new_method(&mut self) {
         let info = self.new_info;
-        let size = if info.large { LARGE_CONTEXT_WORDS } else { SMALL_CONTEXT_WORDS };
+        let count = self.argument_count;
+        // A hostile method can be sent with more arguments than its header makes room for.
+        let size = if info.large || TEMP_FRAME_START + count > SMALL_CONTEXT_WORDS as usize {
+            LARGE_CONTEXT_WORDS
+        } else {
+            SMALL_CONTEXT_WORDS
+        };
+        if TEMP_FRAME_START + count > size as usize {
+            self.stop = Some(StopReason::Error(format!("a send of {count} arguments does not fit in a context")));
+            return;
+        }
         let ctx = match self.memory.allocate_context(size) {
             Some(ctx) => ctx,
             None => {
@@ -956,20 +974,37 @@ impl Interpreter {
                 }
             }
         };
-        let count = self.argument_count;
         let initial_ip = (info.literals as usize + 1) * 2 + 1;
         let loc = self.memory.loc(ctx);
         let src = self.ctx_loc + self.sp - count;
-        {
-            let heap = self.memory.heap_mut();
-            heap[loc + SENDER] = self.active_context;
-            heap[loc + INSTRUCTION_POINTER] = integer_object_of(initial_ip as i16);
-            heap[loc + STACK_POINTER] = integer_object_of(info.temps as i16);
-            heap[loc + METHOD] = self.new_method;
-            heap.copy_within(src..=src + count, loc + RECEIVER);
-        }
+        let receiver = self.memory.heap()[src];
+        // The sender's stack loses the receiver and arguments (they move to the new context).
         self.sp -= count + 1;
-        self.new_active_context(ctx);
+        self.store_context_registers();
+        let sender = self.active_context;
+        let method = self.new_method;
+        let heap = self.memory.heap_mut();
+        for i in 0..=count {
+            heap[loc + RECEIVER + i] = heap[src + i];
+        }
+        // Every field is written here: a recycled context still holds its last values.
+        let fields = &mut heap[loc..loc + size as usize];
+        fields[SENDER] = sender;
+        fields[INSTRUCTION_POINTER] = integer_object_of(initial_ip as i16);
+        fields[STACK_POINTER] = integer_object_of(info.temps as i16);
+        fields[METHOD] = method;
+        fields[INITIAL_IP] = NIL;
+        fields[TEMP_FRAME_START + count..].fill(NIL);
+        // The new context's registers, as fetch_context_registers would read them.
+        self.active_context = ctx;
+        self.home_context = ctx;
+        self.receiver = receiver;
+        self.method = method;
+        self.ip = initial_ip - 1;
+        self.sp = info.temps as usize + TEMP_FRAME_START - 1;
+        self.ctx_loc = loc;
+        self.home_loc = loc;
+        self.method_loc = self.memory.loc(method);
     }
 
     // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------

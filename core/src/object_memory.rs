@@ -505,15 +505,14 @@ impl ObjectMemory {
         }
     }
 
-    /// A MethodContext of `words` fields, reusing a recycled one when possible.
+    /// A MethodContext of `words` fields, reusing a recycled one when possible. A recycled
+    /// one keeps the fields of the context that returned (valid oops: the pool is emptied at
+    /// every collection); the caller stores every field before the next safe point.
     #[inline]
     pub fn allocate_context(&mut self, words: u32) -> Option<Oop> {
         let pool = (words == LARGE_CONTEXT_WORDS) as usize;
         if let Some(oop) = self.context_pool[pool].pop() {
-            let e = &mut self.ot[(oop >> 1) as usize];
-            e.flags = F_POINTERS;
-            let (loc, len) = (e.loc as usize, e.len as usize);
-            self.heap[loc..loc + len].fill(NIL);
+            self.ot[(oop >> 1) as usize].flags = F_POINTERS;
             return Some(oop);
         }
         self.allocate_from_reserve(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
