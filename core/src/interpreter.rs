@@ -610,130 +610,155 @@ impl Interpreter {
     /// Runs bytecode `bc`. Answers false for the bytecodes that cannot allocate, switch
     /// processes or stop the VM (pushes, stores, pops, plain jumps), so the loop tests those
     /// flags only after the others.
+    ///
+    /// The book's groups start at multiples of 8, so `bc >> 3` picks the group through one
+    /// jump table (a `match` on byte ranges compiles to a chain of compares).
     #[inline(always)]
     fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H) -> bool {
-        match bc {
-            0..=15 => {
+        match bc >> 3 {
+            // 0-15 push receiver variable
+            0 | 1 => {
                 let v = self.memory.fetch_pointer((bc & 15) as usize, self.receiver);
                 self.push(v)
             }
-            16..=31 => self.push(self.temporary((bc & 15) as usize)),
-            32..=63 => self.push(self.literal((bc & 31) as usize)),
-            64..=95 => {
+            // 16-31 push temporary location
+            2 | 3 => self.push(self.temporary((bc & 15) as usize)),
+            // 32-63 push literal constant
+            4..=7 => self.push(self.literal((bc & 31) as usize)),
+            // 64-95 push literal variable
+            8..=11 => {
                 let assoc = self.literal((bc & 31) as usize);
                 let v = self.memory.fetch_pointer(VALUE_INDEX, assoc);
                 self.push(v)
             }
-            96..=103 => {
+            // 96-103 pop and store receiver variable
+            12 => {
                 let v = self.pop_stack();
                 self.memory.store_pointer((bc & 7) as usize, self.receiver, v)
             }
-            104..=111 => {
+            // 104-111 pop and store temporary location
+            13 => {
                 let v = self.pop_stack();
                 self.store_temporary((bc & 7) as usize, v)
             }
-            112 => self.push(self.receiver),
-            113 => self.push(TRUE),
-            114 => self.push(FALSE),
-            115 => self.push(NIL),
-            116 => self.push(integer_object_of(-1)),
-            117 => self.push(integer_object_of(0)),
-            118 => self.push(integer_object_of(1)),
-            119 => self.push(integer_object_of(2)),
-            120 => return self.return_from_method(host, self.receiver),
-            121 => return self.return_from_method(host, TRUE),
-            122 => return self.return_from_method(host, FALSE),
-            123 => return self.return_from_method(host, NIL),
-            124 => {
-                let v = self.pop_stack();
-                return self.return_from_method(host, v);
+            // 112-119 push receiver, true, false, nil, -1, 0, 1, 2
+            14 => {
+                let v = match bc & 7 {
+                    0 => self.receiver,
+                    1 => TRUE,
+                    2 => FALSE,
+                    3 => NIL,
+                    n => integer_object_of(n as i16 - 5),
+                };
+                self.push(v)
             }
-            125 => {
-                let v = self.pop_stack();
-                let caller = self.memory.fetch_pointer(CALLER, self.active_context);
-                if self.trace.is_some() {
-                    self.trace_return(host, v, true);
+            // 120-125 return
+            15 => match bc {
+                120 => return self.return_from_method(host, self.receiver),
+                121 => return self.return_from_method(host, TRUE),
+                122 => return self.return_from_method(host, FALSE),
+                123 => return self.return_from_method(host, NIL),
+                124 => {
+                    let v = self.pop_stack();
+                    return self.return_from_method(host, v);
                 }
-                self.return_value(host, v, caller);
-                return true;
-            }
-            128 => {
-                let d = self.fetch_byte();
-                self.extended_push(d)
-            }
-            129 => {
-                let d = self.fetch_byte();
-                let v = self.stack_top();
-                return self.extended_store(d, v);
-            }
-            130 => {
-                let d = self.fetch_byte();
-                let v = self.pop_stack();
-                return self.extended_store(d, v);
-            }
-            131 => {
-                let d = self.fetch_byte();
-                let sel = self.literal((d & 31) as usize);
-                self.send_selector(host, sel, (d >> 5) as usize);
-                return true;
-            }
-            132 => {
-                let count = self.fetch_byte();
-                let lit = self.fetch_byte();
-                let sel = self.literal(lit as usize);
-                self.send_selector(host, sel, count as usize);
-                return true;
-            }
-            133 => {
-                let d = self.fetch_byte();
-                let sel = self.literal((d & 31) as usize);
-                self.send_super(host, sel, (d >> 5) as usize);
-                return true;
-            }
-            134 => {
-                let count = self.fetch_byte();
-                let lit = self.fetch_byte();
-                let sel = self.literal(lit as usize);
-                self.send_super(host, sel, count as usize);
-                return true;
-            }
-            135 => self.pop(1),
-            136 => self.push(self.stack_top()),
-            137 => {
-                let ctx = self.active_context;
-                self.escape(ctx);
-                self.push(ctx)
-            }
-            144..=151 => self.ip += (bc & 7) as usize + 1,
-            152..=159 => return self.jump_if(host, FALSE, (bc & 7) as isize + 1),
-            160..=167 => {
+                125 => {
+                    let v = self.pop_stack();
+                    let caller = self.memory.fetch_pointer(CALLER, self.active_context);
+                    if self.trace.is_some() {
+                        self.trace_return(host, v, true);
+                    }
+                    self.return_value(host, v, caller);
+                    return true;
+                }
+                _ => return self.unused_bytecode(bc),
+            },
+            // 128-143 extended pushes, stores and sends, pop, dup, thisContext
+            16 | 17 => match bc {
+                128 => {
+                    let d = self.fetch_byte();
+                    self.extended_push(d)
+                }
+                129 => {
+                    let d = self.fetch_byte();
+                    let v = self.stack_top();
+                    return self.extended_store(d, v);
+                }
+                130 => {
+                    let d = self.fetch_byte();
+                    let v = self.pop_stack();
+                    return self.extended_store(d, v);
+                }
+                131 => {
+                    let d = self.fetch_byte();
+                    let sel = self.literal((d & 31) as usize);
+                    self.send_selector(host, sel, (d >> 5) as usize);
+                    return true;
+                }
+                132 => {
+                    let count = self.fetch_byte();
+                    let lit = self.fetch_byte();
+                    let sel = self.literal(lit as usize);
+                    self.send_selector(host, sel, count as usize);
+                    return true;
+                }
+                133 => {
+                    let d = self.fetch_byte();
+                    let sel = self.literal((d & 31) as usize);
+                    self.send_super(host, sel, (d >> 5) as usize);
+                    return true;
+                }
+                134 => {
+                    let count = self.fetch_byte();
+                    let lit = self.fetch_byte();
+                    let sel = self.literal(lit as usize);
+                    self.send_super(host, sel, count as usize);
+                    return true;
+                }
+                135 => self.pop(1),
+                136 => self.push(self.stack_top()),
+                137 => {
+                    let ctx = self.active_context;
+                    self.escape(ctx);
+                    self.push(ctx)
+                }
+                _ => return self.unused_bytecode(bc),
+            },
+            // 144-151 short unconditional jump
+            18 => self.ip += (bc & 7) as usize + 1,
+            // 152-159 short conditional jump (on false)
+            19 => return self.jump_if(host, FALSE, (bc & 7) as isize + 1),
+            // 160-167 long unconditional jump
+            20 => {
                 let d = self.fetch_byte() as isize;
                 self.ip = (self.ip as isize + ((bc & 7) as isize - 4) * 256 + d) as usize;
             }
-            168..=171 => {
+            // 168-171 long jump if true, 172-175 long jump if false
+            21 => {
                 let d = self.fetch_byte() as isize;
-                return self.jump_if(host, TRUE, (bc & 3) as isize * 256 + d);
+                let condition = if bc & 4 == 0 { TRUE } else { FALSE };
+                return self.jump_if(host, condition, (bc & 3) as isize * 256 + d);
             }
-            172..=175 => {
-                let d = self.fetch_byte() as isize;
-                return self.jump_if(host, FALSE, (bc & 3) as isize * 256 + d);
-            }
-            176..=207 => {
+            // 176-207 send special selector
+            22..=25 => {
                 self.send_special_selector(host, bc);
                 return true;
             }
-            208..=255 => {
+            // 208-255 send literal selector with 0, 1 or 2 arguments
+            _ => {
                 let sel = self.literal((bc & 15) as usize);
                 self.send_selector(host, sel, ((bc - 208) >> 4) as usize);
                 return true;
             }
-            // 126, 127, 138..=143 are unused in the Blue Book's set.
-            _ => {
-                self.stop = Some(StopReason::Error(format!("unused bytecode {bc} in method {}", self.method)));
-                return true;
-            }
         }
         false
+    }
+
+    /// 126, 127 and 138-143 are unused in the Blue Book's set.
+    #[cold]
+    fn unused_bytecode(&mut self, bc: u8) -> bool {
+        self.stop = Some(StopReason::Error(format!("unused bytecode {bc} in method {}", self.method)));
+        true
     }
 
     fn extended_push(&mut self, descriptor: u8) {
