@@ -585,8 +585,7 @@ impl Interpreter {
 
     #[inline(always)]
     fn fetch_byte(&mut self) -> u8 {
-        let w = self.memory.heap()[self.method_loc + self.ip / 2];
-        let b = if self.ip & 1 == 0 { w >> 8 } else { w } as u8;
+        let b = self.memory.heap_byte(self.method_loc * 2 + self.ip);
         self.ip += 1;
         b
     }

@@ -374,6 +374,19 @@ impl ObjectMemory {
     pub fn heap(&self) -> &[u16] {
         &self.heap
     }
+    /// Byte `index` of the heap counted as the image counts bytes: byte 2n is the high byte of
+    /// word n (see `fetch_byte`). For the interpreter's bytecode fetch: one load, no shifts.
+    #[inline(always)]
+    pub fn heap_byte(&self, index: usize) -> u8 {
+        // In host memory the high byte of a word comes first only on a big-endian host.
+        const HIGH_BYTE_OFFSET: usize = cfg!(target_endian = "little") as usize;
+        // SAFETY: the pointer and length describe exactly the bytes of the initialised `u16`s
+        // of `self.heap`, which `&self` keeps borrowed (and unmoved) for the slice's lifetime;
+        // `u8` has alignment 1 and every bit pattern is a valid `u8`. The index is still
+        // bounds-checked by the slice.
+        let bytes = unsafe { core::slice::from_raw_parts(self.heap.as_ptr().cast::<u8>(), self.heap.len() * 2) };
+        bytes[index ^ HIGH_BYTE_OFFSET]
+    }
     /// The whole heap, mutable.
     #[inline(always)]
     pub fn heap_mut(&mut self) -> &mut [u16] {
@@ -719,6 +732,21 @@ mod tests {
         assert_eq!(m.fetch_word(0, o), 0x1234);
         assert_eq!(m.fetch_byte(2, o), 0x56);
         assert_eq!(m.fetch_byte_length_of(o), 3);
+    }
+
+    #[test]
+    fn heap_bytes_count_as_the_image_does_up_to_the_last_byte() {
+        let mut m = tiny_memory();
+        let last = m.heap().len() - 1;
+        m.heap_mut()[0] = 0x1234;
+        m.heap_mut()[last] = 0xabcd;
+        assert_eq!((m.heap_byte(0), m.heap_byte(1)), (0x12, 0x34));
+        assert_eq!((m.heap_byte(2 * last), m.heap_byte(2 * last + 1)), (0xab, 0xcd));
+        let o = m.allocate(100, 2, Format::Bytes, true, 0).unwrap();
+        m.store_byte(2, o, 0x56);
+        assert_eq!(m.heap_byte(2 * m.loc(o) + 2), 0x56);
+        let past = std::panic::catch_unwind(|| m.heap_byte(2 * last + 2));
+        assert!(past.is_err(), "a byte past the heap is refused");
     }
 
     #[test]
