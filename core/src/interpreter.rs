@@ -738,8 +738,20 @@ impl Interpreter {
                 let condition = if bc & 4 == 0 { TRUE } else { FALSE };
                 return self.jump_if(host, condition, (bc & 3) as isize * 256 + d);
             }
-            // 176-207 send special selector
-            22..=25 => {
+            // 176-191 arithmetic special selectors: SmallIntegers without a send or a call
+            22 | 23 => {
+                let (receiver, argument) = (self.stack_value(1), self.stack_top());
+                if receiver & argument & 1 == 1 {
+                    if let Some(result) = crate::primitives::arithmetic::small_integer_special(bc, receiver, argument) {
+                        self.pop_then_push(1, result);
+                        return false;
+                    }
+                }
+                self.send_special_selector(host, bc);
+                return true;
+            }
+            // 192-207 the other special selectors
+            24 | 25 => {
                 self.send_special_selector(host, bc);
                 return true;
             }
