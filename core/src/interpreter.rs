@@ -848,6 +848,7 @@ impl Interpreter {
         self.send_selector_to_class(host, superclass)
     }
 
+    #[inline]
     pub(crate) fn send_selector_to_class<H: Host>(&mut self, host: &mut H, class: Oop) {
         self.stats.sends += 1;
         if !self.find_new_method_in_class(class) {
@@ -856,13 +857,21 @@ impl Interpreter {
         self.execute_new_method(host)
     }
 
-    /// Method cache, then `lookupMethodInClass:`; on failure, doesNotUnderstand:.
+    /// Method cache, then `lookupMethodInClass:`; on failure, doesNotUnderstand:. The hit is
+    /// inlined into the send; the miss is out of line.
+    #[inline(always)]
     fn find_new_method_in_class(&mut self, class: Oop) -> bool {
         if let Some((method, info)) = self.method_cache.probe(self.message_selector, class) {
             self.new_method = method;
             self.new_info = info;
             return true;
         }
+        self.find_new_method_in_class_missing_the_cache(class)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn find_new_method_in_class_missing_the_cache(&mut self, class: Oop) -> bool {
         if !self.lookup_method_in_class(class) {
             return false;
         }
@@ -954,6 +963,7 @@ impl Interpreter {
         MethodInfo { primitive, flag, args, temps: ((header >> 8) & 31) as u8, large: header & 0x80 != 0, literals }
     }
 
+    #[inline]
     pub(crate) fn execute_new_method<H: Host>(&mut self, host: &mut H) {
         let info = self.new_info;
         match info.flag {
