@@ -506,8 +506,9 @@ impl Interpreter {
         self.sp =
             (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1).max(TEMP_FRAME_START as isize - 1) as usize;
         let home_loc = self.memory.loc(self.home_context);
-        self.receiver = self.memory.fetch_pointer(RECEIVER, self.home_context);
-        self.method = self.memory.fetch_pointer(METHOD, self.home_context);
+        let home = &self.memory.heap()[home_loc..home_loc + TEMP_FRAME_START];
+        self.receiver = home[RECEIVER];
+        self.method = home[METHOD];
         self.ctx_loc = ctx_loc;
         self.home_loc = home_loc;
         self.method_loc = self.memory.loc(self.method);
@@ -1066,8 +1067,11 @@ impl Interpreter {
     }
 
     pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
-        if context == NIL || !self.is_context(context) || self.memory.fetch_pointer(INSTRUCTION_POINTER, context) == NIL
-        {
+        let resumable = match self.memory.context_loc(context, TEMP_FRAME_START) {
+            Some(loc) => self.memory.heap()[loc + INSTRUCTION_POINTER] != NIL,
+            None => false,
+        };
+        if !resumable {
             // cannotReturn: — the active context goes on the stack, so it escapes.
             let ctx = self.active_context;
             self.escape(ctx);
@@ -1078,8 +1082,9 @@ impl Interpreter {
         }
         let old = self.active_context;
         // nilContextFields: the returning context can never be resumed.
-        self.memory.store_pointer(SENDER, old, NIL);
-        self.memory.store_pointer(INSTRUCTION_POINTER, old, NIL);
+        let heap = self.memory.heap_mut();
+        heap[self.ctx_loc + SENDER] = NIL;
+        heap[self.ctx_loc + INSTRUCTION_POINTER] = NIL;
         self.active_context = context;
         self.fetch_context_registers();
         self.push(value);

@@ -273,6 +273,17 @@ impl ObjectMemory {
             self.ot[(oop >> 1) as usize].class
         }
     }
+    /// Where the fields of `oop` start, if it is a live MethodContext or BlockContext with at
+    /// least its `fixed` fields: the check and the location from one object-table entry.
+    #[inline(always)]
+    pub fn context_loc(&self, oop: Oop, fixed: usize) -> Option<usize> {
+        if is_integer_object(oop) {
+            return None;
+        }
+        let e = &self.ot[(oop >> 1) as usize];
+        let context = e.class == CLASS_METHOD_CONTEXT || e.class == CLASS_BLOCK_CONTEXT;
+        (e.flags & F_FREE == 0 && context && e.len as usize >= fixed).then_some(e.loc as usize)
+    }
     /// Number of 16-bit words of fields.
     #[inline(always)]
     pub fn fetch_word_length_of(&self, oop: Oop) -> usize {
