@@ -116,6 +116,9 @@ pub struct Stats {
     pub gcs: u64,
     /// Switches to another Process.
     pub process_switches: u64,
+    /// Receiver variables read or stored that the receiver does not have (read as nil, stores
+    /// dropped: see `Interpreter::receiver_field_out_of_range`).
+    pub receiver_fields_out_of_range: u64,
 }
 
 /// The bytecode interpreter (ch. 28) with its object memory, registers and I/O state.
@@ -132,6 +135,11 @@ pub struct Interpreter {
     ctx_loc: usize,
     home_loc: usize,
     method_loc: usize,
+    /// Where the receiver's fields are, and how many pointer fields it has: the receiver
+    /// variable bytecodes check their index against it (after `become:` swaps method
+    /// dictionaries, a method can run on a receiver of another class).
+    receiver_loc: usize,
+    receiver_fields: usize,
     // Send state.
     pub(crate) message_selector: Oop,
     pub(crate) argument_count: usize,
@@ -184,6 +192,8 @@ impl Interpreter {
             ctx_loc: 0,
             home_loc: 0,
             method_loc: 0,
+            receiver_loc: 0,
+            receiver_fields: 0,
             message_selector: NIL,
             argument_count: 0,
             new_method: NIL,
@@ -512,12 +522,44 @@ impl Interpreter {
         self.ctx_loc = ctx_loc;
         self.home_loc = home_loc;
         self.method_loc = self.memory.loc(self.method);
+        (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
     }
 
     pub(crate) fn refresh_locations(&mut self) {
         self.ctx_loc = self.memory.loc(self.active_context);
         self.home_loc = self.memory.loc(self.home_context);
         self.method_loc = self.memory.loc(self.method);
+        self.receiver_loc = self.memory.loc(self.receiver);
+    }
+
+    /// Receiver variable `index` (push receiver variable bytecodes).
+    #[inline(always)]
+    fn receiver_variable(&mut self, index: usize) -> Oop {
+        if index < self.receiver_fields {
+            self.memory.heap()[self.receiver_loc + index]
+        } else {
+            self.receiver_field_out_of_range(NIL)
+        }
+    }
+
+    /// Stores into receiver variable `index` (store receiver variable bytecodes).
+    #[inline(always)]
+    fn store_receiver_variable(&mut self, index: usize, value: Oop) {
+        if index < self.receiver_fields {
+            self.memory.heap_mut()[self.receiver_loc + index] = value;
+        } else {
+            self.receiver_field_out_of_range(value);
+        }
+    }
+
+    /// A receiver variable the receiver does not have (a method of another class, after
+    /// `become:` swapped method dictionaries; or a SmallInteger or byte object receiver): read
+    /// as nil, a store dropped, nothing outside the receiver touched. Counted in `stats`.
+    #[cold]
+    fn receiver_field_out_of_range(&mut self, value: Oop) -> Oop {
+        self.stats.receiver_fields_out_of_range += 1;
+        let _ = value;
+        NIL
     }
 
     pub(crate) fn store_context_registers(&mut self) {
@@ -618,7 +660,7 @@ impl Interpreter {
         match bc >> 3 {
             // 0-15 push receiver variable
             0 | 1 => {
-                let v = self.memory.fetch_pointer((bc & 15) as usize, self.receiver);
+                let v = self.receiver_variable((bc & 15) as usize);
                 self.push(v)
             }
             // 16-31 push temporary location
@@ -634,7 +676,7 @@ impl Interpreter {
             // 96-103 pop and store receiver variable
             12 => {
                 let v = self.pop_stack();
-                self.memory.store_pointer((bc & 7) as usize, self.receiver, v)
+                self.store_receiver_variable((bc & 7) as usize, v)
             }
             // 104-111 pop and store temporary location
             13 => {
@@ -776,7 +818,7 @@ impl Interpreter {
     fn extended_push(&mut self, descriptor: u8) {
         let index = (descriptor & 63) as usize;
         let v = match descriptor >> 6 {
-            0 => self.memory.fetch_pointer(index, self.receiver),
+            0 => self.receiver_variable(index),
             1 => self.temporary(index),
             2 => self.literal(index),
             _ => self.memory.fetch_pointer(VALUE_INDEX, self.literal(index)),
@@ -788,7 +830,7 @@ impl Interpreter {
     fn extended_store(&mut self, descriptor: u8, value: Oop) -> bool {
         let index = (descriptor & 63) as usize;
         match descriptor >> 6 {
-            0 => self.memory.store_pointer(index, self.receiver, value),
+            0 => self.store_receiver_variable(index, value),
             1 => self.store_temporary(index, value),
             2 => {
                 self.stop = Some(StopReason::Error(String::from("illegal store into a literal constant")));
@@ -969,11 +1011,16 @@ impl Interpreter {
         let info = self.new_info;
         match info.flag {
             5 => return, // quick return self: the receiver is already on top
+            // Quick return of a receiver variable; one the receiver lacks (see
+            // `receiver_field_out_of_range`) runs the method's bytecodes instead.
             6 => {
-                let receiver = self.stack_top();
-                let v = self.memory.fetch_pointer(info.temps as usize, receiver);
-                self.pop_then_push(0, v);
-                return;
+                let (loc, fields) = self.memory.pointer_fields_location(self.stack_top());
+                let index = info.temps as usize;
+                if index < fields {
+                    let v = self.memory.heap()[loc + index];
+                    self.pop_then_push(0, v);
+                    return;
+                }
             }
             _ => {}
         }
@@ -1052,6 +1099,7 @@ impl Interpreter {
         self.ctx_loc = loc;
         self.home_loc = loc;
         self.method_loc = self.memory.loc(method);
+        (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(receiver);
     }
 
     // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------

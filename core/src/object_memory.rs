@@ -284,6 +284,14 @@ impl ObjectMemory {
         let context = e.class == CLASS_METHOD_CONTEXT || e.class == CLASS_BLOCK_CONTEXT;
         (e.flags & F_FREE == 0 && context && e.len as usize >= fixed).then_some(e.loc as usize)
     }
+    /// Where the fields of `oop` are and how many pointer fields it has (none for a
+    /// SmallInteger or an object of words or bytes), from one object-table entry.
+    #[inline(always)]
+    pub fn pointer_fields_location(&self, oop: Oop) -> (usize, usize) {
+        let e = &self.ot[(oop >> 1) as usize];
+        let pointers = !is_integer_object(oop) && e.flags & F_POINTERS != 0;
+        (e.loc as usize, if pointers { e.len as usize } else { 0 })
+    }
     /// Number of 16-bit words of fields.
     #[inline(always)]
     pub fn fetch_word_length_of(&self, oop: Oop) -> usize {
