@@ -1,7 +1,8 @@
 //! The bytecode interpreter (Blue Book ch. 28): registers, the bytecode dispatch, message
 //! sends with a method cache, contexts, and returns.
 //!
-//! Registers are cached as heap word indices (`ctx_loc`, `home_loc`, `method_loc`) so the hot
+//! Registers are cached as heap word indices (`ctx_loc`, `home_loc`, `method_loc`,
+//! `receiver_loc`, with the receiver's pointer-field count in `receiver_fields`) so the hot
 //! paths index the heap directly. They are valid until the next garbage collection or
 //! `become:`; both only happen where `refresh_locations` is called afterwards.
 //!
