@@ -30,6 +30,16 @@ impl Interpreter {
 /// it did not run).
 #[doc(hidden)]
 pub fn run_primitive_input(memory: &ObjectMemory, objects: &[Oop], data: &[u8]) -> Option<bool> {
+    run_primitive_input_with_stats(memory, objects, data).map(|(ok, _)| ok)
+}
+
+/// `run_primitive_input`, also answering the interpreter's counters after the run.
+#[doc(hidden)]
+pub fn run_primitive_input_with_stats(
+    memory: &ObjectMemory,
+    objects: &[Oop],
+    data: &[u8],
+) -> Option<(bool, crate::interpreter::Stats)> {
     if data.len() < 5 || objects.is_empty() {
         return None;
     }
@@ -56,5 +66,5 @@ pub fn run_primitive_input(memory: &ObjectMemory, objects: &[Oop], data: &[u8]) 
     let mut host = crate::NullHost;
     let ok = vm.fuzz_primitive(&mut host, index, oops[0], &oops[1..])?;
     vm.run(&mut host, cycles);
-    Some(ok)
+    Some((ok, vm.stats))
 }

@@ -1,7 +1,8 @@
 //! The bytecode interpreter (Blue Book ch. 28): registers, the bytecode dispatch, message
 //! sends with a method cache, contexts, and returns.
 //!
-//! Registers are cached as heap word indices (`ctx_loc`, `home_loc`, `method_loc`) so the hot
+//! Registers are cached as heap word indices (`ctx_loc`, `home_loc`, `method_loc`,
+//! `receiver_loc`, with the receiver's pointer-field count in `receiver_fields`) so the hot
 //! paths index the heap directly. They are valid until the next garbage collection or
 //! `become:`; both only happen where `refresh_locations` is called afterwards.
 //!
@@ -116,6 +117,9 @@ pub struct Stats {
     pub gcs: u64,
     /// Switches to another Process.
     pub process_switches: u64,
+    /// Receiver variables read or stored that the receiver does not have (read as nil, stores
+    /// dropped: see `Interpreter::receiver_field_out_of_range`).
+    pub receiver_fields_out_of_range: u64,
 }
 
 /// The bytecode interpreter (ch. 28) with its object memory, registers and I/O state.
@@ -132,6 +136,11 @@ pub struct Interpreter {
     ctx_loc: usize,
     home_loc: usize,
     method_loc: usize,
+    /// Where the receiver's fields are, and how many pointer fields it has: the receiver
+    /// variable bytecodes check their index against it (after `become:` swaps method
+    /// dictionaries, a method can run on a receiver of another class).
+    receiver_loc: usize,
+    receiver_fields: usize,
     // Send state.
     pub(crate) message_selector: Oop,
     pub(crate) argument_count: usize,
@@ -184,6 +193,8 @@ impl Interpreter {
             ctx_loc: 0,
             home_loc: 0,
             method_loc: 0,
+            receiver_loc: 0,
+            receiver_fields: 0,
             message_selector: NIL,
             argument_count: 0,
             new_method: NIL,
@@ -368,8 +379,10 @@ impl Interpreter {
                 while self.cycles < limit {
                     let bc = self.fetch_byte();
                     self.cycles += 1;
-                    self.dispatch(bc, host);
-                    if self.memory.gc_requested || self.processes.new_process.is_some() || self.stop.is_some() {
+                    // Only sends, returns and primitives allocate, switch processes or stop.
+                    if self.dispatch(bc, host)
+                        && (self.memory.gc_requested || self.processes.new_process.is_some() || self.stop.is_some())
+                    {
                         break;
                     }
                 }
@@ -385,7 +398,7 @@ impl Interpreter {
         let bc = self.fetch_byte();
         self.cycles += 1;
         self.trace_bytecode(host, bc);
-        self.dispatch(bc, host);
+        let _ = self.dispatch(bc, host);
     }
 
     /// Timer and input events. Also where idleness is noticed.
@@ -462,7 +475,7 @@ impl Interpreter {
         roots.extend(self.processes.pending_signals.iter().copied());
         self.memory.collect_garbage(&roots);
         self.stats.gcs += 1;
-        self.flush_method_cache();
+        self.method_cache.forget_freed(&self.memory);
         self.refresh_locations();
         if self.memory.is_low(self.low_space.oops, self.low_space.words) || self.memory.is_critical() {
             if self.low_space.semaphore != NIL {
@@ -493,26 +506,67 @@ impl Interpreter {
 
     pub(crate) fn fetch_context_registers(&mut self) {
         let ctx = self.active_context;
-        self.home_context = if self.is_block_context(ctx) { self.memory.fetch_pointer(HOME, ctx) } else { ctx };
-        self.receiver = self.memory.fetch_pointer(RECEIVER, self.home_context);
-        self.method = self.memory.fetch_pointer(METHOD, self.home_context);
-        self.ip = (integer_value_of(self.memory.fetch_pointer(INSTRUCTION_POINTER, ctx)) as isize - 1).max(0) as usize;
-        self.sp = (integer_value_of(self.memory.fetch_pointer(STACK_POINTER, ctx)) as isize + TEMP_FRAME_START as isize
-            - 1)
-        .max(TEMP_FRAME_START as isize - 1) as usize;
-        self.refresh_locations();
+        let ctx_loc = self.memory.loc(ctx);
+        // A context has at least its fixed fields (the callers check `is_context`; the image
+        // loader and `become:` keep contexts whole), so one bounds check covers them.
+        let fields = &self.memory.heap()[ctx_loc..ctx_loc + TEMP_FRAME_START];
+        let (ip, sp, method_or_count) = (fields[INSTRUCTION_POINTER], fields[STACK_POINTER], fields[METHOD]);
+        // A BlockContext keeps its argument count where a MethodContext keeps its method.
+        self.home_context = if is_integer_object(method_or_count) { fields[HOME] } else { ctx };
+        self.ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
+        self.sp =
+            (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1).max(TEMP_FRAME_START as isize - 1) as usize;
+        let home_loc = self.memory.loc(self.home_context);
+        let home = &self.memory.heap()[home_loc..home_loc + TEMP_FRAME_START];
+        self.receiver = home[RECEIVER];
+        self.method = home[METHOD];
+        self.ctx_loc = ctx_loc;
+        self.home_loc = home_loc;
+        self.method_loc = self.memory.loc(self.method);
+        (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
     }
 
     pub(crate) fn refresh_locations(&mut self) {
         self.ctx_loc = self.memory.loc(self.active_context);
         self.home_loc = self.memory.loc(self.home_context);
         self.method_loc = self.memory.loc(self.method);
+        self.receiver_loc = self.memory.loc(self.receiver);
+    }
+
+    /// Receiver variable `index` (push receiver variable bytecodes).
+    #[inline(always)]
+    fn receiver_variable(&mut self, index: usize) -> Oop {
+        if index < self.receiver_fields {
+            self.memory.heap()[self.receiver_loc + index]
+        } else {
+            self.receiver_field_out_of_range(NIL)
+        }
+    }
+
+    /// Stores into receiver variable `index` (store receiver variable bytecodes).
+    #[inline(always)]
+    fn store_receiver_variable(&mut self, index: usize, value: Oop) {
+        if index < self.receiver_fields {
+            self.memory.heap_mut()[self.receiver_loc + index] = value;
+        } else {
+            self.receiver_field_out_of_range(value);
+        }
+    }
+
+    /// A receiver variable the receiver does not have (a method of another class, after
+    /// `become:` swapped method dictionaries; or a SmallInteger or byte object receiver): read
+    /// as nil, a store dropped, nothing outside the receiver touched. Counted in `stats`.
+    #[cold]
+    fn receiver_field_out_of_range(&mut self, value: Oop) -> Oop {
+        self.stats.receiver_fields_out_of_range += 1;
+        let _ = value;
+        NIL
     }
 
     pub(crate) fn store_context_registers(&mut self) {
-        let ctx = self.active_context;
-        self.memory.store_pointer(INSTRUCTION_POINTER, ctx, integer_object_of(self.ip as i16 + 1));
-        self.memory.store_pointer(STACK_POINTER, ctx, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
+        let heap = self.memory.heap_mut();
+        heap[self.ctx_loc + INSTRUCTION_POINTER] = integer_object_of(self.ip as i16 + 1);
+        heap[self.ctx_loc + STACK_POINTER] = integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16);
     }
 
     pub(crate) fn new_active_context(&mut self, ctx: Oop) {
@@ -575,8 +629,7 @@ impl Interpreter {
 
     #[inline(always)]
     fn fetch_byte(&mut self) -> u8 {
-        let w = self.memory.heap()[self.method_loc + self.ip / 2];
-        let b = if self.ip & 1 == 0 { w >> 8 } else { w } as u8;
+        let b = self.memory.heap_byte(self.method_loc * 2 + self.ip);
         self.ip += 1;
         b
     }
@@ -597,123 +650,176 @@ impl Interpreter {
 
     // ---- bytecodes (ch. 28) -----------------------------------------------------------------
 
+    /// Runs bytecode `bc`. Answers false for the bytecodes that cannot allocate, switch
+    /// processes or stop the VM (pushes, stores, pops, plain jumps), so the loop tests those
+    /// flags only after the others.
+    ///
+    /// The book's groups start at multiples of 8, so `bc >> 3` picks the group through one
+    /// jump table (a `match` on byte ranges compiles to a chain of compares).
     #[inline(always)]
-    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H) {
-        match bc {
-            0..=15 => {
-                let v = self.memory.fetch_pointer((bc & 15) as usize, self.receiver);
+    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H) -> bool {
+        match bc >> 3 {
+            // 0-15 push receiver variable
+            0 | 1 => {
+                let v = self.receiver_variable((bc & 15) as usize);
                 self.push(v)
             }
-            16..=31 => self.push(self.temporary((bc & 15) as usize)),
-            32..=63 => self.push(self.literal((bc & 31) as usize)),
-            64..=95 => {
+            // 16-31 push temporary location
+            2 | 3 => self.push(self.temporary((bc & 15) as usize)),
+            // 32-63 push literal constant
+            4..=7 => self.push(self.literal((bc & 31) as usize)),
+            // 64-95 push literal variable
+            8..=11 => {
                 let assoc = self.literal((bc & 31) as usize);
                 let v = self.memory.fetch_pointer(VALUE_INDEX, assoc);
                 self.push(v)
             }
-            96..=103 => {
+            // 96-103 pop and store receiver variable
+            12 => {
                 let v = self.pop_stack();
-                self.memory.store_pointer((bc & 7) as usize, self.receiver, v)
+                self.store_receiver_variable((bc & 7) as usize, v)
             }
-            104..=111 => {
+            // 104-111 pop and store temporary location
+            13 => {
                 let v = self.pop_stack();
                 self.store_temporary((bc & 7) as usize, v)
             }
-            112 => self.push(self.receiver),
-            113 => self.push(TRUE),
-            114 => self.push(FALSE),
-            115 => self.push(NIL),
-            116 => self.push(integer_object_of(-1)),
-            117 => self.push(integer_object_of(0)),
-            118 => self.push(integer_object_of(1)),
-            119 => self.push(integer_object_of(2)),
-            120 => self.return_from_method(host, self.receiver),
-            121 => self.return_from_method(host, TRUE),
-            122 => self.return_from_method(host, FALSE),
-            123 => self.return_from_method(host, NIL),
-            124 => {
-                let v = self.pop_stack();
-                self.return_from_method(host, v)
+            // 112-119 push receiver, true, false, nil, -1, 0, 1, 2
+            14 => {
+                let v = match bc & 7 {
+                    0 => self.receiver,
+                    1 => TRUE,
+                    2 => FALSE,
+                    3 => NIL,
+                    n => integer_object_of(n as i16 - 5),
+                };
+                self.push(v)
             }
-            125 => {
-                let v = self.pop_stack();
-                let caller = self.memory.fetch_pointer(CALLER, self.active_context);
-                self.trace_return(host, v, true);
-                self.return_value(host, v, caller)
-            }
-            128 => {
-                let d = self.fetch_byte();
-                self.extended_push(d)
-            }
-            129 => {
-                let d = self.fetch_byte();
-                let v = self.stack_top();
-                self.extended_store(d, v)
-            }
-            130 => {
-                let d = self.fetch_byte();
-                let v = self.pop_stack();
-                self.extended_store(d, v)
-            }
-            131 => {
-                let d = self.fetch_byte();
-                let sel = self.literal((d & 31) as usize);
-                self.send_selector(host, sel, (d >> 5) as usize)
-            }
-            132 => {
-                let count = self.fetch_byte();
-                let lit = self.fetch_byte();
-                let sel = self.literal(lit as usize);
-                self.send_selector(host, sel, count as usize)
-            }
-            133 => {
-                let d = self.fetch_byte();
-                let sel = self.literal((d & 31) as usize);
-                self.send_super(host, sel, (d >> 5) as usize)
-            }
-            134 => {
-                let count = self.fetch_byte();
-                let lit = self.fetch_byte();
-                let sel = self.literal(lit as usize);
-                self.send_super(host, sel, count as usize)
-            }
-            135 => {
-                self.pop(1);
-            }
-            136 => self.push(self.stack_top()),
-            137 => {
-                let ctx = self.active_context;
-                self.escape(ctx);
-                self.push(ctx)
-            }
-            144..=151 => self.ip += (bc & 7) as usize + 1,
-            152..=159 => self.jump_if(host, FALSE, (bc & 7) as isize + 1),
-            160..=167 => {
+            // 120-125 return
+            15 => match bc {
+                120 => return self.return_from_method(host, self.receiver),
+                121 => return self.return_from_method(host, TRUE),
+                122 => return self.return_from_method(host, FALSE),
+                123 => return self.return_from_method(host, NIL),
+                124 => {
+                    let v = self.pop_stack();
+                    return self.return_from_method(host, v);
+                }
+                125 => {
+                    let v = self.pop_stack();
+                    let caller = self.memory.fetch_pointer(CALLER, self.active_context);
+                    if self.trace.is_some() {
+                        self.trace_return(host, v, true);
+                    }
+                    self.return_value(host, v, caller);
+                    return true;
+                }
+                _ => return self.unused_bytecode(bc),
+            },
+            // 128-143 extended pushes, stores and sends, pop, dup, thisContext
+            16 | 17 => match bc {
+                128 => {
+                    let d = self.fetch_byte();
+                    self.extended_push(d)
+                }
+                129 => {
+                    let d = self.fetch_byte();
+                    let v = self.stack_top();
+                    return self.extended_store(d, v);
+                }
+                130 => {
+                    let d = self.fetch_byte();
+                    let v = self.pop_stack();
+                    return self.extended_store(d, v);
+                }
+                131 => {
+                    let d = self.fetch_byte();
+                    let sel = self.literal((d & 31) as usize);
+                    self.send_selector(host, sel, (d >> 5) as usize);
+                    return true;
+                }
+                132 => {
+                    let count = self.fetch_byte();
+                    let lit = self.fetch_byte();
+                    let sel = self.literal(lit as usize);
+                    self.send_selector(host, sel, count as usize);
+                    return true;
+                }
+                133 => {
+                    let d = self.fetch_byte();
+                    let sel = self.literal((d & 31) as usize);
+                    self.send_super(host, sel, (d >> 5) as usize);
+                    return true;
+                }
+                134 => {
+                    let count = self.fetch_byte();
+                    let lit = self.fetch_byte();
+                    let sel = self.literal(lit as usize);
+                    self.send_super(host, sel, count as usize);
+                    return true;
+                }
+                135 => self.pop(1),
+                136 => self.push(self.stack_top()),
+                137 => {
+                    let ctx = self.active_context;
+                    self.escape(ctx);
+                    self.push(ctx)
+                }
+                _ => return self.unused_bytecode(bc),
+            },
+            // 144-151 short unconditional jump
+            18 => self.ip += (bc & 7) as usize + 1,
+            // 152-159 short conditional jump (on false)
+            19 => return self.jump_if(host, FALSE, (bc & 7) as isize + 1),
+            // 160-167 long unconditional jump
+            20 => {
                 let d = self.fetch_byte() as isize;
                 self.ip = (self.ip as isize + ((bc & 7) as isize - 4) * 256 + d) as usize;
             }
-            168..=171 => {
+            // 168-171 long jump if true, 172-175 long jump if false
+            21 => {
                 let d = self.fetch_byte() as isize;
-                self.jump_if(host, TRUE, (bc & 3) as isize * 256 + d)
+                let condition = if bc & 4 == 0 { TRUE } else { FALSE };
+                return self.jump_if(host, condition, (bc & 3) as isize * 256 + d);
             }
-            172..=175 => {
-                let d = self.fetch_byte() as isize;
-                self.jump_if(host, FALSE, (bc & 3) as isize * 256 + d)
+            // 176-191 arithmetic special selectors: SmallIntegers without a send or a call
+            22 | 23 => {
+                let (receiver, argument) = (self.stack_value(1), self.stack_top());
+                if receiver & argument & 1 == 1 {
+                    if let Some(result) = crate::primitives::arithmetic::small_integer_special(bc, receiver, argument) {
+                        self.pop_then_push(1, result);
+                        return false;
+                    }
+                }
+                self.send_special_selector(host, bc);
+                return true;
             }
-            176..=207 => self.send_special_selector(host, bc),
-            208..=255 => {
+            // 192-207 the other special selectors
+            24 | 25 => {
+                self.send_special_selector(host, bc);
+                return true;
+            }
+            // 208-255 send literal selector with 0, 1 or 2 arguments
+            _ => {
                 let sel = self.literal((bc & 15) as usize);
-                self.send_selector(host, sel, ((bc - 208) >> 4) as usize)
+                self.send_selector(host, sel, ((bc - 208) >> 4) as usize);
+                return true;
             }
-            // 126, 127, 138..=143 are unused in the Blue Book's set.
-            _ => self.stop = Some(StopReason::Error(format!("unused bytecode {bc} in method {}", self.method))),
         }
+        false
+    }
+
+    /// 126, 127 and 138-143 are unused in the Blue Book's set.
+    #[cold]
+    fn unused_bytecode(&mut self, bc: u8) -> bool {
+        self.stop = Some(StopReason::Error(format!("unused bytecode {bc} in method {}", self.method)));
+        true
     }
 
     fn extended_push(&mut self, descriptor: u8) {
         let index = (descriptor & 63) as usize;
         let v = match descriptor >> 6 {
-            0 => self.memory.fetch_pointer(index, self.receiver),
+            0 => self.receiver_variable(index),
             1 => self.temporary(index),
             2 => self.literal(index),
             _ => self.memory.fetch_pointer(VALUE_INDEX, self.literal(index)),
@@ -721,27 +827,35 @@ impl Interpreter {
         self.push(v)
     }
 
-    fn extended_store(&mut self, descriptor: u8, value: Oop) {
+    /// True when it stopped the VM (a store into a literal).
+    fn extended_store(&mut self, descriptor: u8, value: Oop) -> bool {
         let index = (descriptor & 63) as usize;
         match descriptor >> 6 {
-            0 => self.memory.store_pointer(index, self.receiver, value),
+            0 => self.store_receiver_variable(index, value),
             1 => self.store_temporary(index, value),
-            2 => self.stop = Some(StopReason::Error(String::from("illegal store into a literal constant"))),
+            2 => {
+                self.stop = Some(StopReason::Error(String::from("illegal store into a literal constant")));
+                return true;
+            }
             _ => {
                 let assoc = self.literal(index);
                 self.memory.store_pointer(VALUE_INDEX, assoc, value)
             }
         }
+        false
     }
 
-    fn jump_if<H: Host>(&mut self, host: &mut H, condition: Oop, offset: isize) {
+    /// True when it sent mustBeBoolean.
+    fn jump_if<H: Host>(&mut self, host: &mut H, condition: Oop, offset: isize) -> bool {
         let boolean = self.pop_stack();
         if boolean == condition {
             self.ip = (self.ip as isize + offset) as usize;
         } else if boolean != TRUE && boolean != FALSE {
             self.sp += 1;
             self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0);
+            return true;
         }
+        false
     }
 
     // ---- sends (ch. 28 "Send Bytecodes") ------------------------------------------------------
@@ -778,6 +892,7 @@ impl Interpreter {
         self.send_selector_to_class(host, superclass)
     }
 
+    #[inline]
     pub(crate) fn send_selector_to_class<H: Host>(&mut self, host: &mut H, class: Oop) {
         self.stats.sends += 1;
         if !self.find_new_method_in_class(class) {
@@ -786,13 +901,21 @@ impl Interpreter {
         self.execute_new_method(host)
     }
 
-    /// Method cache, then `lookupMethodInClass:`; on failure, doesNotUnderstand:.
+    /// Method cache, then `lookupMethodInClass:`; on failure, doesNotUnderstand:. The hit is
+    /// inlined into the send; the miss is out of line.
+    #[inline(always)]
     fn find_new_method_in_class(&mut self, class: Oop) -> bool {
         if let Some((method, info)) = self.method_cache.probe(self.message_selector, class) {
             self.new_method = method;
             self.new_info = info;
             return true;
         }
+        self.find_new_method_in_class_missing_the_cache(class)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn find_new_method_in_class_missing_the_cache(&mut self, class: Oop) -> bool {
         if !self.lookup_method_in_class(class) {
             return false;
         }
@@ -884,15 +1007,21 @@ impl Interpreter {
         MethodInfo { primitive, flag, args, temps: ((header >> 8) & 31) as u8, large: header & 0x80 != 0, literals }
     }
 
+    #[inline]
     pub(crate) fn execute_new_method<H: Host>(&mut self, host: &mut H) {
         let info = self.new_info;
         match info.flag {
             5 => return, // quick return self: the receiver is already on top
+            // Quick return of a receiver variable; one the receiver lacks (see
+            // `receiver_field_out_of_range`) runs the method's bytecodes instead.
             6 => {
-                let receiver = self.stack_top();
-                let v = self.memory.fetch_pointer(info.temps as usize, receiver);
-                self.pop_then_push(0, v);
-                return;
+                let (loc, fields) = self.memory.pointer_fields_location(self.stack_top());
+                let index = info.temps as usize;
+                if index < fields {
+                    let v = self.memory.heap()[loc + index];
+                    self.pop_then_push(0, v);
+                    return;
+                }
             }
             _ => {}
         }
@@ -910,7 +1039,17 @@ impl Interpreter {
 
     pub(crate) fn activate_new_method(&mut self) {
         let info = self.new_info;
-        let size = if info.large { LARGE_CONTEXT_WORDS } else { SMALL_CONTEXT_WORDS };
+        let count = self.argument_count;
+        // A hostile method can be sent with more arguments than its header makes room for.
+        let size = if info.large || TEMP_FRAME_START + count > SMALL_CONTEXT_WORDS as usize {
+            LARGE_CONTEXT_WORDS
+        } else {
+            SMALL_CONTEXT_WORDS
+        };
+        if TEMP_FRAME_START + count > size as usize {
+            self.stop = Some(StopReason::Error(format!("a send of {count} arguments does not fit in a context")));
+            return;
+        }
         let ctx = match self.memory.allocate_context(size) {
             Some(ctx) => ctx,
             None => {
@@ -930,33 +1069,58 @@ impl Interpreter {
                 }
             }
         };
-        let count = self.argument_count;
         let initial_ip = (info.literals as usize + 1) * 2 + 1;
         let loc = self.memory.loc(ctx);
         let src = self.ctx_loc + self.sp - count;
-        {
-            let heap = self.memory.heap_mut();
-            heap[loc + SENDER] = self.active_context;
-            heap[loc + INSTRUCTION_POINTER] = integer_object_of(initial_ip as i16);
-            heap[loc + STACK_POINTER] = integer_object_of(info.temps as i16);
-            heap[loc + METHOD] = self.new_method;
-            heap.copy_within(src..=src + count, loc + RECEIVER);
-        }
+        let receiver = self.memory.heap()[src];
+        // The sender's stack loses the receiver and arguments (they move to the new context).
         self.sp -= count + 1;
-        self.new_active_context(ctx);
+        self.store_context_registers();
+        let sender = self.active_context;
+        let method = self.new_method;
+        let heap = self.memory.heap_mut();
+        for i in 0..=count {
+            heap[loc + RECEIVER + i] = heap[src + i];
+        }
+        // Every field is written here: a recycled context still holds its last values.
+        let fields = &mut heap[loc..loc + size as usize];
+        fields[SENDER] = sender;
+        fields[INSTRUCTION_POINTER] = integer_object_of(initial_ip as i16);
+        fields[STACK_POINTER] = integer_object_of(info.temps as i16);
+        fields[METHOD] = method;
+        fields[INITIAL_IP] = NIL;
+        fields[TEMP_FRAME_START + count..].fill(NIL);
+        // The new context's registers, as fetch_context_registers would read them.
+        self.active_context = ctx;
+        self.home_context = ctx;
+        self.receiver = receiver;
+        self.method = method;
+        self.ip = initial_ip - 1;
+        self.sp = info.temps as usize + TEMP_FRAME_START - 1;
+        self.ctx_loc = loc;
+        self.home_loc = loc;
+        self.method_loc = self.memory.loc(method);
+        (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(receiver);
     }
 
     // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------
 
-    fn return_from_method<H: Host>(&mut self, host: &mut H, value: Oop) {
+    /// Always true (for `dispatch`: a return may switch processes or stop).
+    fn return_from_method<H: Host>(&mut self, host: &mut H, value: Oop) -> bool {
         let sender = self.memory.fetch_pointer(SENDER, self.home_context);
-        self.trace_return(host, value, false);
-        self.return_value(host, value, sender)
+        if self.trace.is_some() {
+            self.trace_return(host, value, false);
+        }
+        self.return_value(host, value, sender);
+        true
     }
 
     pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
-        if context == NIL || !self.is_context(context) || self.memory.fetch_pointer(INSTRUCTION_POINTER, context) == NIL
-        {
+        let resumable = match self.memory.context_loc(context, TEMP_FRAME_START) {
+            Some(loc) => self.memory.heap()[loc + INSTRUCTION_POINTER] != NIL,
+            None => false,
+        };
+        if !resumable {
             // cannotReturn: — the active context goes on the stack, so it escapes.
             let ctx = self.active_context;
             self.escape(ctx);
@@ -967,8 +1131,9 @@ impl Interpreter {
         }
         let old = self.active_context;
         // nilContextFields: the returning context can never be resumed.
-        self.memory.store_pointer(SENDER, old, NIL);
-        self.memory.store_pointer(INSTRUCTION_POINTER, old, NIL);
+        let heap = self.memory.heap_mut();
+        heap[self.ctx_loc + SENDER] = NIL;
+        heap[self.ctx_loc + INSTRUCTION_POINTER] = NIL;
         self.active_context = context;
         self.fetch_context_registers();
         self.push(value);

@@ -2,7 +2,7 @@
 //! their methods with decoded headers, so most sends skip the dictionary search.
 
 use crate::interpreter::MethodInfo;
-use crate::object_memory::Oop;
+use crate::object_memory::{ObjectMemory, Oop};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -44,8 +44,20 @@ impl MethodCache {
         self.entries[Self::index(selector, class)] = Entry { selector, class, method, info };
     }
 
-    /// Forgets every lookup (after a collection or `become:` moved objects, or a method
-    /// changed: primitive 89).
+    /// Forgets the lookups that name an object the collector just freed: its oop may be
+    /// reused for another object. The others stay valid, since the cache holds oops (which a
+    /// collection does not move) and decoded headers, never heap locations.
+    pub(crate) fn forget_freed(&mut self, memory: &ObjectMemory) {
+        for e in self.entries.iter_mut() {
+            if e.method != 0
+                && !(memory.is_object(e.selector) && memory.is_object(e.class) && memory.is_object(e.method))
+            {
+                *e = Entry::default();
+            }
+        }
+    }
+
+    /// Forgets every lookup (after `become:`, or when a method changed: primitive 89).
     pub(crate) fn flush(&mut self) {
         self.entries.fill(Entry::default());
     }
@@ -54,6 +66,34 @@ impl MethodCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object_memory::{integer_object_of, Format, NIL, SPEC_POINTERS};
+
+    #[test]
+    fn a_collection_forgets_only_lookups_naming_a_freed_object() {
+        let mut m = ObjectMemory::new(1 << 16);
+        let spec = integer_object_of(0) | SPEC_POINTERS;
+        m.load_object(100, 100, Format::Pointers, false, &[NIL, NIL, spec]);
+        m.load_object(NIL, 100, Format::Pointers, false, &[]);
+        m.finish_loading();
+        let new = |m: &mut ObjectMemory| m.allocate(100, 1, Format::Pointers, false, NIL).unwrap();
+        let (selector, class, method) = (new(&mut m), new(&mut m), new(&mut m));
+        let (dead_selector, dead_class, dead_method) = (new(&mut m), new(&mut m), new(&mut m));
+        let mut cache = MethodCache::new();
+        cache.insert(selector, class, method, info(1));
+        cache.insert(dead_selector, class, method, info(0));
+        cache.insert(selector, dead_class, method, info(0));
+        cache.insert(class, selector, dead_method, info(0));
+        m.collect_garbage(&[selector, class, method]);
+        cache.forget_freed(&m);
+        assert_eq!(cache.probe(selector, class).map(|(m, i)| (m, i.args)), Some((method, 1)));
+        assert!(cache.probe(dead_selector, class).is_none());
+        assert!(cache.probe(selector, dead_class).is_none());
+        assert!(cache.probe(class, selector).is_none(), "its method was freed");
+        // The freed oops are handed out again; nothing cached answers for them.
+        let reused = (0..3).map(|_| new(&mut m)).collect::<Vec<_>>();
+        assert!(reused.contains(&dead_method) || reused.contains(&dead_selector));
+        assert!(cache.probe(dead_selector, class).is_none());
+    }
 
     fn info(args: u8) -> MethodInfo {
         MethodInfo { args, ..MethodInfo::default() }

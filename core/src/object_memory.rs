@@ -277,6 +277,25 @@ impl ObjectMemory {
             self.ot[(oop >> 1) as usize].class
         }
     }
+    /// Where the fields of `oop` start, if it is a live MethodContext or BlockContext with at
+    /// least its `fixed` fields: the check and the location from one object-table entry.
+    #[inline(always)]
+    pub fn context_loc(&self, oop: Oop, fixed: usize) -> Option<usize> {
+        if is_integer_object(oop) {
+            return None;
+        }
+        let e = &self.ot[(oop >> 1) as usize];
+        let context = e.class == CLASS_METHOD_CONTEXT || e.class == CLASS_BLOCK_CONTEXT;
+        (e.flags & F_FREE == 0 && context && e.len as usize >= fixed).then_some(e.loc as usize)
+    }
+    /// Where the fields of `oop` are and how many pointer fields it has (none for a
+    /// SmallInteger or an object of words or bytes), from one object-table entry.
+    #[inline(always)]
+    pub fn pointer_fields_location(&self, oop: Oop) -> (usize, usize) {
+        let e = &self.ot[(oop >> 1) as usize];
+        let pointers = !is_integer_object(oop) && e.flags & F_POINTERS != 0;
+        (e.loc as usize, if pointers { e.len as usize } else { 0 })
+    }
     /// Number of 16-bit words of fields.
     #[inline(always)]
     pub fn fetch_word_length_of(&self, oop: Oop) -> usize {
@@ -377,6 +396,19 @@ impl ObjectMemory {
     #[inline(always)]
     pub fn heap(&self) -> &[u16] {
         &self.heap
+    }
+    /// Byte `index` of the heap counted as the image counts bytes: byte 2n is the high byte of
+    /// word n (see `fetch_byte`). For the interpreter's bytecode fetch: one load, no shifts.
+    #[inline(always)]
+    pub fn heap_byte(&self, index: usize) -> u8 {
+        // In host memory the high byte of a word comes first only on a big-endian host.
+        const HIGH_BYTE_OFFSET: usize = cfg!(target_endian = "little") as usize;
+        // SAFETY: the pointer and length describe exactly the bytes of the initialised `u16`s
+        // of `self.heap`, which `&self` keeps borrowed (and unmoved) for the slice's lifetime;
+        // `u8` has alignment 1 and every bit pattern is a valid `u8`. The index is still
+        // bounds-checked by the slice.
+        let bytes = unsafe { core::slice::from_raw_parts(self.heap.as_ptr().cast::<u8>(), self.heap.len() * 2) };
+        bytes[index ^ HIGH_BYTE_OFFSET]
     }
     /// The whole heap, mutable.
     #[inline(always)]
@@ -509,15 +541,14 @@ impl ObjectMemory {
         }
     }
 
-    /// A MethodContext of `words` fields, reusing a recycled one when possible.
+    /// A MethodContext of `words` fields, reusing a recycled one when possible. A recycled
+    /// one keeps the fields of the context that returned (valid oops: the pool is emptied at
+    /// every collection); the caller stores every field before the next safe point.
     #[inline]
     pub fn allocate_context(&mut self, words: u32) -> Option<Oop> {
         let pool = (words == LARGE_CONTEXT_WORDS) as usize;
         if let Some(oop) = self.context_pool[pool].pop() {
-            let e = &mut self.ot[(oop >> 1) as usize];
-            e.flags = F_POINTERS;
-            let (loc, len) = (e.loc as usize, e.len as usize);
-            self.heap[loc..loc + len].fill(NIL);
+            self.ot[(oop >> 1) as usize].flags = F_POINTERS;
             return Some(oop);
         }
         self.allocate_from_reserve(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
@@ -731,6 +762,21 @@ mod tests {
         assert_eq!(m.fetch_word(0, o), 0x1234);
         assert_eq!(m.fetch_byte(2, o), 0x56);
         assert_eq!(m.fetch_byte_length_of(o), 3);
+    }
+
+    #[test]
+    fn heap_bytes_count_as_the_image_does_up_to_the_last_byte() {
+        let mut m = tiny_memory();
+        let last = m.heap().len() - 1;
+        m.heap_mut()[0] = 0x1234;
+        m.heap_mut()[last] = 0xabcd;
+        assert_eq!((m.heap_byte(0), m.heap_byte(1)), (0x12, 0x34));
+        assert_eq!((m.heap_byte(2 * last), m.heap_byte(2 * last + 1)), (0xab, 0xcd));
+        let o = m.allocate(100, 2, Format::Bytes, true, 0).unwrap();
+        m.store_byte(2, o, 0x56);
+        assert_eq!(m.heap_byte(2 * m.loc(o) + 2), 0x56);
+        let past = std::panic::catch_unwind(|| m.heap_byte(2 * last + 2));
+        assert!(past.is_err(), "a byte past the heap is refused");
     }
 
     #[test]

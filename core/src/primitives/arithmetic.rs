@@ -162,6 +162,34 @@ pub(crate) fn primitive_bit_shift(it: &mut Interpreter) -> PrimResult {
     integer_operation(it, bit_shift)
 }
 
+/// Bytecodes 176-191 (`+ - < > <= >= = ~= * / \\ @ bitShift: // bitAnd: bitOr:`) on two
+/// SmallInteger oops, without a send: the result the primitive would push, or None where it
+/// would fail (overflow, an inexact `/`, division by zero) and for `@` (which allocates).
+/// The interpreter's fast path; the same functions as primitives 1-17.
+#[inline(always)]
+pub(crate) fn small_integer_special(bc: u8, receiver: Oop, argument: Oop) -> Option<Oop> {
+    let (a, b) = (integer_value_of(receiver) as i32, integer_value_of(argument) as i32);
+    let value = match bc {
+        176 => add(a, b),
+        177 => subtract(a, b),
+        178 => return Some(boolean(a < b)),
+        179 => return Some(boolean(a > b)),
+        180 => return Some(boolean(a <= b)),
+        181 => return Some(boolean(a >= b)),
+        182 => return Some(boolean(a == b)),
+        183 => return Some(boolean(a != b)),
+        184 => multiply(a, b),
+        185 => divide(a, b),
+        186 => modulo(a, b),
+        188 => bit_shift(a, b),
+        189 => div(a, b),
+        190 => Some(a & b),
+        191 => Some(a | b),
+        _ => None,
+    };
+    value.map(|v| integer_object_of(v as i16))
+}
+
 /// Primitive 18, `@`: a Point from a SmallInteger receiver and a SmallInteger argument.
 pub(crate) fn primitive_make_point(it: &mut Interpreter) -> PrimResult {
     let x = small_int(it.stack_value(1)).or_fail()?;
@@ -195,6 +223,31 @@ mod tests {
         // rem: is implemented in the image as `self - ((self quo: n) * n)`.
         let rem = -7 - quo(-7, 2).unwrap() * 2;
         assert_eq!(rem, -1);
+    }
+
+    #[test]
+    fn the_special_selector_fast_path_answers_what_the_primitives_do() {
+        let int = |v: i16| integer_object_of(v);
+        assert_eq!(small_integer_special(176, int(3), int(4)), Some(int(7)));
+        assert_eq!(small_integer_special(176, int(16383), int(1)), None, "overflow sends +");
+        assert_eq!(small_integer_special(177, int(-16384), int(1)), None);
+        assert_eq!(small_integer_special(178, int(-1), int(0)), Some(TRUE));
+        assert_eq!(small_integer_special(179, int(-1), int(0)), Some(FALSE));
+        assert_eq!(small_integer_special(180, int(5), int(5)), Some(TRUE));
+        assert_eq!(small_integer_special(181, int(4), int(5)), Some(FALSE));
+        assert_eq!(small_integer_special(182, int(-16384), int(-16384)), Some(TRUE));
+        assert_eq!(small_integer_special(183, int(1), int(1)), Some(FALSE));
+        assert_eq!(small_integer_special(184, int(200), int(200)), None);
+        assert_eq!(small_integer_special(185, int(7), int(2)), None, "a Fraction");
+        assert_eq!(small_integer_special(185, int(-8), int(2)), Some(int(-4)));
+        assert_eq!(small_integer_special(186, int(-7), int(2)), Some(int(1)));
+        assert_eq!(small_integer_special(186, int(7), int(0)), None);
+        assert_eq!(small_integer_special(187, int(1), int(2)), None, "@ allocates: the primitive");
+        assert_eq!(small_integer_special(188, int(1), int(14)), None);
+        assert_eq!(small_integer_special(188, int(-8), int(-1)), Some(int(-4)));
+        assert_eq!(small_integer_special(189, int(-1), int(2)), Some(int(-1)));
+        assert_eq!(small_integer_special(190, int(-1), int(6)), Some(int(6)));
+        assert_eq!(small_integer_special(191, int(-16384), int(1)), Some(int(-16383)));
     }
 
     #[test]
