@@ -5,7 +5,8 @@
 //! object-table entries, heap words, collections,
 //! resident memory and the display hash. When the image quits, the soak checks the image file
 //! in the scratch directory (`st80_core::check`: a save the random user made must be sound)
-//! and starts it again. docs/reliability.md has the campaigns and their curves.
+//! and starts it again; so it does when the image stops responding (neither its screen nor
+//! its memory changes for --unresponsive-after seconds of input), which is counted. docs/reliability.md has the campaigns and their curves.
 //!
 //! It fails (exit 1) when the VM stops with an error, resident memory passes --max-rss-mb, or
 //! a saved image does not pass the check. A full object table is not a failure: the random
@@ -49,6 +50,10 @@ pub struct SoakArgs {
     /// Fail when resident memory passes this many MB.
     #[arg(long, default_value_t = 256, value_name = "MB")]
     pub max_rss_mb: u64,
+    /// Restart the image when neither its screen nor its memory has changed for this long
+    /// while the random user kept giving it input (it stopped responding).
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub unresponsive_after: f64,
     /// Keep the scratch directory (it is printed) instead of removing it.
     #[arg(long)]
     pub keep: bool,
@@ -104,17 +109,29 @@ fn scratch_copy(image: &Path) -> Result<(PathBuf, PathBuf), Failure> {
     std::fs::create_dir_all(&dir).map_err(|e| cannot(&dir, e))?;
     std::fs::copy(image, dir.join(name))
         .map_err(|e| Failure::bad_input(format!("{}: cannot read: {e}", image.display())))?;
+    writable(&dir.join(name)).map_err(|e| cannot(&dir.join(name), e))?;
     let beside = image.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if let Ok(entries) = std::fs::read_dir(beside) {
         for entry in entries.flatten() {
             let path = entry.path();
             if matches!(path.extension().and_then(|e| e.to_str()), Some("sources" | "changes")) {
-                std::fs::copy(&path, dir.join(entry.file_name())).map_err(|e| cannot(&path, e))?;
+                let copy = dir.join(entry.file_name());
+                std::fs::copy(&path, &copy).map_err(|e| cannot(&path, e))?;
+                writable(&copy).map_err(|e| cannot(&copy, e))?;
             }
         }
     }
     let copy = dir.join(name);
     Ok((dir, copy))
+}
+
+/// The copies are the random user's to write (a save, the changes file), whatever the
+/// originals' modes.
+fn writable(path: &Path) -> std::io::Result<()> {
+    let mut permissions = std::fs::metadata(path)?.permissions();
+    #[allow(clippy::permissions_set_readonly_false)] // a scratch copy that only this process uses
+    permissions.set_readonly(false);
+    std::fs::set_permissions(path, permissions)
 }
 
 /// Opens and boots the scratch image (the desktop's set-up: host files, sources, snapshots
@@ -169,6 +186,11 @@ fn soak_in(args: &SoakArgs, image: &Path) -> Result<(), Failure> {
     let mut user = new_user(args.seed, &session);
     let (mut gestures, mut max_rss, mut max_live) = (0u64, 0u64, 0usize);
     let mut hashes = std::collections::HashSet::new();
+    // When the image last showed a sign of life (another screen, a collection), and how often
+    // it stopped responding.
+    let unresponsive_after = Duration::from_secs_f64(args.unresponsive_after.max(1.0));
+    let (mut last_change, mut last_seen, mut unresponsive) = (started, (String::new(), 0u64), 0u32);
+    let mut restart = false;
     if let Some(out) = log.as_mut() {
         writeln!(out, "# st80 soak --seed {}: start 1", args.seed).map_err(|e| write_err(&args.log, e))?;
     }
@@ -203,10 +225,36 @@ fn soak_in(args: &SoakArgs, image: &Path) -> Result<(), Failure> {
                     sample.seconds
                 )));
             }
+            let seen = (sample.display_hash.clone(), sample.collections);
+            if seen != last_seen {
+                (last_seen, last_change) = (seen, now);
+            } else if now.duration_since(last_change) >= unresponsive_after {
+                unresponsive += 1;
+                if let Some(form) = session.vm.display() {
+                    let _ = std::fs::write(
+                        dir.join(format!("unresponsive-{unresponsive}.png")),
+                        st80_host_std::display_to_png(&form),
+                    );
+                }
+                restart = true;
+            }
             if now >= deadline {
                 break;
             }
             next_sample += sample_every;
+        }
+        if std::mem::take(&mut restart) {
+            // As a user would: start the image again (from what is on disk).
+            check_saved(image)?;
+            session = start(image, dir)?;
+            starts += 1;
+            user = new_user(args.seed.wrapping_add(starts as u64), &session);
+            last_change = Instant::now();
+            if let Some(out) = log.as_mut() {
+                writeln!(out, "# start {starts} (the image stopped responding)")
+                    .map_err(|e| write_err(&args.log, e))?;
+            }
+            continue;
         }
 
         // The next gesture, unless the image has not taken the last ones yet.
@@ -260,7 +308,7 @@ fn soak_in(args: &SoakArgs, image: &Path) -> Result<(), Failure> {
         }
     }
     println!(
-        "soak: {:.0} s, seed {}, {gestures} gestures, {starts} start{}, {} screens, peak {} objects after a collection, peak resident {} MB: ok",
+        "soak: {:.0} s, seed {}, {gestures} gestures, {starts} start{} ({unresponsive} after the image stopped responding), {} screens, peak {} objects after a collection, peak resident {} MB: ok",
         started.elapsed().as_secs_f64(),
         args.seed,
         if starts == 1 { "" } else { "s" },
