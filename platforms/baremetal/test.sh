@@ -10,6 +10,9 @@
 # screen it ends on equals a headless replay of the input log the kernel printed (each event
 # stamped with the bytecode cycle the image took it at), and the screen of the same session
 # written by hand in tests/cases/workspace-print-it.
+# On `raspi3b`, a kernel without an embedded image boots VirtualImage from a FAT32 SD card
+# image, saves its snapshot there (SNAP0.IMG, checked with st80 check and a headless run), boots
+# it, saves again into the other slot, and boots the older slot when the newer one is damaged.
 # Boot times and bytecodes/s under emulation are reported, not asserted. Run from anywhere: bash platforms/baremetal/test.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -65,6 +68,11 @@ ST80_IMAGE="$image" ST80_CYCLES="$cycles" \
     ST80_EVAL="Transcript show: 'Saved on bare metal.'; cr. Smalltalk snapshotAs: 'snapshot' thenQuit: false" \
     cargo build --release --bin st80-virt
 cp "$kernels/st80-virt" "$work/st80-virt-save"
+# The Pi kernel without an image: it must find one on the SD card; then the same line and save.
+ST80_IMAGE="" ST80_CYCLES="$cycles" \
+    ST80_EVAL="Transcript show: 'Saved on bare metal.'; cr. Smalltalk snapshotAs: 'snapshot' thenQuit: false" \
+    cargo build --release --bin st80-raspi3
+python3 elf2img.py "$kernels/st80-raspi3" "$work/kernel8-card.img"
 # The same, then input taken and logged with its cycles, until ^D on the console.
 ST80_IMAGE="$image" ST80_CYCLES="$cycles" ST80_RECORD=1 cargo build --release --bin st80-virt
 cp "$kernels/st80-virt" "$work/st80-virt-record"
@@ -176,6 +184,43 @@ check "virt-save: the saved image differs from the original (the Transcript line
 boot virt-boot-saved "$work/st80-virt-save" "$saved_hash" no "${virt[@]}" "${disk[@]}"
 booted=$(grep -c "booting the snapshot saved on the disk" "$work/virt-boot-saved.log" || true)
 check "virt-boot-saved: booted the snapshot from the disk" 1 "$booted"
+
+# The SD card on the Pi: a FAT32 partition (MBR, as on a real card) holding VirtualImage only.
+if ! command -v mkfs.vfat >/dev/null || ! command -v mcopy >/dev/null || ! command -v sfdisk >/dev/null; then
+    echo "== installing dosfstools, mtools, fdisk"
+    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq dosfstools mtools fdisk >/dev/null
+fi
+card="$work/card.img"
+truncate -s 64M "$card" # QEMU wants a power of two
+echo 'start=2048, type=c' | sfdisk -q "$card"
+mkfs.vfat -F 32 --offset 2048 "$card" $((63 * 1024)) >/dev/null
+mcopy -i "$card@@1M" "$image" ::VirtualImage
+sd=(-M raspi3b -drive "if=sd,format=raw,file=$card")
+boot raspi3b-card "$work/kernel8-card.img" "$expected" no "${sd[@]}"
+check "raspi3b-card: booted VirtualImage from the SD card" 1 "$(grep -c "booting VirtualImage from the SD card" "$work/raspi3b-card.log" || true)"
+check "raspi3b-card: the snapshot was written to SNAP0.IMG" 1 "$(grep -c "written to SNAP0.IMG on the SD card" "$work/raspi3b-card.log" || true)"
+card_hash="" card_check=""
+if mcopy -n -i "$card@@1M" ::SNAP0.IMG "$work/card-saved.image"; then
+    card_check=$("$root/target/release/st80" check "$work/card-saved.image" 2>&1 | tail -n 1)
+    "$root/target/release/st80" run "$work/card-saved.image" --headless --no-sources --cycles "$cycles" \
+        --hash-out "$work/card-saved.hash" >/dev/null 2>&1 && card_hash=$(cat "$work/card-saved.hash")
+fi
+check "raspi3b-card: st80 check of SNAP0.IMG taken off the card" ok "$card_check"
+check "raspi3b-card: SNAP0.IMG shows what the virt disk's snapshot shows (the Transcript line)" "$saved_hash" "$card_hash"
+boot raspi3b-card-saved "$work/kernel8-card.img" "$card_hash" no "${sd[@]}"
+check "raspi3b-card-saved: booted the snapshot from the SD card" 1 "$(grep -c "booting the snapshot on the SD card" "$work/raspi3b-card-saved.log" || true)"
+check "raspi3b-card-saved: its snapshot went to the other slot, SNAP1.IMG" 1 "$(grep -c "written to SNAP1.IMG on the SD card" "$work/raspi3b-card-saved.log" || true)"
+dd if="$card" of="$work/card-fat.img" bs=1M skip=1 status=none
+fsck_ok=no; fsck.vfat -n "$work/card-fat.img" >"$work/fsck.log" 2>&1 && fsck_ok=yes
+check "raspi3b-card: fsck.vfat -n finds the FAT partition consistent after two saves" yes "$fsck_ok"
+# A save that died half-way: SNAP1.IMG no longer matches SNAP1.SUM; SNAP0's snapshot boots.
+mcopy -n -i "$card@@1M" ::SNAP1.IMG "$work/snap1.img"
+printf 'X' | dd of="$work/snap1.img" bs=1 seek=100000 conv=notrunc status=none
+mcopy -o -i "$card@@1M" "$work/snap1.img" ::SNAP1.IMG
+boot raspi3b-card-damaged "$work/kernel8-card.img" "$card_hash" no "${sd[@]}"
+refused=no; grep -q "SNAP1.IMG on the SD card does not match" "$work/raspi3b-card-damaged.log" && refused=yes
+check "raspi3b-card-damaged: the damaged SNAP1.IMG is refused" yes "$refused"
 
 echo "baremetal: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -13,10 +13,12 @@
 extern crate alloc;
 
 pub mod arch;
+pub mod cardstore;
 pub mod console;
 pub mod fb;
 pub mod heap;
 pub mod keyboard;
+pub mod sdhci;
 pub mod session;
 pub mod snapstore;
 pub mod virtio;

@@ -46,8 +46,9 @@ pub trait Board {
     fn save_snapshot(&mut self, _image: &[u8]) -> Result<(), SnapshotError> {
         Err(SnapshotError::NoStorage)
     }
-    /// A saved snapshot to boot instead of the embedded image, if the board's storage has one.
-    fn saved_image(&mut self) -> Option<Vec<u8>> {
+    /// An image to boot instead of the embedded one (a saved snapshot), if the board's storage
+    /// has one: what it is (for the log), and its bytes.
+    fn saved_image(&mut self) -> Option<(&'static str, Vec<u8>)> {
         None
     }
 }
@@ -124,8 +125,8 @@ pub fn replay_line(cycle: u64, event: &InputEvent) -> alloc::string::String {
 pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
     let saved = board.saved_image();
     let bytes: &[u8] = match &saved {
-        Some(image) => {
-            println!("st80: booting the snapshot saved on the disk ({} bytes)", image.len());
+        Some((what, image)) => {
+            println!("st80: booting {what} ({} bytes)", image.len());
             image
         }
         None => crate::IMAGE,

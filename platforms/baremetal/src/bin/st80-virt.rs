@@ -158,8 +158,8 @@ impl Board for Virt {
         snapstore::save(disk, image).map_err(|e| SnapshotError::Failed(e.into()))
     }
 
-    fn saved_image(&mut self) -> Option<Vec<u8>> {
-        snapstore::load(self.disk.as_mut()?)
+    fn saved_image(&mut self) -> Option<(&'static str, Vec<u8>)> {
+        snapstore::load(self.disk.as_mut()?).map(|image| ("the snapshot saved on the disk", image))
     }
 
     fn seconds_since_1901(&mut self) -> u32 {
