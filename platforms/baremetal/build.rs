@@ -4,6 +4,9 @@
 //!   it the kernel says so on the console and stops);
 //! - `ST80_CYCLES`: run that many bytecodes on the deterministic clock, print the display hash
 //!   and stop (the tests); without it the kernel runs the image interactively;
+//! - `ST80_EVAL`: after that run, evaluate this expression and stop;
+//! - `ST80_RECORD=1`: after that run, take input and log it with its cycles, until ^D on the
+//!   console;
 //! - the wall-clock time of the build, for boards without a real-time clock.
 //!
 //! The linker script is shared; each board's kernel gets its load address here.
@@ -19,6 +22,13 @@ fn main() {
     println!("cargo:rerun-if-env-changed=ST80_IMAGE");
     println!("cargo:rerun-if-env-changed=ST80_CYCLES");
     println!("cargo:rerun-if-env-changed=ST80_EVAL");
+    println!("cargo:rerun-if-env-changed=ST80_RECORD");
+    let record = match std::env::var("ST80_RECORD").unwrap_or_default().as_str() {
+        "" | "0" => "",
+        "1" => "1",
+        other => panic!("ST80_RECORD={other}: 1 or nothing"),
+    };
+    println!("cargo:rustc-env=ST80_RECORD={record}");
     let eval = std::env::var("ST80_EVAL").unwrap_or_default();
     if eval.contains('\n') {
         panic!("ST80_EVAL: one line only");

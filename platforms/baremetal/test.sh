@@ -6,6 +6,13 @@
 # equal the hash of `st80 run --headless --cycles N`. Then a `virt` kernel saves a snapshot on
 # a virtio disk, and boots it again: the saved image (taken out of the disk file) shows what
 # was done before the save, and the board shows the same Display as `st80 run` of that image.
+# A `virt` kernel takes a click-and-type session through QEMU's QMP (input_test.py): the
+# screen it ends on equals a headless replay of the input log the kernel printed (each event
+# stamped with the bytecode cycle the image took it at), and the screen of the same session
+# written by hand in tests/cases/workspace-print-it.
+# On `raspi3b`, a kernel without an embedded image boots VirtualImage from a FAT32 SD card
+# image, saves its snapshot there (SNAP0.IMG, checked with st80 check and a headless run), boots
+# it, saves again into the other slot, and boots the older slot when the newer one is damaged.
 # Boot times and bytecodes/s under emulation are reported, not asserted. Run from anywhere: bash platforms/baremetal/test.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -61,11 +68,19 @@ ST80_IMAGE="$image" ST80_CYCLES="$cycles" \
     ST80_EVAL="Transcript show: 'Saved on bare metal.'; cr. Smalltalk snapshotAs: 'snapshot' thenQuit: false" \
     cargo build --release --bin st80-virt
 cp "$kernels/st80-virt" "$work/st80-virt-save"
+# The Pi kernel without an image: it must find one on the SD card; then the same line and save.
+ST80_IMAGE="" ST80_CYCLES="$cycles" \
+    ST80_EVAL="Transcript show: 'Saved on bare metal.'; cr. Smalltalk snapshotAs: 'snapshot' thenQuit: false" \
+    cargo build --release --bin st80-raspi3
+python3 elf2img.py "$kernels/st80-raspi3" "$work/kernel8-card.img"
+# The same, then input taken and logged with its cycles, until ^D on the console.
+ST80_IMAGE="$image" ST80_CYCLES="$cycles" ST80_RECORD=1 cargo build --release --bin st80-virt
+cp "$kernels/st80-virt" "$work/st80-virt-record"
 
 passed=0
 failed=0
 check() { # NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then
+    if [ -n "$2" ] && [ "$2" = "$3" ]; then
         echo "ok: $1 ($3)"
         passed=$((passed + 1))
     else
@@ -129,6 +144,26 @@ virt=(-M virt -cpu cortex-a53 -m 256M -device virtio-gpu-device -device virtio-k
 boot virt "$work/st80-virt" "$expected" screen "${virt[@]}"
 boot raspi3b "$work/kernel8.img" "$expected" screen -M raspi3b
 
+# Input through QEMU's monitor (tablet and keyboard): open a workspace, type 3 + 4, print it.
+# The kernel logs the events with the cycles the image took them at; the same log replayed
+# headless must end on the same screen, and that screen is the one of the hand-written
+# session tests/cases/workspace-print-it (a workspace holding "3 + 4 7").
+echo "== virt-input: clicks and keys through QMP input-send-event"
+input_hash="" shot="" replayed=""
+if python3 input_test.py "$work/st80-virt-record" "$work" virt-input -- "${virt[@]}"; then
+    input_hash=$(sed -n 's/.*hash \([0-9a-f]\{16\}\).*/\1/p' "$work/virt-input.log" | tail -n 1)
+    shot=$(python3 screendump_hash.py "$work/virt-input.ppm" $(sed -n 's/.*display \([0-9]*\) x \([0-9]*\) at \([0-9]*\),\([0-9]*\) .*/\3 \4 \1 \2/p' "$work/virt-input.log" | tail -n 1))
+    replayed=$("$root/target/release/st80" run "$image" --headless --no-sources --replay "$work/virt-input.replay" \
+        --cycles "$(cat "$work/virt-input.cycles")" --screenshot "$work/virt-input-replayed.png" 2>&1 |
+        sed -n 's/.*hash \([0-9a-f]\{16\}\).*/\1/p')
+fi
+sed 's/^/  /' "$work/virt-input.log" 2>/dev/null | grep -v "st80: input " || true
+echo "  ($(grep -c "st80: input " "$work/virt-input.log" 2>/dev/null || echo 0) input events logged)"
+check "virt-input: the framebuffer (QEMU screendump) shows the Display the kernel hashed" "$input_hash" "$shot"
+check "virt-input: st80 run --headless --replay of the kernel's input log ends on the same Display" "$input_hash" "$replayed"
+case_hash=$(sed -n 's/^hash = "\([0-9a-f]*\)"/\1/p' "$root/tests/cases/workspace-print-it/expect.toml")
+check "virt-input: the screen is tests/cases/workspace-print-it's (a workspace holding 3 + 4 7)" "$case_hash" "$input_hash"
+
 # Snapshots on a virtio disk: save one, check what was saved, boot it.
 truncate -s 8M "$work/disk.img"
 disk=(-drive "file=$work/disk.img,if=none,format=raw,id=disk" -device virtio-blk-device,drive=disk)
@@ -149,6 +184,43 @@ check "virt-save: the saved image differs from the original (the Transcript line
 boot virt-boot-saved "$work/st80-virt-save" "$saved_hash" no "${virt[@]}" "${disk[@]}"
 booted=$(grep -c "booting the snapshot saved on the disk" "$work/virt-boot-saved.log" || true)
 check "virt-boot-saved: booted the snapshot from the disk" 1 "$booted"
+
+# The SD card on the Pi: a FAT32 partition (MBR, as on a real card) holding VirtualImage only.
+if ! command -v mkfs.vfat >/dev/null || ! command -v mcopy >/dev/null || ! command -v sfdisk >/dev/null; then
+    echo "== installing dosfstools, mtools, fdisk"
+    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq dosfstools mtools fdisk >/dev/null
+fi
+card="$work/card.img"
+truncate -s 64M "$card" # QEMU wants a power of two
+echo 'start=2048, type=c' | sfdisk -q "$card"
+mkfs.vfat -F 32 --offset 2048 "$card" $((63 * 1024)) >/dev/null
+mcopy -i "$card@@1M" "$image" ::VirtualImage
+sd=(-M raspi3b -drive "if=sd,format=raw,file=$card")
+boot raspi3b-card "$work/kernel8-card.img" "$expected" no "${sd[@]}"
+check "raspi3b-card: booted VirtualImage from the SD card" 1 "$(grep -c "booting VirtualImage from the SD card" "$work/raspi3b-card.log" || true)"
+check "raspi3b-card: the snapshot was written to SNAP0.IMG" 1 "$(grep -c "written to SNAP0.IMG on the SD card" "$work/raspi3b-card.log" || true)"
+card_hash="" card_check=""
+if mcopy -n -i "$card@@1M" ::SNAP0.IMG "$work/card-saved.image"; then
+    card_check=$("$root/target/release/st80" check "$work/card-saved.image" 2>&1 | tail -n 1)
+    "$root/target/release/st80" run "$work/card-saved.image" --headless --no-sources --cycles "$cycles" \
+        --hash-out "$work/card-saved.hash" >/dev/null 2>&1 && card_hash=$(cat "$work/card-saved.hash")
+fi
+check "raspi3b-card: st80 check of SNAP0.IMG taken off the card" ok "$card_check"
+check "raspi3b-card: SNAP0.IMG shows what the virt disk's snapshot shows (the Transcript line)" "$saved_hash" "$card_hash"
+boot raspi3b-card-saved "$work/kernel8-card.img" "$card_hash" no "${sd[@]}"
+check "raspi3b-card-saved: booted the snapshot from the SD card" 1 "$(grep -c "booting the snapshot on the SD card" "$work/raspi3b-card-saved.log" || true)"
+check "raspi3b-card-saved: its snapshot went to the other slot, SNAP1.IMG" 1 "$(grep -c "written to SNAP1.IMG on the SD card" "$work/raspi3b-card-saved.log" || true)"
+dd if="$card" of="$work/card-fat.img" bs=1M skip=1 status=none
+fsck_ok=no; fsck.vfat -n "$work/card-fat.img" >"$work/fsck.log" 2>&1 && fsck_ok=yes
+check "raspi3b-card: fsck.vfat -n finds the FAT partition consistent after two saves" yes "$fsck_ok"
+# A save that died half-way: SNAP1.IMG no longer matches SNAP1.SUM; SNAP0's snapshot boots.
+mcopy -n -i "$card@@1M" ::SNAP1.IMG "$work/snap1.img"
+printf 'X' | dd of="$work/snap1.img" bs=1 seek=100000 conv=notrunc status=none
+mcopy -o -i "$card@@1M" "$work/snap1.img" ::SNAP1.IMG
+boot raspi3b-card-damaged "$work/kernel8-card.img" "$card_hash" no "${sd[@]}"
+refused=no; grep -q "SNAP1.IMG on the SD card does not match" "$work/raspi3b-card-damaged.log" && refused=yes
+check "raspi3b-card-damaged: the damaged SNAP1.IMG is refused" yes "$refused"
 
 echo "baremetal: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -13,10 +13,12 @@
 extern crate alloc;
 
 pub mod arch;
+pub mod cardstore;
 pub mod console;
 pub mod fb;
 pub mod heap;
 pub mod keyboard;
+pub mod sdhci;
 pub mod session;
 pub mod snapstore;
 pub mod virtio;
@@ -33,6 +35,13 @@ pub fn test_cycles() -> Option<u64> {
 /// `ST80_EVAL` at build time: after the test run, evaluate this and stop.
 pub fn test_eval() -> Option<&'static str> {
     Some(env!("ST80_EVAL")).filter(|e| !e.is_empty())
+}
+
+/// `ST80_RECORD=1` at build time: after the test run, take input on the deterministic clock and
+/// print each event the image takes with its cycle, as a `st80 run --replay` log line, until
+/// the console receives ^D (the input test compares the screen with a headless replay).
+pub fn test_record() -> bool {
+    !env!("ST80_RECORD").is_empty()
 }
 
 /// The wall-clock time of the build, in seconds since 1970 (for boards without a real-time

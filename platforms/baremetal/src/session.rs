@@ -46,8 +46,9 @@ pub trait Board {
     fn save_snapshot(&mut self, _image: &[u8]) -> Result<(), SnapshotError> {
         Err(SnapshotError::NoStorage)
     }
-    /// A saved snapshot to boot instead of the embedded image, if the board's storage has one.
-    fn saved_image(&mut self) -> Option<Vec<u8>> {
+    /// An image to boot instead of the embedded one (a saved snapshot), if the board's storage
+    /// has one: what it is (for the log), and its bytes.
+    fn saved_image(&mut self) -> Option<(&'static str, Vec<u8>)> {
         None
     }
 }
@@ -94,14 +95,38 @@ pub fn console_key(byte: u8) -> Option<u16> {
     }
 }
 
+/// The console byte (^D) that ends a recorded input test.
+const END_OF_INPUT: u8 = 4;
+
+/// An event the image took at `cycle`, as a line of `st80 run --replay`'s log (see
+/// `st80_host_std::replay`), so a headless run can replay a session typed on the board.
+pub fn replay_line(cycle: u64, event: &InputEvent) -> alloc::string::String {
+    use st80_core::host::MouseButton;
+    let up_down = |down: bool| if down { "down" } else { "up" };
+    match *event {
+        InputEvent::MouseMove { x, y } => alloc::format!("{cycle} mouse {x} {y}"),
+        InputEvent::Button { button, down } => {
+            let name = match button {
+                MouseButton::Red => "red",
+                MouseButton::Yellow => "yellow",
+                MouseButton::Blue => "blue",
+            };
+            alloc::format!("{cycle} button {name} {}", up_down(down))
+        }
+        InputEvent::Key { code, down } => {
+            alloc::format!("{cycle} key{} code{code}", up_down(down))
+        }
+    }
+}
+
 /// Boots the image (a snapshot the board saved, else the embedded one) and runs it for ever:
 /// interactively, or, in a test build (`ST80_CYCLES`), for that many bytecodes on the
 /// deterministic clock, reporting the display hash on the console.
 pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
     let saved = board.saved_image();
     let bytes: &[u8] = match &saved {
-        Some(image) => {
-            println!("st80: booting the snapshot saved on the disk ({} bytes)", image.len());
+        Some((what, image)) => {
+            println!("st80: booting {what} ({} bytes)", image.len());
             image
         }
         None => crate::IMAGE,
@@ -138,12 +163,20 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
     let mut desktop_at = None;
     let mut input = Vec::new();
     let mut evaluating = false;
+    // Taking input in a test build (`ST80_RECORD`), after the test run.
+    let mut recording = false;
     let run_start = arch::micros();
     loop {
-        if test.is_none() {
+        if test.is_none() || recording {
             board.poll_input(&mut input);
             for i in input.drain(..) {
                 match i {
+                    BoardInput::Char(END_OF_INPUT) if recording => {
+                        println!("st80: end of input");
+                        report(&vm, run_start, screen.as_ref());
+                        println!("st80: done");
+                        arch::halt();
+                    }
                     BoardInput::Pointer { x, y } => {
                         let origin = screen.as_ref().map_or((0, 0), |s| s.origin);
                         pointer = (x - origin.0, y - origin.1);
@@ -162,10 +195,15 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
             }
         }
         let slice = match test {
-            Some(n) if !evaluating => SLICE.min(n.saturating_sub(vm.cycles())),
+            Some(n) if !evaluating && !recording => SLICE.min(n.saturating_sub(vm.cycles())),
             _ => SLICE,
         };
         let stop = vm.run(&mut BoardHost(board), slice);
+        if recording {
+            for (cycle, event) in vm.take_delivered_events() {
+                println!("st80: input {}", replay_line(cycle, &event));
+            }
+        }
 
         // Output: the damaged part of the Display, then the cursor.
         let damage = vm.take_damage();
@@ -204,7 +242,7 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
         match stop {
             StopReason::CyclesDone => {
                 if let Some(n) = test {
-                    if vm.cycles() >= n && !evaluating {
+                    if vm.cycles() >= n && !evaluating && !recording {
                         report(&vm, run_start, screen.as_ref());
                         match crate::test_eval() {
                             Some(expr) => {
@@ -214,6 +252,11 @@ pub fn run<B: Board>(board: &mut B, boot_ms: u64) -> ! {
                                     arch::halt();
                                 }
                                 evaluating = true;
+                            }
+                            None if crate::test_record() => {
+                                vm.record_events(true);
+                                recording = true;
+                                println!("st80: recording input (^D on the console ends it)");
                             }
                             None => {
                                 println!("st80: done");

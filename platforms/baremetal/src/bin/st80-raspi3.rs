@@ -11,10 +11,14 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use st80_baremetal::arch::{self, Memory};
+use st80_baremetal::cardstore::{Card, CardStore, Clock};
 use st80_baremetal::fb::Framebuffer;
+use st80_baremetal::sdhci::Sdhci;
 use st80_baremetal::session::{self, Board, BoardInput};
 use st80_baremetal::{console, heap, println};
+use st80_core::SnapshotError;
 
 core::arch::global_asm!(include_str!("../boot.S"));
 
@@ -22,6 +26,8 @@ const PERIPHERALS: usize = 0x3f00_0000;
 const GPIO: usize = PERIPHERALS + 0x20_0000;
 const UART: usize = PERIPHERALS + 0x20_1000;
 const MAILBOX: usize = PERIPHERALS + 0xb880;
+/// The SD card's controller ("EMMC", an SDHCI).
+const EMMC: usize = PERIPHERALS + 0x30_0000;
 /// The ARM's local peripherals (above the 1 GiB of RAM).
 const LOCAL_PERIPHERALS: usize = 0x4000_0000;
 
@@ -117,6 +123,8 @@ fn arm_memory() -> (usize, usize) {
 }
 
 struct Pi3 {
+    /// The SD card's FAT partition, where the image and its snapshots are.
+    card: Option<CardStore>,
     fb: Option<Framebuffer>,
     /// The framebuffer was asked for (once: the firmware may refuse).
     fb_tried: bool,
@@ -148,7 +156,51 @@ impl Pi3 {
     }
 }
 
+/// The EMMC controller's base clock (the firmware's clock 1), in Hz.
+fn emmc_clock() -> u32 {
+    mailbox(&[0x0003_0002, 8, 0, 1, 0]).map_or(50_000_000, |r| r[6]).max(1)
+}
+
+fn unix_time() -> u64 {
+    st80_baremetal::build_unix_time() + arch::millis() / 1000
+}
+
+/// The SD card, if there is one with a FAT partition.
+fn open_card() -> Option<CardStore> {
+    match Sdhci::init(EMMC, emmc_clock()) {
+        Ok(sd) => {
+            println!("st80: SD card of {} KiB", sd.blocks() / 2);
+            Some(CardStore::new(Card(RefCell::new(sd)), Clock(unix_time)))
+        }
+        Err(e) => {
+            println!("st80: no SD card ({e}): snapshots are not saved");
+            None
+        }
+    }
+}
+
 impl Board for Pi3 {
+    fn saved_image(&mut self) -> Option<(&'static str, Vec<u8>)> {
+        match self.card.as_ref()?.boot_image() {
+            Ok(Some((name, image))) => Some((
+                if name.starts_with("SNAP") { "the snapshot on the SD card" } else { "VirtualImage from the SD card" },
+                image,
+            )),
+            Ok(None) => None,
+            Err(e) => {
+                println!("st80: the SD card: {e}");
+                None
+            }
+        }
+    }
+
+    fn save_snapshot(&mut self, image: &[u8]) -> Result<(), SnapshotError> {
+        let card = self.card.as_ref().ok_or(SnapshotError::NoStorage)?;
+        let name = card.save(image).map_err(SnapshotError::Failed)?;
+        println!("st80: written to {name} on the SD card");
+        Ok(())
+    }
+
     fn framebuffer(&mut self, width: usize, height: usize) -> Option<&mut Framebuffer> {
         if !self.fb_tried {
             self.fb_tried = true;
@@ -190,5 +242,6 @@ extern "C" fn kernel_main() -> ! {
     });
     let heap = heap::init(ram_end);
     println!("st80: Raspberry Pi 3, {} MiB heap, timer at {} Hz", heap >> 20, arch::counter_frequency());
-    session::run(&mut Pi3 { fb: None, fb_tried: false }, boot_ms)
+    let card = open_card();
+    session::run(&mut Pi3 { card, fb: None, fb_tried: false }, boot_ms)
 }

@@ -106,24 +106,29 @@ impl Board for Virt {
             out.push(BoardInput::Char(b));
         }
         let (fw, fh) = self.fb.as_ref().map_or((1, 1), |f| (f.width as u32, f.height as u32));
+        // The pointer moved since the last EV_SYN (a keyboard's or a button's SYN moves nothing).
+        let mut moved = false;
         for dev in self.inputs.iter_mut() {
             dev.ack_interrupt();
             while let Some(e) = dev.pop_pending_event() {
                 match (e.event_type, e.code) {
                     // EV_ABS: ABS_X, ABS_Y (a tablet: 0..=32767 across the screen)
-                    (3, 0) => self.tablet.0 = e.value,
-                    (3, 1) => self.tablet.1 = e.value,
+                    (3, 0) => (self.tablet.0, moved) = (e.value, true),
+                    (3, 1) => (self.tablet.1, moved) = (e.value, true),
                     // EV_REL: REL_X, REL_Y (a mouse: moves in pixels)
                     (2, 0) => {
                         let x = (self.tablet.0 as u64 * fw as u64 / 32768) as i32 + e.value as i32;
                         self.tablet.0 = (x.clamp(0, fw as i32 - 1) as u64 * 32768 / fw as u64) as u32;
+                        moved = true;
                     }
                     (2, 1) => {
                         let y = (self.tablet.1 as u64 * fh as u64 / 32768) as i32 + e.value as i32;
                         self.tablet.1 = (y.clamp(0, fh as i32 - 1) as u64 * 32768 / fh as u64) as u32;
+                        moved = true;
                     }
                     // EV_SYN: the position is complete
-                    (0, _) => {
+                    (0, _) if moved => {
+                        moved = false;
                         let x = (self.tablet.0 as u64 * fw as u64 / 32768) as i32;
                         let y = (self.tablet.1 as u64 * fh as u64 / 32768) as i32;
                         out.push(BoardInput::Pointer { x, y });
@@ -153,8 +158,8 @@ impl Board for Virt {
         snapstore::save(disk, image).map_err(|e| SnapshotError::Failed(e.into()))
     }
 
-    fn saved_image(&mut self) -> Option<Vec<u8>> {
-        snapstore::load(self.disk.as_mut()?)
+    fn saved_image(&mut self) -> Option<(&'static str, Vec<u8>)> {
+        snapstore::load(self.disk.as_mut()?).map(|image| ("the snapshot saved on the disk", image))
     }
 
     fn seconds_since_1901(&mut self) -> u32 {
