@@ -15,12 +15,14 @@ extern crate alloc;
 pub mod arch;
 pub mod cardstore;
 pub mod console;
+pub mod dwc2;
 pub mod fb;
 pub mod heap;
 pub mod keyboard;
 pub mod sdhci;
 pub mod session;
 pub mod snapstore;
+pub mod usb;
 pub mod virtio;
 
 /// The image embedded at build time (`ST80_IMAGE`; empty when the build had none).

@@ -1,10 +1,11 @@
 //! st80 on a Raspberry Pi 3 (BCM2837; QEMU's `raspi3b` too): the PL011 UART on GPIO 14/15 as
 //! console and fallback keyboard, the framebuffer from the VideoCore mailbox at the Display's
 //! size (the GPU scales it to the monitor), the generic timer as the millisecond clock, and
-//! the build time as the wall clock (the board has no real-time clock). No USB yet, so no
-//! USB keyboard or mouse.
+//! the build time as the wall clock (the board has no real-time clock), USB HID keyboards and
+//! mice (boot protocol; QEMU's tablet too) on the DWC2 controller, polled.
 //!
-//!     qemu-system-aarch64 -M raspi3b -kernel kernel8.img -serial stdio
+//!     qemu-system-aarch64 -M raspi3b -kernel kernel8.img -serial stdio \
+//!         -usb -device usb-kbd -device usb-tablet
 #![no_std]
 #![no_main]
 
@@ -15,9 +16,12 @@ use core::cell::RefCell;
 use st80_baremetal::arch::{self, Memory};
 use st80_baremetal::cardstore::{Card, CardStore, Clock};
 use st80_baremetal::fb::Framebuffer;
+use st80_baremetal::keyboard::Keyboard;
 use st80_baremetal::sdhci::Sdhci;
 use st80_baremetal::session::{self, Board, BoardInput};
+use st80_baremetal::usb::{Usb, UsbInput};
 use st80_baremetal::{console, heap, println};
+use st80_core::host::{InputEvent, MouseButton};
 use st80_core::SnapshotError;
 
 core::arch::global_asm!(include_str!("../boot.S"));
@@ -28,6 +32,8 @@ const UART: usize = PERIPHERALS + 0x20_1000;
 const MAILBOX: usize = PERIPHERALS + 0xb880;
 /// The SD card's controller ("EMMC", an SDHCI).
 const EMMC: usize = PERIPHERALS + 0x30_0000;
+/// The USB host controller (DesignWare OTG).
+const USB: usize = PERIPHERALS + 0x98_0000;
 /// The ARM's local peripherals (above the 1 GiB of RAM).
 const LOCAL_PERIPHERALS: usize = 0x4000_0000;
 
@@ -128,6 +134,13 @@ struct Pi3 {
     fb: Option<Framebuffer>,
     /// The framebuffer was asked for (once: the firmware may refuse).
     fb_tried: bool,
+    /// The USB keyboards and mice, if any.
+    usb: Option<Usb>,
+    usb_input: Vec<UsbInput>,
+    keyboard: Keyboard,
+    /// The pointer on the framebuffer, in 1/32768ths of its width and height (a tablet's
+    /// units; a mouse's moves are added to it).
+    pointer: (u32, u32),
 }
 
 impl Pi3 {
@@ -216,7 +229,39 @@ impl Board for Pi3 {
         while let Some(b) = uart_getc() {
             out.push(BoardInput::Char(b));
         }
+        let Some(usb) = self.usb.as_mut() else { return };
+        usb.poll(&mut self.usb_input);
+        let (fw, fh) = self.fb.as_ref().map_or((1, 1), |f| (f.width as u32, f.height as u32));
+        for i in self.usb_input.drain(..) {
+            match i {
+                UsbInput::Key { code, down } => {
+                    out.extend(self.keyboard.key(code, down).into_iter().map(BoardInput::Event));
+                }
+                UsbInput::Absolute { x, y } => self.pointer = (x.min(32767), y.min(32767)),
+                UsbInput::Move { dx, dy } => {
+                    let move_by = |v: u32, d: i32, size: u32| {
+                        let p = (v as u64 * size as u64 / 32768) as i32 + d;
+                        (p.clamp(0, size as i32 - 1) as u64 * 32768 / size as u64) as u32
+                    };
+                    self.pointer = (move_by(self.pointer.0, dx, fw), move_by(self.pointer.1, dy, fh));
+                }
+                UsbInput::Button { button, down } => {
+                    let button = [MouseButton::Red, MouseButton::Yellow, MouseButton::Blue][button as usize % 3];
+                    out.push(BoardInput::Event(InputEvent::Button { button, down }));
+                }
+            }
+            if matches!(i, UsbInput::Absolute { .. } | UsbInput::Move { .. }) {
+                let x = (self.pointer.0 as u64 * fw as u64 / 32768) as i32;
+                let y = (self.pointer.1 as u64 * fh as u64 / 32768) as i32;
+                out.push(BoardInput::Pointer { x, y });
+            }
+        }
     }
+}
+
+/// Powers the USB controller on through the firmware (device 3), waiting until it is up.
+fn usb_power_on() -> bool {
+    mailbox(&[0x0002_8001, 8, 0, 3, 3]).is_some_and(|r| r[6] & 1 != 0)
 }
 
 #[no_mangle]
@@ -243,5 +288,21 @@ extern "C" fn kernel_main() -> ! {
     let heap = heap::init(ram_end);
     println!("st80: Raspberry Pi 3, {} MiB heap, timer at {} Hz", heap >> 20, arch::counter_frequency());
     let card = open_card();
-    session::run(&mut Pi3 { card, fb: None, fb_tried: false }, boot_ms)
+    if !usb_power_on() {
+        println!("st80: the firmware did not power USB on");
+    }
+    let usb = Usb::init(USB).filter(|u| u.has_input());
+    if usb.is_none() {
+        println!("st80: no USB keyboard or mouse: the console is the keyboard");
+    }
+    let mut pi = Pi3 {
+        card,
+        fb: None,
+        fb_tried: false,
+        usb,
+        usb_input: Vec::new(),
+        keyboard: Keyboard::default(),
+        pointer: (0, 0),
+    };
+    session::run(&mut pi, boot_ms)
 }
