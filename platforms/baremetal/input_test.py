@@ -1,6 +1,7 @@
-"""Drives a `virt` kernel built with ST80_RECORD=1 the way a user would: boots it in QEMU,
-waits for its test run to end, then moves the tablet, clicks and types through QEMU's QMP
-monitor (`input-send-event`, absolute tablet coordinates). The kernel logs every event the
+"""Drives a kernel built with ST80_RECORD=1 the way a user would: boots it in QEMU (`virt`
+with virtio input, or `raspi3b` with a USB keyboard and tablet), waits for its test run to
+end, then moves the tablet, clicks and types through QEMU's QMP monitor (`input-send-event`,
+absolute tablet coordinates). The kernel logs every event the
 image takes with its bytecode cycle; after each step this waits until the image has taken it
 (and a little more, for the image to react), so the session does what it means on any
 machine. Then ^D on the console ends the session: the kernel prints its display hash and
@@ -147,7 +148,7 @@ def main():
     console = None
     try:
         console = Console(serial, base + ".log")
-        fb = console.wait_for(r"virtio-gpu framebuffer (\d+) x (\d+)", 0, deadline)
+        fb = console.wait_for(r"framebuffer (\d+) x (\d+)", 0, deadline)
         fw, fh = int(fb[1]), int(fb[2])
         d = console.wait_for(r"display (\d+) x (\d+) at (\d+),(\d+)", 0, deadline)
         ox, oy = int(d[3]), int(d[4])

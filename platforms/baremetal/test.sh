@@ -9,7 +9,8 @@
 # A `virt` kernel takes a click-and-type session through QEMU's QMP (input_test.py): the
 # screen it ends on equals a headless replay of the input log the kernel printed (each event
 # stamped with the bytecode cycle the image took it at), and the screen of the same session
-# written by hand in tests/cases/workspace-print-it.
+# written by hand in tests/cases/workspace-print-it. A `raspi3b` kernel takes the same session
+# through a USB keyboard and tablet (QEMU's DWC2 controller, a hub, HID reports).
 # On `raspi3b`, a kernel without an embedded image boots VirtualImage from a FAT32 SD card
 # image, saves its snapshot there (SNAP0.IMG, checked with st80 check and a headless run), boots
 # it, saves again into the other slot, and boots the older slot when the newer one is damaged.
@@ -74,8 +75,9 @@ ST80_IMAGE="" ST80_CYCLES="$cycles" \
     cargo build --release --bin st80-raspi3
 python3 elf2img.py "$kernels/st80-raspi3" "$work/kernel8-card.img"
 # The same, then input taken and logged with its cycles, until ^D on the console.
-ST80_IMAGE="$image" ST80_CYCLES="$cycles" ST80_RECORD=1 cargo build --release --bin st80-virt
+ST80_IMAGE="$image" ST80_CYCLES="$cycles" ST80_RECORD=1 cargo build --release --bin st80-virt --bin st80-raspi3
 cp "$kernels/st80-virt" "$work/st80-virt-record"
+python3 elf2img.py "$kernels/st80-raspi3" "$work/kernel8-record.img"
 
 passed=0
 failed=0
@@ -148,21 +150,33 @@ boot raspi3b "$work/kernel8.img" "$expected" screen -M raspi3b
 # The kernel logs the events with the cycles the image took them at; the same log replayed
 # headless must end on the same screen, and that screen is the one of the hand-written
 # session tests/cases/workspace-print-it (a workspace holding "3 + 4 7").
-echo "== virt-input: clicks and keys through QMP input-send-event"
-input_hash="" shot="" replayed=""
-if python3 input_test.py "$work/st80-virt-record" "$work" virt-input -- "${virt[@]}"; then
-    input_hash=$(sed -n 's/.*hash \([0-9a-f]\{16\}\).*/\1/p' "$work/virt-input.log" | tail -n 1)
-    shot=$(python3 screendump_hash.py "$work/virt-input.ppm" $(sed -n 's/.*display \([0-9]*\) x \([0-9]*\) at \([0-9]*\),\([0-9]*\) .*/\3 \4 \1 \2/p' "$work/virt-input.log" | tail -n 1))
-    replayed=$("$root/target/release/st80" run "$image" --headless --no-sources --replay "$work/virt-input.replay" \
-        --cycles "$(cat "$work/virt-input.cycles")" --screenshot "$work/virt-input-replayed.png" 2>&1 |
-        sed -n 's/.*hash \([0-9a-f]\{16\}\).*/\1/p')
-fi
-sed 's/^/  /' "$work/virt-input.log" 2>/dev/null | grep -v "st80: input " || true
-echo "  ($(grep -c "st80: input " "$work/virt-input.log" 2>/dev/null || echo 0) input events logged)"
-check "virt-input: the framebuffer (QEMU screendump) shows the Display the kernel hashed" "$input_hash" "$shot"
-check "virt-input: st80 run --headless --replay of the kernel's input log ends on the same Display" "$input_hash" "$replayed"
+# On raspi3b the same session goes through USB: a keyboard and a tablet that QEMU attaches
+# behind a hub on the DWC2 controller's one root port, enumerated and polled by the kernel.
 case_hash=$(sed -n 's/^hash = "\([0-9a-f]*\)"/\1/p' "$root/tests/cases/workspace-print-it/expect.toml")
-check "virt-input: the screen is tests/cases/workspace-print-it's (a workspace holding 3 + 4 7)" "$case_hash" "$input_hash"
+input_session() { # NAME KERNEL WHAT QEMU-ARGS...
+    local name=$1 kernel=$2 what=$3
+    shift 3
+    echo "== $name: clicks and keys through QMP input-send-event ($what)"
+    local input_hash="" shot="" replayed="" started=$SECONDS
+    if python3 input_test.py "$kernel" "$work" "$name" -- "$@"; then
+        input_hash=$(sed -n 's/.*hash \([0-9a-f]\{16\}\).*/\1/p' "$work/$name.log" | tail -n 1)
+        # shellcheck disable=SC2046 # four numbers
+        shot=$(python3 screendump_hash.py "$work/$name.ppm" $(sed -n 's/.*display \([0-9]*\) x \([0-9]*\) at \([0-9]*\),\([0-9]*\) .*/\3 \4 \1 \2/p' "$work/$name.log" | tail -n 1))
+        replayed=$("$root/target/release/st80" run "$image" --headless --no-sources --replay "$work/$name.replay" \
+            --cycles "$(cat "$work/$name.cycles")" --screenshot "$work/$name-replayed.png" 2>&1 |
+            sed -n 's/.*hash \([0-9a-f]\{16\}\).*/\1/p')
+    fi
+    sed 's/^/  /' "$work/$name.log" 2>/dev/null | grep -v "st80: input " || true
+    echo "  ($(grep -c "st80: input " "$work/$name.log" 2>/dev/null || echo 0) input events logged; $((SECONDS - started)) s)"
+    check "$name: the framebuffer (QEMU screendump) shows the Display the kernel hashed" "$input_hash" "$shot"
+    check "$name: st80 run --headless --replay of the kernel's input log ends on the same Display" "$input_hash" "$replayed"
+    check "$name: the screen is tests/cases/workspace-print-it's (a workspace holding 3 + 4 7)" "$case_hash" "$input_hash"
+}
+input_session virt-input "$work/st80-virt-record" "virtio keyboard and tablet" "${virt[@]}"
+input_session raspi3b-usb-input "$work/kernel8-record.img" "USB keyboard and tablet behind a hub" \
+    -M raspi3b -usb -device usb-kbd -device usb-tablet
+check "raspi3b-usb-input: the kernel found the USB keyboard and the tablet" 2 \
+    "$(grep -c "st80: USB \(Keyboard\|Tablet\) on device" "$work/raspi3b-usb-input.log" || true)"
 
 # Snapshots on a virtio disk: save one, check what was saved, boot it.
 truncate -s 8M "$work/disk.img"

@@ -237,7 +237,13 @@ impl Board for Pi3 {
                 UsbInput::Key { code, down } => {
                     out.extend(self.keyboard.key(code, down).into_iter().map(BoardInput::Event));
                 }
-                UsbInput::Absolute { x, y } => self.pointer = (x.min(32767), y.min(32767)),
+                UsbInput::Absolute { x, y } => {
+                    // A tablet repeats its position in every report (with each button change).
+                    if self.pointer == (x.min(32767), y.min(32767)) {
+                        continue;
+                    }
+                    self.pointer = (x.min(32767), y.min(32767));
+                }
                 UsbInput::Move { dx, dy } => {
                     let move_by = |v: u32, d: i32, size: u32| {
                         let p = (v as u64 * size as u64 / 32768) as i32 + d;
