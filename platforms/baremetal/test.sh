@@ -144,7 +144,10 @@ boot() {
 virt=(-M virt -cpu cortex-a53 -m 256M -device virtio-gpu-device -device virtio-keyboard-device
     -device virtio-tablet-device)
 boot virt "$work/st80-virt" "$expected" screen "${virt[@]}"
-boot raspi3b "$work/kernel8.img" "$expected" screen -M raspi3b
+# With a USB keyboard and a (boot protocol) mouse, enumerated through QEMU's hub: the run is the same.
+boot raspi3b "$work/kernel8.img" "$expected" screen -M raspi3b -usb -device usb-kbd -device usb-mouse
+check "raspi3b: the kernel found the USB hub, keyboard and mouse" "hub Keyboard Mouse" \
+    "$(sed -n 's/.*st80: USB \(hub\|Keyboard\|Mouse\).*/\1/p' "$work/raspi3b.log" | tr -d '\r' | xargs)"
 
 # Input through QEMU's monitor (tablet and keyboard): open a workspace, type 3 + 4, print it.
 # The kernel logs the events with the cycles the image took them at; the same log replayed

@@ -40,6 +40,8 @@ const XFERCOMPL: u32 = 1 << 0;
 const CHHLTD: u32 = 1 << 1;
 const STALL: u32 = 1 << 3;
 const NAK: u32 = 1 << 4;
+const ACK: u32 = 1 << 5;
+const NYET: u32 = 1 << 6;
 
 const CHENA: u32 = 1 << 31;
 const CHDIS: u32 = 1 << 30;
@@ -88,6 +90,10 @@ pub struct Target {
     /// Endpoint 0's packet size.
     pub mps0: u16,
     pub low_speed: bool,
+    pub high_speed: bool,
+    /// For a full- or low-speed device behind a high-speed hub (a real Pi's LAN951x): that
+    /// hub's address and port, for split transactions.
+    pub split: Option<(u8, u8)>,
 }
 
 /// A DMA buffer of its own cache lines.
@@ -123,8 +129,9 @@ impl Dwc2 {
     }
 
     /// Resets the core, puts it in host mode with DMA, powers and resets the root port, and
-    /// answers the controller when a device is connected there (and whether it is low speed).
-    pub fn init(base: usize) -> Result<(Dwc2, bool), &'static str> {
+    /// answers the controller when a device is connected there, and its speed (0 high, 1 full,
+    /// 2 low).
+    pub fn init(base: usize) -> Result<(Dwc2, u32), &'static str> {
         let c = Dwc2 { base };
         // "OT2" followed by the release.
         if c.read(GSNPSID) & 0xffff_f000 != 0x4f54_2000 {
@@ -164,8 +171,7 @@ impl Dwc2 {
         let hprt = c.read(HPRT0);
         // Clear the change bits (write 1), keep the port enabled (ENA is not written).
         c.write(HPRT0, (hprt & !HPRT_W1C) | (hprt & HPRT_W1C & !HPRT_ENA));
-        let speed = (hprt >> 17) & 3; // 0 high, 1 full, 2 low
-        Ok((c, speed == 2))
+        Ok((c, (hprt >> 17) & 3))
     }
 
     /// One transaction sequence on channel `chan`: `len` bytes (IN into, or OUT from, the
@@ -190,7 +196,9 @@ impl Dwc2 {
         let packets = len.div_ceil(mps.max(1) as usize).max(1) as u32;
         self.write(hc(chan, HCINT), 0xffff_ffff);
         self.write(hc(chan, HCINTMSK), 0x7ff);
-        self.write(hc(chan, HCSPLT), 0);
+        // A split transaction: all of the data in one start-split (position 3, "all").
+        let split = t.split.map_or(0, |(hub, port)| (1 << 31) | (3 << 14) | ((hub as u32) << 7) | port as u32);
+        self.write(hc(chan, HCSPLT), split);
         self.write(hc(chan, HCTSIZ), len as u32 | (packets << 19) | (pid << 29));
         self.write(hc(chan, HCDMA), addr as u32 | BUS_ALIAS);
         let chars = (mps as u32 & 0x7ff)
@@ -201,8 +209,23 @@ impl Dwc2 {
             | (1 << 20) // one transaction per frame
             | ((t.address as u32 & 0x7f) << 22);
         self.write(hc(chan, HCCHAR), chars | CHENA);
-        let halted = self.wait(100, |c| c.read(hc(chan, HCINT)) & CHHLTD != 0);
-        let int = self.read(hc(chan, HCINT));
+        let mut halted = self.wait(100, |c| c.read(hc(chan, HCINT)) & CHHLTD != 0);
+        let mut int = self.read(hc(chan, HCINT));
+        // The hub took the start-split (ACK): ask for the outcome with complete-splits until
+        // it has one (NYET: not yet). (QEMU's controller ignores splits and completes at once.)
+        if split != 0 && halted && int & ACK != 0 && int & XFERCOMPL == 0 {
+            for _ in 0..1000 {
+                self.write(hc(chan, HCINT), 0xffff_ffff);
+                self.write(hc(chan, HCSPLT), split | (1 << 16));
+                self.write(hc(chan, HCCHAR), chars | CHENA);
+                halted = self.wait(100, |c| c.read(hc(chan, HCINT)) & CHHLTD != 0);
+                int = self.read(hc(chan, HCINT));
+                if !halted || int & NYET == 0 {
+                    break;
+                }
+                arch::delay_us(125);
+            }
+        }
         if !halted {
             self.write(hc(chan, HCCHAR), chars | CHENA | CHDIS);
             self.wait(10, |c| c.read(hc(chan, HCINT)) & CHHLTD != 0);

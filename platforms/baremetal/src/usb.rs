@@ -73,7 +73,7 @@ impl Usb {
     /// Starts the controller at `base` and enumerates what is connected; answers None (having
     /// said why on the console) when there is no controller or nothing on it.
     pub fn init(base: usize) -> Option<Usb> {
-        let (hc, low_speed) = match Dwc2::init(base) {
+        let (hc, speed) = match Dwc2::init(base) {
             Ok(r) => r,
             Err(e) => {
                 println!("st80: USB: {e}");
@@ -81,16 +81,17 @@ impl Usb {
             }
         };
         let mut usb = Usb { hc, hids: Vec::new(), next_address: 1 };
-        if let Err(e) = usb.enumerate(low_speed, 0) {
+        if let Err(e) = usb.enumerate(speed, None, 0) {
             println!("st80: USB: enumeration failed: {e}");
         }
         Some(usb)
     }
 
     /// Gives the device at address 0 the next address, configures it, and takes it as a hub
-    /// (then the devices on its ports, `depth` hubs down) or as HID interfaces.
-    fn enumerate(&mut self, low_speed: bool, depth: u32) -> Result<(), XferError> {
-        let mut t = Target { address: 0, mps0: 8, low_speed };
+    /// (then the devices on its ports, `depth` hubs down) or as HID interfaces. `speed`: 0
+    /// high, 1 full, 2 low; `split`: see `Target`.
+    fn enumerate(&mut self, speed: u32, split: Option<(u8, u8)>, depth: u32) -> Result<(), XferError> {
+        let mut t = Target { address: 0, mps0: 8, low_speed: speed == 2, high_speed: speed == 0, split };
         let mut desc = [0u8; 18];
         self.hc.control(t, setup(0x80, GET_DESCRIPTOR, 0x0100, 0, 8), &mut desc)?;
         t.mps0 = (desc[7] as u16).max(8);
@@ -193,7 +194,21 @@ impl Usb {
                 continue;
             }
             arch::delay_us(10_000);
-            if let Err(e) = self.enumerate(status & (1 << 9) != 0, depth + 1) {
+            let speed = if status & (1 << 9) != 0 {
+                2
+            } else if status & (1 << 10) != 0 {
+                0
+            } else {
+                1
+            };
+            // A slower device behind a high-speed hub is reached through that hub's
+            // transaction translator; behind a slower hub, as that hub is.
+            let split = match (speed, t.high_speed) {
+                (0, _) => None,
+                (_, true) => Some((t.address, port as u8)),
+                (_, false) => t.split,
+            };
+            if let Err(e) = self.enumerate(speed, split, depth + 1) {
                 println!("st80: USB: the device on hub port {port}: {e}");
             }
         }
