@@ -6,6 +6,7 @@
 //! * [`arch`]: the AArch64 set-up (exception vectors, MMU and caches, the generic timer);
 //! * [`heap`]: the allocator the core's `alloc` uses;
 //! * [`fb`]: drawing the 1-bit Display (and the cursor) on a 32-bit framebuffer;
+//! * [`dwc2`], [`usb`]: the Pi's USB host controller, hubs, HID keyboards and mice;
 //! * [`session`]: the one `st80_core::Host` implementation, over a [`session::Board`], and
 //!   the loop that runs the image, pushes input and pulls damage.
 #![no_std]

@@ -34,6 +34,8 @@ const MAILBOX: usize = PERIPHERALS + 0xb880;
 const EMMC: usize = PERIPHERALS + 0x30_0000;
 /// The USB host controller (DesignWare OTG).
 const USB: usize = PERIPHERALS + 0x98_0000;
+/// How often the USB keyboards and mice are asked for reports (their usual bInterval is 8-10).
+const USB_POLL_MS: u64 = 4;
 /// The ARM's local peripherals (above the 1 GiB of RAM).
 const LOCAL_PERIPHERALS: usize = 0x4000_0000;
 
@@ -137,6 +139,9 @@ struct Pi3 {
     /// The USB keyboards and mice, if any.
     usb: Option<Usb>,
     usb_input: Vec<UsbInput>,
+    /// When the HID devices are next asked for reports (ms): each NAK costs a frame on a
+    /// real bus, so not after every slice of bytecodes.
+    usb_next_poll: u64,
     keyboard: Keyboard,
     /// The pointer on the framebuffer, in 1/32768ths of its width and height (a tablet's
     /// units; a mouse's moves are added to it).
@@ -230,6 +235,10 @@ impl Board for Pi3 {
             out.push(BoardInput::Char(b));
         }
         let Some(usb) = self.usb.as_mut() else { return };
+        if arch::millis() < self.usb_next_poll {
+            return;
+        }
+        self.usb_next_poll = arch::millis() + USB_POLL_MS;
         usb.poll(&mut self.usb_input);
         let (fw, fh) = self.fb.as_ref().map_or((1, 1), |f| (f.width as u32, f.height as u32));
         for i in self.usb_input.drain(..) {
@@ -307,6 +316,7 @@ extern "C" fn kernel_main() -> ! {
         fb_tried: false,
         usb,
         usb_input: Vec::new(),
+        usb_next_poll: 0,
         keyboard: Keyboard::default(),
         pointer: (0, 0),
     };
