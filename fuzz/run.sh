@@ -31,9 +31,9 @@ status=0
 for t in "${targets[@]}"; do
     log="$(mktemp)"
     echo "== fuzz $t for ${seconds}s"
-    # No AddressSanitizer: st80-core and the parsers have no unsafe code, and ASan's cost on the
-    # per-run image copies cut the rate several-fold. Debug assertions stay on (cargo-fuzz's
-    # default): they check every field index.
+    # No AddressSanitizer: st80-core has one unsafe block (a bounds-checked byte view of its
+    # heap) and the parsers none, and ASan's cost on the per-run image copies cut the rate
+    # several-fold. Debug assertions stay on (cargo-fuzz's default): they check every field index.
     if ! cargo +nightly fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$seconds" -max_len=4096 \
         -print_final_stats=1 >"$log" 2>&1; then
         status=1
