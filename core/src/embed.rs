@@ -254,7 +254,12 @@ impl Interpreter {
         if self.hooks.transcript != 0 && receiver == self.hooks.transcript {
             self.echo_transcript(host, selector, count);
         }
-        if self.hooks.eval_process == 0 || self.active_process() != self.hooks.eval_process {
+        // The selector first: the active process is two object-table reads away, and nearly
+        // every send is none of these three.
+        let hooked = (selector == self.hooks.notifier_selector && count == 3)
+            || (selector == self.hooks.terminate_selector && count == 0)
+            || (selector == self.hooks.syntax_error_selector && count == 3);
+        if !hooked || self.hooks.eval_process == 0 || self.active_process() != self.hooks.eval_process {
             return false;
         }
         if selector == self.hooks.notifier_selector && count == 3 {
