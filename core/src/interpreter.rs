@@ -511,15 +511,22 @@ impl Interpreter {
         // loader and `become:` keep contexts whole), so one bounds check covers them.
         let fields = &self.memory.heap()[ctx_loc..ctx_loc + TEMP_FRAME_START];
         let (ip, sp, method_or_count) = (fields[INSTRUCTION_POINTER], fields[STACK_POINTER], fields[METHOD]);
-        // A BlockContext keeps its argument count where a MethodContext keeps its method.
-        self.home_context = if is_integer_object(method_or_count) { fields[HOME] } else { ctx };
         self.ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
         self.sp =
             (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1).max(TEMP_FRAME_START as isize - 1) as usize;
-        let home_loc = self.memory.loc(self.home_context);
-        let home = &self.memory.heap()[home_loc..home_loc + TEMP_FRAME_START];
-        self.receiver = home[RECEIVER];
-        self.method = home[METHOD];
+        // A BlockContext keeps its argument count where a MethodContext keeps its method; a
+        // MethodContext is its own home, so its fields are read only once.
+        let home_loc = if is_integer_object(method_or_count) {
+            self.home_context = fields[HOME];
+            let home_loc = self.memory.loc(self.home_context);
+            let home = &self.memory.heap()[home_loc..home_loc + TEMP_FRAME_START];
+            (self.receiver, self.method) = (home[RECEIVER], home[METHOD]);
+            home_loc
+        } else {
+            self.home_context = ctx;
+            (self.receiver, self.method) = (fields[RECEIVER], method_or_count);
+            ctx_loc
+        };
         self.ctx_loc = ctx_loc;
         self.home_loc = home_loc;
         self.method_loc = self.memory.loc(self.method);
