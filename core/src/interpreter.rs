@@ -874,7 +874,7 @@ impl Interpreter {
         let index = (bc - 176) as usize * 2;
         let selector = self.memory.fetch_pointer(index, SPECIAL_SELECTORS);
         let count = integer_value_of(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS)) as usize;
-        self.send_selector(host, selector, count)
+        self.send_selector_inline(host, selector, count)
     }
 
     pub(crate) fn send_selector<H: Host>(&mut self, host: &mut H, selector: Oop, count: usize) {
