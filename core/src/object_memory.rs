@@ -10,6 +10,7 @@
 //! (see `interpreter.rs`) are recycled on return, which removes most of the garbage the book's
 //! reference counting was designed for.
 
+use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -72,6 +73,8 @@ pub const LAST_GUARANTEED_OOP: Oop = 60;
 
 /// Largest number of objects: oops are even 16-bit values.
 pub const MAX_OBJECTS: usize = 32768;
+// Every oop indexes the table (`oop >> 1`) without a bounds check (see `ObjectMemory::ot`).
+const _: () = assert!(MAX_OBJECTS > (Oop::MAX >> 1) as usize);
 
 // Class instance specification bits, as stored in the SmallInteger oop (ch. 27 "Classes").
 /// Instances hold pointers.
@@ -153,7 +156,9 @@ pub struct ObjectMemory {
     pub(crate) heap: Vec<u16>,
     /// First unused word of `heap` (allocation is a bump; compaction slides everything down).
     top: usize,
-    ot: Vec<Entry>,
+    /// The object table: a fixed-size array indexed by `oop >> 1`, which is below
+    /// `MAX_OBJECTS` for every 16-bit oop, so no access needs a bounds check.
+    ot: Box<[Entry; MAX_OBJECTS]>,
     free_oops: Vec<Oop>,
     /// Heap words we may grow to before collecting becomes mandatory.
     heap_limit: usize,
@@ -202,7 +207,10 @@ impl ObjectMemory {
         ObjectMemory {
             heap: vec![0; heap_limit],
             top: 0,
-            ot: vec![Entry { flags: F_FREE, ..Entry::default() }; MAX_OBJECTS],
+            ot: vec![Entry { flags: F_FREE, ..Entry::default() }; MAX_OBJECTS]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("MAX_OBJECTS entries")),
             free_oops: Vec::new(),
             heap_limit,
             gc_requested: false,
