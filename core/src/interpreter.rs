@@ -505,6 +505,12 @@ impl Interpreter {
     }
 
     pub(crate) fn fetch_context_registers(&mut self) {
+        self.fetch_context_registers_inline()
+    }
+
+    /// `fetch_context_registers`, inlined into returns.
+    #[inline(always)]
+    fn fetch_context_registers_inline(&mut self) {
         let ctx = self.active_context;
         let ctx_loc = self.memory.loc(ctx);
         // A context has at least its fixed fields (the callers check `is_context`; the image
@@ -1149,7 +1155,7 @@ impl Interpreter {
         heap[self.ctx_loc + SENDER] = NIL;
         heap[self.ctx_loc + INSTRUCTION_POINTER] = NIL;
         self.active_context = context;
-        self.fetch_context_registers();
+        self.fetch_context_registers_inline();
         self.push(value);
         self.memory.recycle_context(old);
     }
