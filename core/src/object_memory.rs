@@ -150,6 +150,23 @@ pub fn is_integer_value(value: i32) -> bool {
     (MIN_SMALL_INTEGER..=MAX_SMALL_INTEGER).contains(&value)
 }
 
+/// Recycled contexts kept for reuse, per size.
+const CONTEXT_POOL_SIZE: usize = 64;
+
+/// A stack of up to `CONTEXT_POOL_SIZE` free contexts of one size (an array, not a `Vec`: no
+/// capacity check or call on the hot path of every activation and return).
+#[derive(Clone, Copy)]
+struct ContextPool {
+    oops: [Oop; CONTEXT_POOL_SIZE],
+    len: usize,
+}
+
+impl Default for ContextPool {
+    fn default() -> ContextPool {
+        ContextPool { oops: [0; CONTEXT_POOL_SIZE], len: 0 }
+    }
+}
+
 /// The object memory (ch. 30): object table, heap, allocation and garbage collection.
 #[derive(Clone)]
 pub struct ObjectMemory {
@@ -165,7 +182,7 @@ pub struct ObjectMemory {
     /// Set by allocation when space runs low; the interpreter collects at its next safe point.
     pub gc_requested: bool,
     /// Free MethodContexts by size (small, large), reused without a collection.
-    context_pool: [Vec<Oop>; 2],
+    context_pool: [ContextPool; 2],
     /// Garbage collections run so far.
     pub gc_count: u64,
     /// Free oops below which allocation asks for a collection (see `collect_garbage` for how
@@ -214,7 +231,7 @@ impl ObjectMemory {
             free_oops: Vec::new(),
             heap_limit,
             gc_requested: false,
-            context_pool: [Vec::new(), Vec::new()],
+            context_pool: [ContextPool::default(), ContextPool::default()],
             gc_count: 0,
             oop_gc_threshold: OOP_RESERVE,
             allocations_since_gc: 0,
@@ -555,7 +572,10 @@ impl ObjectMemory {
     #[inline]
     pub fn allocate_context(&mut self, words: u32) -> Option<Oop> {
         let pool = (words == LARGE_CONTEXT_WORDS) as usize;
-        if let Some(oop) = self.context_pool[pool].pop() {
+        let free = &mut self.context_pool[pool];
+        if free.len > 0 {
+            free.len -= 1;
+            let oop = free.oops[free.len];
             self.ot[(oop >> 1) as usize].flags = F_POINTERS;
             return Some(oop);
         }
@@ -568,8 +588,10 @@ impl ObjectMemory {
         let e = &self.ot[(oop >> 1) as usize];
         if e.flags & F_ESCAPED == 0 && e.class == CLASS_METHOD_CONTEXT {
             let pool = (e.len == LARGE_CONTEXT_WORDS) as usize;
-            if self.context_pool[pool].len() < 64 {
-                self.context_pool[pool].push(oop);
+            let free = &mut self.context_pool[pool];
+            if free.len < CONTEXT_POOL_SIZE {
+                free.oops[free.len] = oop;
+                free.len += 1;
             }
         }
     }
@@ -612,8 +634,8 @@ impl ObjectMemory {
         self.gc_requested = false;
         self.allocations_since_gc = 0;
         // Pooled contexts are garbage by construction; forget them (they are freed below).
-        self.context_pool[0].clear();
-        self.context_pool[1].clear();
+        self.context_pool[0].len = 0;
+        self.context_pool[1].len = 0;
         let mut stack: Vec<Oop> = Vec::with_capacity(1024);
         for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(extra_roots.iter().copied()) {
             self.mark(oop, &mut stack);
