@@ -1057,7 +1057,9 @@ impl Interpreter {
         self.activate_new_method()
     }
 
-    pub(crate) fn activate_new_method(&mut self) {
+    /// Inlined into `execute_new_method`, its one caller (the send's common end).
+    #[inline(always)]
+    fn activate_new_method(&mut self) {
         let info = self.new_info;
         let count = self.argument_count;
         // A hostile method can be sent with more arguments than its header makes room for.
