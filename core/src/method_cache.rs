@@ -3,8 +3,8 @@
 
 use crate::interpreter::MethodInfo;
 use crate::object_memory::{ObjectMemory, Oop};
+use alloc::boxed::Box;
 use alloc::vec;
-use alloc::vec::Vec;
 
 #[derive(Clone, Copy, Default)]
 struct Entry {
@@ -18,12 +18,14 @@ struct Entry {
 const SIZE: usize = 2048;
 
 pub(crate) struct MethodCache {
-    entries: Vec<Entry>,
+    /// A fixed-size array (not a `Vec`): the masked index needs no bounds check.
+    entries: Box<[Entry; SIZE]>,
 }
 
 impl MethodCache {
     pub(crate) fn new() -> MethodCache {
-        MethodCache { entries: vec![Entry::default(); SIZE] }
+        let entries: Box<[Entry]> = vec![Entry::default(); SIZE].into_boxed_slice();
+        MethodCache { entries: entries.try_into().unwrap_or_else(|_| unreachable!("SIZE entries")) }
     }
 
     #[inline(always)]

@@ -10,6 +10,7 @@
 //! (see `interpreter.rs`) are recycled on return, which removes most of the garbage the book's
 //! reference counting was designed for.
 
+use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -72,6 +73,8 @@ pub const LAST_GUARANTEED_OOP: Oop = 60;
 
 /// Largest number of objects: oops are even 16-bit values.
 pub const MAX_OBJECTS: usize = 32768;
+// Every oop indexes the table (`oop >> 1`) without a bounds check (see `ObjectMemory::ot`).
+const _: () = assert!(MAX_OBJECTS > (Oop::MAX >> 1) as usize);
 
 // Class instance specification bits, as stored in the SmallInteger oop (ch. 27 "Classes").
 /// Instances hold pointers.
@@ -147,20 +150,39 @@ pub fn is_integer_value(value: i32) -> bool {
     (MIN_SMALL_INTEGER..=MAX_SMALL_INTEGER).contains(&value)
 }
 
+/// Recycled contexts kept for reuse, per size.
+const CONTEXT_POOL_SIZE: usize = 64;
+
+/// A stack of up to `CONTEXT_POOL_SIZE` free contexts of one size (an array, not a `Vec`: no
+/// capacity check or call on the hot path of every activation and return).
+#[derive(Clone, Copy)]
+struct ContextPool {
+    oops: [Oop; CONTEXT_POOL_SIZE],
+    len: usize,
+}
+
+impl Default for ContextPool {
+    fn default() -> ContextPool {
+        ContextPool { oops: [0; CONTEXT_POOL_SIZE], len: 0 }
+    }
+}
+
 /// The object memory (ch. 30): object table, heap, allocation and garbage collection.
 #[derive(Clone)]
 pub struct ObjectMemory {
     pub(crate) heap: Vec<u16>,
     /// First unused word of `heap` (allocation is a bump; compaction slides everything down).
     top: usize,
-    ot: Vec<Entry>,
+    /// The object table: a fixed-size array indexed by `oop >> 1`, which is below
+    /// `MAX_OBJECTS` for every 16-bit oop, so no access needs a bounds check.
+    ot: Box<[Entry; MAX_OBJECTS]>,
     free_oops: Vec<Oop>,
     /// Heap words we may grow to before collecting becomes mandatory.
     heap_limit: usize,
     /// Set by allocation when space runs low; the interpreter collects at its next safe point.
     pub gc_requested: bool,
     /// Free MethodContexts by size (small, large), reused without a collection.
-    context_pool: [Vec<Oop>; 2],
+    context_pool: [ContextPool; 2],
     /// Garbage collections run so far.
     pub gc_count: u64,
     /// Free oops below which allocation asks for a collection (see `collect_garbage` for how
@@ -202,11 +224,14 @@ impl ObjectMemory {
         ObjectMemory {
             heap: vec![0; heap_limit],
             top: 0,
-            ot: vec![Entry { flags: F_FREE, ..Entry::default() }; MAX_OBJECTS],
+            ot: vec![Entry { flags: F_FREE, ..Entry::default() }; MAX_OBJECTS]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("MAX_OBJECTS entries")),
             free_oops: Vec::new(),
             heap_limit,
             gc_requested: false,
-            context_pool: [Vec::new(), Vec::new()],
+            context_pool: [ContextPool::default(), ContextPool::default()],
             gc_count: 0,
             oop_gc_threshold: OOP_RESERVE,
             allocations_since_gc: 0,
@@ -554,7 +579,10 @@ impl ObjectMemory {
     #[inline]
     pub fn allocate_context(&mut self, words: u32) -> Option<Oop> {
         let pool = (words == LARGE_CONTEXT_WORDS) as usize;
-        if let Some(oop) = self.context_pool[pool].pop() {
+        let free = &mut self.context_pool[pool];
+        if free.len > 0 {
+            free.len -= 1;
+            let oop = free.oops[free.len];
             self.ot[(oop >> 1) as usize].flags = F_POINTERS;
             return Some(oop);
         }
@@ -567,8 +595,10 @@ impl ObjectMemory {
         let e = &self.ot[(oop >> 1) as usize];
         if e.flags & F_ESCAPED == 0 && e.class == CLASS_METHOD_CONTEXT {
             let pool = (e.len == LARGE_CONTEXT_WORDS) as usize;
-            if self.context_pool[pool].len() < 64 {
-                self.context_pool[pool].push(oop);
+            let free = &mut self.context_pool[pool];
+            if free.len < CONTEXT_POOL_SIZE {
+                free.oops[free.len] = oop;
+                free.len += 1;
             }
         }
     }
@@ -611,8 +641,8 @@ impl ObjectMemory {
         self.gc_requested = false;
         self.allocations_since_gc = 0;
         // Pooled contexts are garbage by construction; forget them (they are freed below).
-        self.context_pool[0].clear();
-        self.context_pool[1].clear();
+        self.context_pool[0].len = 0;
+        self.context_pool[1].len = 0;
         let mut stack: Vec<Oop> = Vec::with_capacity(1024);
         for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(extra_roots.iter().copied()) {
             self.mark(oop, &mut stack);
