@@ -514,7 +514,7 @@ impl ObjectMemory {
     }
 
     /// `allocate`, allowed to take the last oops (for MethodContexts).
-    pub(crate) fn allocate_from_reserve(
+    fn allocate_from_reserve(
         &mut self,
         class: Oop,
         words: usize,

@@ -135,20 +135,7 @@ pub(crate) fn primitive_sample_interval(it: &mut Interpreter) -> PrimResult {
 /// Primitive 95, `primInputWord`: the next input word.
 pub(crate) fn primitive_input_word(it: &mut Interpreter) -> PrimResult {
     let &word = it.io.input_words.front().or_fail()?;
-    let r = match positive_integer_for(it, word as u32) {
-        Some(r) => r,
-        // The input process must read its words even when memory is nearly full: a failure
-        // here is an error inside the input process, which then takes no more clicks (not
-        // even the one that would close a window and free space). So a word that needs a
-        // LargePositiveInteger (type 4 and up) may take one of the oops kept for contexts.
-        None => {
-            let lpi =
-                it.memory.allocate_from_reserve(CLASS_LARGE_POSITIVE_INTEGER, 1, Format::Bytes, false, 0).or_fail()?;
-            it.memory.store_byte(0, lpi, word as u8);
-            it.memory.store_byte(1, lpi, (word >> 8) as u8);
-            lpi
-        }
-    };
+    let r = positive_integer_for(it, word as u32).or_fail()?;
     it.io.input_words.pop_front();
     it.pop_then_push(0, r);
     Ok(())
