@@ -514,14 +514,7 @@ impl ObjectMemory {
     }
 
     /// `allocate`, allowed to take the last oops (for MethodContexts).
-    fn allocate_from_reserve(
-        &mut self,
-        class: Oop,
-        words: usize,
-        format: Format,
-        odd: bool,
-        fill: u16,
-    ) -> Option<Oop> {
+    fn allocate_from_reserve(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
         if words > MAX_OBJECT_FIELDS {
             return None;
         }
