@@ -206,6 +206,13 @@ impl Interpreter {
         self.stop = Some(StopReason::Evaluated);
     }
 
+    /// The VM ended the evaluation's process (`terminate_active_process`): the evaluation
+    /// ends with that as its error.
+    pub(crate) fn evaluation_process_ended(&mut self, why: &str) {
+        let message = alloc::format!("the VM ended the evaluation's process: {why}");
+        self.end_evaluation(Some(EvalOutcome::RuntimeError { message, stack: String::new() }));
+    }
+
     pub(crate) fn abort_evaluation_for_low_space(&mut self) {
         // Only the evaluation itself is stopped here; a runaway in another process is the
         // image's to handle (or, at the very end, `terminate_runaway_process`'s).

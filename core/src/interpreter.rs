@@ -47,6 +47,8 @@ pub const RECEIVER: usize = 5;
 pub const HOME: usize = 5;
 /// First field of the arguments, temporaries and stack.
 pub const TEMP_FRAME_START: usize = 6;
+/// A bytecode the Blue Book leaves unused (126); read for an ip past the heap.
+const UNUSED_BYTECODE: u8 = 126;
 
 // Message fields.
 const MESSAGE_SELECTOR: usize = 0;
@@ -104,6 +106,8 @@ pub(crate) struct MethodInfo {
     pub temps: u8,
     pub large: bool,
     pub literals: u8,
+    /// The literals the bytecodes may read (`literals`, unless the object is shorter).
+    pub literal_limit: u8,
 }
 
 /// Counters for benchmarks and `st80 bench`.
@@ -120,6 +124,12 @@ pub struct Stats {
     /// Receiver variables read or stored that the receiver does not have (read as nil, stores
     /// dropped: see `Interpreter::receiver_field_out_of_range`).
     pub receiver_fields_out_of_range: u64,
+    /// Temporaries and literals named by a bytecode beyond the context or method (read as
+    /// nil, stores dropped), and literal variables that are not associations.
+    pub fields_out_of_range: u64,
+    /// Processes ended because a bytecode could not run: it needed more of the stack than the
+    /// context holds, or it is unused (see `Interpreter::fault_stack`).
+    pub process_faults: u64,
 }
 
 /// The bytecode interpreter (ch. 28) with its object memory, registers and I/O state.
@@ -141,6 +151,16 @@ pub struct Interpreter {
     /// dictionaries, a method can run on a receiver of another class).
     receiver_loc: usize,
     receiver_fields: usize,
+    /// The active context's length in words: the stack pointer stays below it.
+    stack_limit: usize,
+    /// How many temporaries the home context has room for, and how many literals the method
+    /// has. A hand-made or overwritten method can name more; the bytecodes check (see
+    /// `field_out_of_range`).
+    temp_limit: usize,
+    literal_limit: usize,
+    /// Set when a bytecode could not run (it needed more of the stack than its context holds,
+    /// or is unused); the process is ended at the next check (`end_faulted_process`).
+    process_fault: bool,
     // Send state.
     pub(crate) message_selector: Oop,
     pub(crate) argument_count: usize,
@@ -195,6 +215,10 @@ impl Interpreter {
             method_loc: 0,
             receiver_loc: 0,
             receiver_fields: 0,
+            stack_limit: 0,
+            temp_limit: 0,
+            literal_limit: 0,
+            process_fault: false,
             message_selector: NIL,
             argument_count: 0,
             new_method: NIL,
@@ -368,6 +392,9 @@ impl Interpreter {
             if self.memory.gc_requested {
                 self.collect_garbage();
             }
+            if self.process_fault {
+                self.end_faulted_process();
+            }
             if self.processes.new_process.is_some() || !self.processes.pending_signals.is_empty() {
                 self.check_process_switch();
             }
@@ -381,7 +408,10 @@ impl Interpreter {
                     self.cycles += 1;
                     // Only sends, returns and primitives allocate, switch processes or stop.
                     if self.dispatch(bc, host)
-                        && (self.memory.gc_requested || self.processes.new_process.is_some() || self.stop.is_some())
+                        && (self.memory.gc_requested
+                            || self.processes.new_process.is_some()
+                            || self.stop.is_some()
+                            || self.process_fault)
                     {
                         break;
                     }
@@ -518,8 +548,11 @@ impl Interpreter {
         let fields = &self.memory.heap()[ctx_loc..ctx_loc + TEMP_FRAME_START];
         let (ip, sp, method_or_count) = (fields[INSTRUCTION_POINTER], fields[STACK_POINTER], fields[METHOD]);
         self.ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
-        self.sp =
-            (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1).max(TEMP_FRAME_START as isize - 1) as usize;
+        // The image can store any stack pointer into a context (a debugger does): keep it
+        // within the context.
+        self.stack_limit = self.memory.fetch_word_length_of(ctx);
+        self.sp = (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1)
+            .clamp(TEMP_FRAME_START as isize - 1, self.stack_limit as isize - 1) as usize;
         // A BlockContext keeps its argument count where a MethodContext keeps its method; a
         // MethodContext is its own home, so its fields are read only once.
         let home_loc = if is_integer_object(method_or_count) {
@@ -527,23 +560,43 @@ impl Interpreter {
             let home_loc = self.memory.loc(self.home_context);
             let home = &self.memory.heap()[home_loc..home_loc + TEMP_FRAME_START];
             (self.receiver, self.method) = (home[RECEIVER], home[METHOD]);
+            self.temp_limit = self.memory.fetch_word_length_of(self.home_context) - TEMP_FRAME_START;
             home_loc
         } else {
             self.home_context = ctx;
             (self.receiver, self.method) = (fields[RECEIVER], method_or_count);
+            self.temp_limit = self.stack_limit - TEMP_FRAME_START;
             ctx_loc
         };
         self.ctx_loc = ctx_loc;
         self.home_loc = home_loc;
         self.method_loc = self.memory.loc(self.method);
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
+        self.literal_limit = self.literal_limit_of(self.method);
+    }
+
+    /// How many literals of `method` the literal bytecodes may read: its header's count,
+    /// unless the object is too short for it. (Whatever `method` is, its object-table entry
+    /// bounds the reads.)
+    #[inline(always)]
+    fn literal_limit_of(&self, method: Oop) -> usize {
+        let (loc, words) = self.memory.location_and_length(method);
+        if words == 0 {
+            return 0;
+        }
+        (((self.memory.heap()[loc] >> 1) & 63) as usize).min(words - 1)
     }
 
     pub(crate) fn refresh_locations(&mut self) {
         self.ctx_loc = self.memory.loc(self.active_context);
         self.home_loc = self.memory.loc(self.home_context);
         self.method_loc = self.memory.loc(self.method);
-        self.receiver_loc = self.memory.loc(self.receiver);
+        (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
+        // (become: can change what the registers' oops are.)
+        self.stack_limit = self.memory.fetch_word_length_of(self.active_context);
+        self.sp = self.sp.min(self.stack_limit - 1);
+        self.temp_limit = self.memory.fetch_word_length_of(self.home_context).saturating_sub(TEMP_FRAME_START);
+        self.literal_limit = self.literal_limit_of(self.method);
     }
 
     /// Receiver variable `index` (push receiver variable bytecodes).
@@ -578,7 +631,8 @@ impl Interpreter {
 
     pub(crate) fn store_context_registers(&mut self) {
         let heap = self.memory.heap_mut();
-        heap[self.ctx_loc + INSTRUCTION_POINTER] = integer_object_of(self.ip as i16 + 1);
+        // (A hostile jump can put ip anywhere; it is stored as it would be in 16 bits.)
+        heap[self.ctx_loc + INSTRUCTION_POINTER] = integer_object_of((self.ip as i16).wrapping_add(1));
         heap[self.ctx_loc + STACK_POINTER] = integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16);
     }
 
@@ -608,22 +662,52 @@ impl Interpreter {
 
     #[inline(always)]
     pub(crate) fn push(&mut self, value: Oop) {
-        self.sp += 1;
-        self.memory.heap_mut()[self.ctx_loc + self.sp] = value;
+        if self.sp + 1 < self.stack_limit {
+            self.sp += 1;
+            self.memory.heap_mut()[self.ctx_loc + self.sp] = value;
+        } else {
+            self.fault_stack();
+        }
     }
     #[inline(always)]
     pub(crate) fn pop_stack(&mut self) -> Oop {
-        let v = self.memory.heap()[self.ctx_loc + self.sp];
-        self.sp -= 1;
-        v
+        if self.sp >= TEMP_FRAME_START {
+            let v = self.memory.heap()[self.ctx_loc + self.sp];
+            self.sp -= 1;
+            v
+        } else {
+            self.fault_stack()
+        }
     }
     #[inline(always)]
     pub(crate) fn stack_top(&self) -> Oop {
-        self.memory.heap()[self.ctx_loc + self.sp]
+        self.stack_value(0)
     }
+    /// The stack's `offset`th value from the top; nil below the stack (the pop, send or
+    /// store that follows finds the fault).
     #[inline(always)]
     pub(crate) fn stack_value(&self, offset: usize) -> Oop {
-        self.memory.heap()[self.ctx_loc + self.sp - offset]
+        if self.sp >= TEMP_FRAME_START + offset {
+            self.memory.heap()[self.ctx_loc + self.sp - offset]
+        } else {
+            NIL
+        }
+    }
+    /// True when the stack holds at least `n` values.
+    #[inline(always)]
+    pub(crate) fn stack_holds(&self, n: usize) -> bool {
+        self.sp + 1 >= TEMP_FRAME_START + n
+    }
+    /// A bytecode needed more of the stack than the context holds: a hand-made method, or
+    /// one whose bytes were overwritten (the clock primitives write into any byte object, a
+    /// CompiledMethod too). The Blue Book does not check; here the bytecode reads nil and
+    /// pushes nothing, and the process is ended as `Process>>terminate` would at the next
+    /// check (`end_faulted_process`), before it can run on with a stack it does not have.
+    #[cold]
+    #[inline(never)]
+    fn fault_stack(&mut self) -> Oop {
+        self.process_fault = true;
+        NIL
     }
     /// Stores into stack/temporary field `index` of the active context.
     pub(crate) fn store_stack_field(&mut self, index: usize, value: Oop) {
@@ -631,34 +715,74 @@ impl Interpreter {
     }
     #[inline(always)]
     pub(crate) fn pop(&mut self, n: usize) {
-        self.sp -= n;
+        if self.sp >= TEMP_FRAME_START - 1 + n {
+            self.sp -= n;
+        } else {
+            self.fault_stack();
+        }
     }
     /// Replaces the receiver and `n` arguments with `result` (a successful primitive).
     #[inline(always)]
     pub(crate) fn pop_then_push(&mut self, n: usize, result: Oop) {
-        self.sp -= n;
-        self.memory.heap_mut()[self.ctx_loc + self.sp] = result;
+        if self.sp >= TEMP_FRAME_START + n {
+            self.sp -= n;
+            self.memory.heap_mut()[self.ctx_loc + self.sp] = result;
+        } else {
+            self.fault_stack();
+        }
     }
 
     #[inline(always)]
     fn fetch_byte(&mut self) -> u8 {
-        let b = self.memory.heap_byte(self.method_loc * 2 + self.ip);
-        self.ip += 1;
+        // A hostile jump can send ip past the method, even past the heap: there it reads an
+        // unused bytecode, which ends the process.
+        let b = self.memory.heap_byte_or((self.method_loc * 2).wrapping_add(self.ip), UNUSED_BYTECODE);
+        self.ip = self.ip.wrapping_add(1);
         b
     }
 
     #[inline(always)]
-    fn temporary(&self, n: usize) -> Oop {
-        self.memory.heap()[self.home_loc + TEMP_FRAME_START + n]
+    fn temporary(&mut self, n: usize) -> Oop {
+        if n < self.temp_limit {
+            self.memory.heap()[self.home_loc + TEMP_FRAME_START + n]
+        } else {
+            self.field_out_of_range()
+        }
     }
     #[inline(always)]
     fn store_temporary(&mut self, n: usize, value: Oop) {
-        let at = self.home_loc + TEMP_FRAME_START + n;
-        self.memory.heap_mut()[at] = value;
+        if n < self.temp_limit {
+            let at = self.home_loc + TEMP_FRAME_START + n;
+            self.memory.heap_mut()[at] = value;
+        } else {
+            self.field_out_of_range();
+        }
     }
     #[inline(always)]
-    fn literal(&self, n: usize) -> Oop {
-        self.memory.heap()[self.method_loc + 1 + n]
+    fn literal(&mut self, n: usize) -> Oop {
+        if n < self.literal_limit {
+            self.memory.heap()[self.method_loc + 1 + n]
+        } else {
+            self.field_out_of_range()
+        }
+    }
+    /// The value of the association `assoc` (push literal variable bytecodes).
+    #[inline(always)]
+    fn literal_variable(&mut self, assoc: Oop) -> Oop {
+        let (loc, fields) = self.memory.pointer_fields_location(assoc);
+        if VALUE_INDEX < fields {
+            self.memory.heap()[loc + VALUE_INDEX]
+        } else {
+            self.field_out_of_range()
+        }
+    }
+    /// A temporary or literal beyond the context or method, or a literal variable that is not
+    /// an association: read as nil, a store dropped, as for receiver variables.
+    #[cold]
+    #[inline(never)]
+    fn field_out_of_range(&mut self) -> Oop {
+        self.stats.fields_out_of_range += 1;
+        NIL
     }
 
     // ---- bytecodes (ch. 28) -----------------------------------------------------------------
@@ -678,13 +802,19 @@ impl Interpreter {
                 self.push(v)
             }
             // 16-31 push temporary location
-            2 | 3 => self.push(self.temporary((bc & 15) as usize)),
+            2 | 3 => {
+                let v = self.temporary((bc & 15) as usize);
+                self.push(v)
+            }
             // 32-63 push literal constant
-            4..=7 => self.push(self.literal((bc & 31) as usize)),
+            4..=7 => {
+                let v = self.literal((bc & 31) as usize);
+                self.push(v)
+            }
             // 64-95 push literal variable
             8..=11 => {
                 let assoc = self.literal((bc & 31) as usize);
-                let v = self.memory.fetch_pointer(VALUE_INDEX, assoc);
+                let v = self.literal_variable(assoc);
                 self.push(v)
             }
             // 96-103 pop and store receiver variable
@@ -737,6 +867,10 @@ impl Interpreter {
                 }
                 129 => {
                     let d = self.fetch_byte();
+                    if !self.stack_holds(1) {
+                        self.fault_stack();
+                        return true;
+                    }
                     let v = self.stack_top();
                     return self.extended_store(d, v);
                 }
@@ -772,7 +906,14 @@ impl Interpreter {
                     return true;
                 }
                 135 => self.pop(1),
-                136 => self.push(self.stack_top()),
+                136 => {
+                    if !self.stack_holds(1) {
+                        self.fault_stack();
+                        return true;
+                    }
+                    let v = self.stack_top();
+                    self.push(v)
+                }
                 137 => {
                     let ctx = self.active_context;
                     self.escape(ctx);
@@ -781,13 +922,13 @@ impl Interpreter {
                 _ => return self.unused_bytecode(bc),
             },
             // 144-151 short unconditional jump
-            18 => self.ip += (bc & 7) as usize + 1,
+            18 => self.ip = self.ip.wrapping_add((bc & 7) as usize + 1),
             // 152-159 short conditional jump (on false)
             19 => return self.jump_if(host, FALSE, (bc & 7) as isize + 1),
             // 160-167 long unconditional jump
             20 => {
                 let d = self.fetch_byte() as isize;
-                self.ip = (self.ip as isize + ((bc & 7) as isize - 4) * 256 + d) as usize;
+                self.ip = self.ip.wrapping_add_signed(((bc & 7) as isize - 4) * 256 + d);
             }
             // 168-171 long jump if true, 172-175 long jump if false
             21 => {
@@ -822,10 +963,13 @@ impl Interpreter {
         false
     }
 
-    /// 126, 127 and 138-143 are unused in the Blue Book's set.
+    /// 126, 127 and 138-143 are unused in the Blue Book's set: only a hand-made or overwritten
+    /// method has them (or an ip a hostile jump sent out of the method). The process ends, as
+    /// for a stack fault.
     #[cold]
     fn unused_bytecode(&mut self, bc: u8) -> bool {
-        self.stop = Some(StopReason::Error(format!("unused bytecode {bc} in method {}", self.method)));
+        log::warn!("unused bytecode {bc} in method {}", self.method);
+        self.process_fault = true;
         true
     }
 
@@ -835,7 +979,10 @@ impl Interpreter {
             0 => self.receiver_variable(index),
             1 => self.temporary(index),
             2 => self.literal(index),
-            _ => self.memory.fetch_pointer(VALUE_INDEX, self.literal(index)),
+            _ => {
+                let assoc = self.literal(index);
+                self.literal_variable(assoc)
+            }
         };
         self.push(v)
     }
@@ -852,7 +999,12 @@ impl Interpreter {
             }
             _ => {
                 let assoc = self.literal(index);
-                self.memory.store_pointer(VALUE_INDEX, assoc, value)
+                let (loc, fields) = self.memory.pointer_fields_location(assoc);
+                if VALUE_INDEX < fields {
+                    self.memory.heap_mut()[loc + VALUE_INDEX] = value;
+                } else {
+                    self.field_out_of_range();
+                }
             }
         }
         false
@@ -862,8 +1014,11 @@ impl Interpreter {
     fn jump_if<H: Host>(&mut self, host: &mut H, condition: Oop, offset: isize) -> bool {
         let boolean = self.pop_stack();
         if boolean == condition {
-            self.ip = (self.ip as isize + offset) as usize;
+            self.ip = self.ip.wrapping_add_signed(offset);
         } else if boolean != TRUE && boolean != FALSE {
+            if self.process_fault {
+                return true;
+            }
             self.sp += 1;
             self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0);
             return true;
@@ -893,7 +1048,11 @@ impl Interpreter {
     fn send_selector_inline<H: Host>(&mut self, host: &mut H, selector: Oop, count: usize) {
         self.message_selector = selector;
         self.argument_count = count;
-        let receiver = self.stack_value(count);
+        if !self.stack_holds(count + 1) {
+            self.fault_stack();
+            return;
+        }
+        let receiver = self.memory.heap()[self.ctx_loc + self.sp - count];
         if self.watch_sends && self.observe_send(host, receiver, selector, count) {
             return;
         }
@@ -904,11 +1063,16 @@ impl Interpreter {
     fn send_super<H: Host>(&mut self, host: &mut H, selector: Oop, count: usize) {
         self.message_selector = selector;
         self.argument_count = count;
-        // Xerox's tracer printed no line for super sends (trace2, cycle 181).
-        let info = self.method_info(self.method);
-        let assoc = self.memory.fetch_pointer(info.literals as usize, self.method);
-        let method_class = self.memory.fetch_pointer(VALUE_INDEX, assoc);
-        let superclass = self.memory.fetch_pointer(CLASS_SUPERCLASS, method_class);
+        if !self.stack_holds(count + 1) {
+            self.fault_stack();
+            return;
+        }
+        // Xerox's tracer printed no line for super sends (trace2, cycle 181). The method's
+        // class is the value of its last literal; a hand-made method may have none.
+        let assoc = self.literal(self.literal_limit.wrapping_sub(1));
+        let method_class = self.literal_variable(assoc);
+        let (loc, fields) = self.memory.pointer_fields_location(method_class);
+        let superclass = if CLASS_SUPERCLASS < fields { self.memory.heap()[loc + CLASS_SUPERCLASS] } else { NIL };
         self.send_selector_to_class(host, superclass)
     }
 
@@ -1013,18 +1177,29 @@ impl Interpreter {
     }
 
     pub(crate) fn method_info(&self, method: Oop) -> MethodInfo {
-        let header = self.memory.fetch_pointer(0, method);
+        let words = self.memory.fetch_word_length_of(method);
+        // (An empty CompiledMethod can be made: `CompiledMethod new: 0`.)
+        let header = if words > 0 { self.memory.fetch_pointer(0, method) } else { 1 };
         let flag = ((header >> 13) & 7) as u8;
         let literals = ((header >> 1) & 63) as u8;
         let (primitive, args) = match flag {
             0..=4 => (0, flag),
             5 | 6 => (0, 0),
             _ => {
-                let ext = self.memory.fetch_pointer((literals as usize).max(1) - 1, method);
+                let ext = self.memory.fetch_pointer((literals as usize).clamp(1, words) - 1, method);
                 (((ext >> 1) & 0xff), ((ext >> 9) & 31) as u8)
             }
         };
-        MethodInfo { primitive, flag, args, temps: ((header >> 8) & 31) as u8, large: header & 0x80 != 0, literals }
+        let literal_limit = self.literal_limit_of(method) as u8;
+        MethodInfo {
+            primitive,
+            flag,
+            args,
+            temps: ((header >> 8) & 31) as u8,
+            large: header & 0x80 != 0,
+            literals,
+            literal_limit,
+        }
     }
 
     #[inline]
@@ -1108,7 +1283,9 @@ impl Interpreter {
         let fields = &mut heap[loc..loc + size as usize];
         fields[SENDER] = sender;
         fields[INSTRUCTION_POINTER] = integer_object_of(initial_ip as i16);
-        fields[STACK_POINTER] = integer_object_of(info.temps as i16);
+        // (A header can claim more temporaries than a small context holds.)
+        let temps = (info.temps as usize).min(size as usize - TEMP_FRAME_START);
+        fields[STACK_POINTER] = integer_object_of(temps as i16);
         fields[METHOD] = method;
         fields[INITIAL_IP] = NIL;
         fields[TEMP_FRAME_START + count..].fill(NIL);
@@ -1118,7 +1295,10 @@ impl Interpreter {
         self.receiver = receiver;
         self.method = method;
         self.ip = initial_ip - 1;
-        self.sp = info.temps as usize + TEMP_FRAME_START - 1;
+        self.sp = temps + TEMP_FRAME_START - 1;
+        self.stack_limit = size as usize;
+        self.temp_limit = size as usize - TEMP_FRAME_START;
+        self.literal_limit = info.literal_limit as usize;
         self.ctx_loc = loc;
         self.home_loc = loc;
         self.method_loc = self.memory.loc(method);
@@ -1195,6 +1375,25 @@ impl Interpreter {
     /// and the next ready process (the woken low-space process among them) goes on. Answers
     /// false when no process could run instead.
     fn terminate_runaway_process(&mut self) -> bool {
+        self.terminate_active_process("object memory full")
+    }
+
+    /// A bytecode could not run (`fault_stack`, `unused_bytecode`): its process ends. With no
+    /// other process to run, the VM stops.
+    fn end_faulted_process(&mut self) {
+        self.process_fault = false;
+        self.stats.process_faults += 1;
+        if !self.terminate_active_process("a bytecode could not run") && self.stop.is_none() {
+            self.stop = Some(StopReason::Error(format!(
+                "a bytecode of method {} could not run and no other process can",
+                self.method
+            )));
+        }
+    }
+
+    /// Ends the running process (as `Process>>terminate`), switches to the next one and
+    /// collects. False when there is no next process to run.
+    fn terminate_active_process(&mut self, why: &str) -> bool {
         use crate::scheduler::{ACTIVE_PROCESS, PRIORITY, SUSPENDED_CONTEXT};
         let next = match self.processes.new_process.take() {
             Some(process) => Some(process),
@@ -1208,7 +1407,7 @@ impl Interpreter {
         }
         let running = self.active_process_in_image();
         log::warn!(
-            "object memory full: terminated the running process {running} (priority {}) after {} contexts",
+            "{why}: terminated the running process {running} (priority {}) after {} contexts",
             integer_value_of(self.memory.fetch_pointer(PRIORITY, running)),
             self.context_depth(self.active_context)
         );
@@ -1218,6 +1417,9 @@ impl Interpreter {
         self.stats.process_switches += 1;
         self.active_context = new_ctx;
         self.fetch_context_registers();
+        if running == self.hooks.eval_process {
+            self.evaluation_process_ended(why);
+        }
         // Win the space back now (this also signals the image's low-space semaphore, if it
         // has re-armed it, when space is still low).
         self.collect_garbage();

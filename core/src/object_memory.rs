@@ -321,6 +321,12 @@ impl ObjectMemory {
         let pointers = !is_integer_object(oop) && e.flags & F_POINTERS != 0;
         (e.loc as usize, if pointers { e.len as usize } else { 0 })
     }
+    /// Where the fields of `oop` are and how many words they take, from one object-table entry.
+    #[inline(always)]
+    pub fn location_and_length(&self, oop: Oop) -> (usize, usize) {
+        let e = &self.ot[(oop >> 1) as usize];
+        (e.loc as usize, e.len as usize)
+    }
     /// Number of 16-bit words of fields.
     #[inline(always)]
     pub fn fetch_word_length_of(&self, oop: Oop) -> usize {
@@ -434,6 +440,14 @@ impl ObjectMemory {
         // bounds-checked by the slice.
         let bytes = unsafe { core::slice::from_raw_parts(self.heap.as_ptr().cast::<u8>(), self.heap.len() * 2) };
         bytes[index ^ HIGH_BYTE_OFFSET]
+    }
+    /// `heap_byte`, or `default` for an index past the heap.
+    #[inline(always)]
+    pub fn heap_byte_or(&self, index: usize, default: u8) -> u8 {
+        const HIGH_BYTE_OFFSET: usize = cfg!(target_endian = "little") as usize;
+        // SAFETY: as in `heap_byte`; `get` checks the index.
+        let bytes = unsafe { core::slice::from_raw_parts(self.heap.as_ptr().cast::<u8>(), self.heap.len() * 2) };
+        bytes.get(index ^ HIGH_BYTE_OFFSET).copied().unwrap_or(default)
     }
     /// The whole heap, mutable.
     #[inline(always)]

@@ -25,6 +25,11 @@ fn primitive_crashes_stay_fixed() {
             assert_eq!(result, Some(true), "{name}: become: of two dictionaries succeeds");
             let outside = stats.map(|s| s.receiver_fields_out_of_range).unwrap_or(0);
             assert!(outside > 0, "{name}: the run reaches receiver variables the receiver lacks");
+        } else if name == "clock-into-compiled-method" {
+            // Primitive 98 writes the clock over a CompiledMethod's header; a method then pops
+            // more than its context holds. That process ends; the image goes on.
+            assert_eq!(result, Some(true), "{name}: the clock primitive takes any byte object");
+            assert_eq!(stats.map(|s| s.process_faults), Some(1), "{name}: one process ended");
         } else if name.starts_with("become-") {
             // become: with an object the VM names by oop (a guaranteed class) must fail.
             assert_eq!(result, Some(false), "{name}");

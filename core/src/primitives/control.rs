@@ -126,12 +126,38 @@ pub(crate) fn primitive_block_copy(it: &mut Interpreter) -> PrimResult {
     Ok(())
 }
 
+/// True when `block` (a BlockContext) is the active context or one of its senders: a block
+/// "already being executed", as the image's comments of `value` and `valueWithArguments:` put
+/// it. Only a block with a caller can be (a fresh or finished block has none), so the chain is
+/// walked only for those.
+fn being_executed(it: &Interpreter, block: Oop) -> bool {
+    if it.memory.fetch_word_length_of(block) < TEMP_FRAME_START || it.memory.fetch_pointer(CALLER, block) == NIL {
+        return false;
+    }
+    let mut ctx = it.active_context;
+    // (The chain of a hostile image can loop; a sender chain longer than this is not real.)
+    for _ in 0..100_000 {
+        if ctx == block {
+            return true;
+        }
+        if !it.is_context(ctx) {
+            return false;
+        }
+        ctx = it.memory.fetch_pointer(CALLER, ctx);
+    }
+    false
+}
+
 /// Primitive 81, `value`, `value:`... — activates the receiver BlockContext with the
-/// arguments on the stack.
+/// arguments on the stack. Fails, as the image's comment says, for a block "already being
+/// executed" (`being_executed`): re-entering it would overwrite the registers of the
+/// activation that is still running (the book's primitive does, and the block then runs on
+/// with a stack it no longer has).
 pub(crate) fn primitive_value(it: &mut Interpreter) -> PrimResult {
     let n = it.argument_count;
     let block = it.stack_value(n);
     require(!is_integer_object(block) && it.memory.fetch_class_of(block) == CLASS_BLOCK_CONTEXT)?;
+    require(!being_executed(it, block))?;
     require(small_int(it.memory.fetch_pointer(BLOCK_ARGUMENT_COUNT, block)) == Some(n as i32))?;
     require(it.memory.fetch_word_length_of(block) >= TEMP_FRAME_START + n)?;
     for i in 0..n {
@@ -156,6 +182,7 @@ pub(crate) fn primitive_value_with_args(it: &mut Interpreter) -> PrimResult {
     let (block, args) = (it.stack_value(1), it.stack_top());
     require(!is_integer_object(block) && it.memory.fetch_class_of(block) == CLASS_BLOCK_CONTEXT)?;
     require(!is_integer_object(args) && it.memory.fetch_class_of(args) == CLASS_ARRAY)?;
+    require(!being_executed(it, block))?;
     let n = it.memory.fetch_word_length_of(args);
     require(
         small_int(it.memory.fetch_pointer(BLOCK_ARGUMENT_COUNT, block)) == Some(n as i32)

@@ -14,7 +14,8 @@ pub struct FileinArgs {
     /// The image file (either byte order).
     pub image: PathBuf,
     /// Source files in chunk format (`!`-delimited, as Smalltalk-80.sources).
-    #[arg(required = true)]
+    /// (Its own id: `--files`, the host's files directory, is another argument.)
+    #[arg(required = true, id = "source_files", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Write the resulting image here (same byte order as loaded unless --save-byte-order).
     #[arg(long, value_name = "OUT")]
