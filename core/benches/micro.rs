@@ -36,7 +36,7 @@ fn measure(vm: &mut Interpreter, name: &str, iterations: u64, source: &str) {
 /// The collector alone: a memory holding `live` objects of 8 fields in a linked list, with
 /// `garbage` short-lived ones allocated between collections.
 fn collector(live: usize, garbage: usize, rounds: usize) {
-    let mut m = ObjectMemory::new(1 << 20);
+    let mut m = ObjectMemory::new();
     let spec = integer_object_of(0) | SPEC_POINTERS | (8 << 1);
     m.load_object(100, 100, Format::Pointers, false, &[NIL, NIL, spec]);
     m.load_object(NIL, 100, Format::Pointers, false, &[]);

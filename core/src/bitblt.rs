@@ -566,7 +566,7 @@ mod tests {
     const STRING_CLASS: Oop = 108;
 
     fn memory() -> ObjectMemory {
-        let mut m = ObjectMemory::new(1 << 16);
+        let mut m = ObjectMemory::new();
         let spec = |bits: u16, fixed: u16| integer_object_of(0) | bits | (fixed << 1);
         let classes = [
             (FORM_CLASS, spec(SPEC_POINTERS, 4)),

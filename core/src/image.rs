@@ -137,7 +137,7 @@ pub fn load(bytes: &[u8]) -> Result<(ObjectMemory, ImageInfo), ImageError> {
     let ot_start = object_table_start(os_words);
     let entries = ot_words / 2;
     let corrupt = |s: String| Err(ImageError::Corrupt(s));
-    let mut memory = ObjectMemory::new(os_words * 2 + (1 << 20));
+    let mut memory = ObjectMemory::new();
     // First pass: raw words; formats need the classes, which may come later in the file.
     let mut pending: Vec<(Oop, bool, bool)> = Vec::with_capacity(entries);
     for i in 0..entries {
@@ -164,7 +164,12 @@ pub fn load(bytes: &[u8]) -> Result<(ObjectMemory, ImageInfo), ImageError> {
         let pointers = flags & 0x40 != 0;
         let odd = flags & 0x80 != 0;
         let format = if pointers { Format::Pointers } else { Format::Words };
-        memory.load_object(oop, class, format, odd, &fields);
+        if !memory.load_object(oop, class, format, odd, &fields) {
+            return corrupt(format!(
+                "object {oop}: the objects' fields take more than {} words, all an image file can hold",
+                crate::object_memory::HEAP_WORDS
+            ));
+        }
         pending.push((oop, pointers, odd));
     }
     for &(oop, pointers, odd) in &pending {

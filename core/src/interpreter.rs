@@ -47,8 +47,6 @@ pub const RECEIVER: usize = 5;
 pub const HOME: usize = 5;
 /// First field of the arguments, temporaries and stack.
 pub const TEMP_FRAME_START: usize = 6;
-/// A bytecode the Blue Book leaves unused (126); read for an ip past the heap.
-const UNUSED_BYTECODE: u8 = 126;
 
 // Message fields.
 const MESSAGE_SELECTOR: usize = 0;
@@ -584,7 +582,7 @@ impl Interpreter {
         if words == 0 {
             return 0;
         }
-        (((self.memory.heap()[loc] >> 1) & 63) as usize).min(words - 1)
+        (((self.memory.word_at(loc) >> 1) & 63) as usize).min(words - 1)
     }
 
     pub(crate) fn refresh_locations(&mut self) {
@@ -603,7 +601,7 @@ impl Interpreter {
     #[inline(always)]
     fn receiver_variable(&mut self, index: usize) -> Oop {
         if index < self.receiver_fields {
-            self.memory.heap()[self.receiver_loc + index]
+            self.memory.word_at(self.receiver_loc + index)
         } else {
             self.receiver_field_out_of_range(NIL)
         }
@@ -613,7 +611,7 @@ impl Interpreter {
     #[inline(always)]
     fn store_receiver_variable(&mut self, index: usize, value: Oop) {
         if index < self.receiver_fields {
-            self.memory.heap_mut()[self.receiver_loc + index] = value;
+            self.memory.set_word_at(self.receiver_loc + index, value);
         } else {
             self.receiver_field_out_of_range(value);
         }
@@ -630,10 +628,11 @@ impl Interpreter {
     }
 
     pub(crate) fn store_context_registers(&mut self) {
-        let heap = self.memory.heap_mut();
         // (A hostile jump can put ip anywhere; it is stored as it would be in 16 bits.)
-        heap[self.ctx_loc + INSTRUCTION_POINTER] = integer_object_of((self.ip as i16).wrapping_add(1));
-        heap[self.ctx_loc + STACK_POINTER] = integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16);
+        self.memory
+            .set_word_at(self.ctx_loc + INSTRUCTION_POINTER, integer_object_of((self.ip as i16).wrapping_add(1)));
+        self.memory
+            .set_word_at(self.ctx_loc + STACK_POINTER, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
     }
 
     pub(crate) fn new_active_context(&mut self, ctx: Oop) {
@@ -664,7 +663,7 @@ impl Interpreter {
     pub(crate) fn push(&mut self, value: Oop) {
         if self.sp + 1 < self.stack_limit {
             self.sp += 1;
-            self.memory.heap_mut()[self.ctx_loc + self.sp] = value;
+            self.memory.set_word_at(self.ctx_loc + self.sp, value);
         } else {
             self.fault_stack();
         }
@@ -672,7 +671,7 @@ impl Interpreter {
     #[inline(always)]
     pub(crate) fn pop_stack(&mut self) -> Oop {
         if self.sp >= TEMP_FRAME_START {
-            let v = self.memory.heap()[self.ctx_loc + self.sp];
+            let v = self.memory.word_at(self.ctx_loc + self.sp);
             self.sp -= 1;
             v
         } else {
@@ -688,7 +687,7 @@ impl Interpreter {
     #[inline(always)]
     pub(crate) fn stack_value(&self, offset: usize) -> Oop {
         if self.sp >= TEMP_FRAME_START + offset {
-            self.memory.heap()[self.ctx_loc + self.sp - offset]
+            self.memory.word_at(self.ctx_loc + self.sp - offset)
         } else {
             NIL
         }
@@ -711,7 +710,7 @@ impl Interpreter {
     }
     /// Stores into stack/temporary field `index` of the active context.
     pub(crate) fn store_stack_field(&mut self, index: usize, value: Oop) {
-        self.memory.heap_mut()[self.ctx_loc + index] = value;
+        self.memory.set_word_at(self.ctx_loc + index, value);
     }
     #[inline(always)]
     pub(crate) fn pop(&mut self, n: usize) {
@@ -726,7 +725,7 @@ impl Interpreter {
     pub(crate) fn pop_then_push(&mut self, n: usize, result: Oop) {
         if self.sp >= TEMP_FRAME_START + n {
             self.sp -= n;
-            self.memory.heap_mut()[self.ctx_loc + self.sp] = result;
+            self.memory.set_word_at(self.ctx_loc + self.sp, result);
         } else {
             self.fault_stack();
         }
@@ -734,9 +733,8 @@ impl Interpreter {
 
     #[inline(always)]
     fn fetch_byte(&mut self) -> u8 {
-        // A hostile jump can send ip past the method, even past the heap: there it reads an
-        // unused bytecode, which ends the process.
-        let b = self.memory.heap_byte_or((self.method_loc * 2).wrapping_add(self.ip), UNUSED_BYTECODE);
+        // A hostile jump can send ip past the method, even past the heap (`heap_byte` wraps).
+        let b = self.memory.heap_byte((self.method_loc * 2).wrapping_add(self.ip));
         self.ip = self.ip.wrapping_add(1);
         b
     }
@@ -744,7 +742,7 @@ impl Interpreter {
     #[inline(always)]
     fn temporary(&mut self, n: usize) -> Oop {
         if n < self.temp_limit {
-            self.memory.heap()[self.home_loc + TEMP_FRAME_START + n]
+            self.memory.word_at(self.home_loc + TEMP_FRAME_START + n)
         } else {
             self.field_out_of_range()
         }
@@ -753,7 +751,7 @@ impl Interpreter {
     fn store_temporary(&mut self, n: usize, value: Oop) {
         if n < self.temp_limit {
             let at = self.home_loc + TEMP_FRAME_START + n;
-            self.memory.heap_mut()[at] = value;
+            self.memory.set_word_at(at, value);
         } else {
             self.field_out_of_range();
         }
@@ -761,7 +759,7 @@ impl Interpreter {
     #[inline(always)]
     fn literal(&mut self, n: usize) -> Oop {
         if n < self.literal_limit {
-            self.memory.heap()[self.method_loc + 1 + n]
+            self.memory.word_at(self.method_loc + 1 + n)
         } else {
             self.field_out_of_range()
         }
@@ -771,7 +769,7 @@ impl Interpreter {
     fn literal_variable(&mut self, assoc: Oop) -> Oop {
         let (loc, fields) = self.memory.pointer_fields_location(assoc);
         if VALUE_INDEX < fields {
-            self.memory.heap()[loc + VALUE_INDEX]
+            self.memory.word_at(loc + VALUE_INDEX)
         } else {
             self.field_out_of_range()
         }
@@ -1001,7 +999,7 @@ impl Interpreter {
                 let assoc = self.literal(index);
                 let (loc, fields) = self.memory.pointer_fields_location(assoc);
                 if VALUE_INDEX < fields {
-                    self.memory.heap_mut()[loc + VALUE_INDEX] = value;
+                    self.memory.set_word_at(loc + VALUE_INDEX, value);
                 } else {
                     self.field_out_of_range();
                 }
@@ -1052,7 +1050,7 @@ impl Interpreter {
             self.fault_stack();
             return;
         }
-        let receiver = self.memory.heap()[self.ctx_loc + self.sp - count];
+        let receiver = self.memory.word_at(self.ctx_loc + self.sp - count);
         if self.watch_sends && self.observe_send(host, receiver, selector, count) {
             return;
         }
@@ -1072,7 +1070,7 @@ impl Interpreter {
         let assoc = self.literal(self.literal_limit.wrapping_sub(1));
         let method_class = self.literal_variable(assoc);
         let (loc, fields) = self.memory.pointer_fields_location(method_class);
-        let superclass = if CLASS_SUPERCLASS < fields { self.memory.heap()[loc + CLASS_SUPERCLASS] } else { NIL };
+        let superclass = if CLASS_SUPERCLASS < fields { self.memory.word_at(loc + CLASS_SUPERCLASS) } else { NIL };
         self.send_selector_to_class(host, superclass)
     }
 
@@ -1213,7 +1211,7 @@ impl Interpreter {
                 let (loc, fields) = self.memory.pointer_fields_location(self.stack_top());
                 let index = info.temps as usize;
                 if index < fields {
-                    let v = self.memory.heap()[loc + index];
+                    let v = self.memory.word_at(loc + index);
                     self.pop_then_push(0, v);
                     return;
                 }
@@ -1269,16 +1267,17 @@ impl Interpreter {
         let initial_ip = (info.literals as usize + 1) * 2 + 1;
         let loc = self.memory.loc(ctx);
         let src = self.ctx_loc + self.sp - count;
-        let receiver = self.memory.heap()[src];
+        let receiver = self.memory.word_at(src);
         // The sender's stack loses the receiver and arguments (they move to the new context).
         self.sp -= count + 1;
         self.store_context_registers();
         let sender = self.active_context;
         let method = self.new_method;
-        let heap = self.memory.heap_mut();
         for i in 0..=count {
-            heap[loc + RECEIVER + i] = heap[src + i];
+            let v = self.memory.word_at(src + i);
+            self.memory.set_word_at(loc + RECEIVER + i, v);
         }
+        let heap = self.memory.heap_mut();
         // Every field is written here: a recycled context still holds its last values.
         let fields = &mut heap[loc..loc + size as usize];
         fields[SENDER] = sender;
@@ -1319,7 +1318,7 @@ impl Interpreter {
 
     pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
         let resumable = match self.memory.context_loc(context, TEMP_FRAME_START) {
-            Some(loc) => self.memory.heap()[loc + INSTRUCTION_POINTER] != NIL,
+            Some(loc) => self.memory.word_at(loc + INSTRUCTION_POINTER) != NIL,
             None => false,
         };
         if !resumable {
@@ -1333,9 +1332,8 @@ impl Interpreter {
         }
         let old = self.active_context;
         // nilContextFields: the returning context can never be resumed.
-        let heap = self.memory.heap_mut();
-        heap[self.ctx_loc + SENDER] = NIL;
-        heap[self.ctx_loc + INSTRUCTION_POINTER] = NIL;
+        self.memory.set_word_at(self.ctx_loc + SENDER, NIL);
+        self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, NIL);
         self.active_context = context;
         self.fetch_context_registers_inline();
         self.push(value);

@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn a_collection_forgets_only_lookups_naming_a_freed_object() {
-        let mut m = ObjectMemory::new(1 << 16);
+        let mut m = ObjectMemory::new();
         let spec = integer_object_of(0) | SPEC_POINTERS;
         m.load_object(100, 100, Format::Pointers, false, &[NIL, NIL, spec]);
         m.load_object(NIL, 100, Format::Pointers, false, &[]);

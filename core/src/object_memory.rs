@@ -170,7 +170,7 @@ impl Default for ContextPool {
 /// The object memory (ch. 30): object table, heap, allocation and garbage collection.
 #[derive(Clone)]
 pub struct ObjectMemory {
-    pub(crate) heap: Vec<u16>,
+    pub(crate) heap: Box<[u16; HEAP_WORDS]>,
     /// First unused word of `heap` (allocation is a bump; compaction slides everything down).
     top: usize,
     /// The object table: a fixed-size array indexed by `oop >> 1`, which is below
@@ -178,7 +178,6 @@ pub struct ObjectMemory {
     ot: Box<[Entry; MAX_OBJECTS]>,
     free_oops: Vec<Oop>,
     /// Heap words we may grow to before collecting becomes mandatory.
-    heap_limit: usize,
     /// Set by allocation when space runs low; the interpreter collects at its next safe point.
     pub gc_requested: bool,
     /// Free MethodContexts by size (small, large), reused without a collection.
@@ -200,6 +199,13 @@ pub struct ObjectMemory {
 /// The most words the objects may take in an image file, headers included (16 segments of 64K
 /// words, Blue Book ch. 30): memory is full there, so anything in memory can be saved.
 pub const MAX_SPACE_WORDS: usize = 16 << 16;
+/// Words of the heap, allocated once: what an image file can hold, since the fields of the
+/// objects never take more than their space (`allocate` keeps them within
+/// `MAX_SPACE_WORDS`, the loader refuses more). A power of two, so that an index masked with
+/// `HEAP_MASK` needs no bounds check (see `word_at`).
+pub const HEAP_WORDS: usize = MAX_SPACE_WORDS;
+const HEAP_MASK: usize = HEAP_WORDS - 1;
+const _: () = assert!(HEAP_WORDS.is_power_of_two());
 /// The most fields one object can have: its size word (header included) is 16 bits.
 pub const MAX_OBJECT_FIELDS: usize = 0xffff - 2;
 
@@ -217,19 +223,26 @@ pub const SMALL_CONTEXT_WORDS: u32 = 18;
 /// Words of a large MethodContext (stack of 32 plus the 6 fixed fields).
 pub const LARGE_CONTEXT_WORDS: u32 = 38;
 
+impl Default for ObjectMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ObjectMemory {
-    /// An empty memory with `heap_words` of room; objects are added with `load_object`.
-    pub fn new(heap_words: usize) -> ObjectMemory {
-        let heap_limit = heap_words.max(1 << 20);
+    /// An empty memory; objects are added with `load_object`.
+    pub fn new() -> ObjectMemory {
         ObjectMemory {
-            heap: vec![0; heap_limit],
+            heap: vec![0; HEAP_WORDS]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("HEAP_WORDS words")),
             top: 0,
             ot: vec![Entry { flags: F_FREE, ..Entry::default() }; MAX_OBJECTS]
                 .into_boxed_slice()
                 .try_into()
                 .unwrap_or_else(|_| unreachable!("MAX_OBJECTS entries")),
             free_oops: Vec::new(),
-            heap_limit,
             gc_requested: false,
             context_pool: [ContextPool::default(), ContextPool::default()],
             gc_count: 0,
@@ -240,9 +253,10 @@ impl ObjectMemory {
         }
     }
 
-    /// Installs an object read from an image at a fixed oop (used by the loader).
-    pub fn load_object(&mut self, oop: Oop, class: Oop, format: Format, odd: bool, fields: &[u16]) {
-        let loc = self.reserve(fields.len());
+    /// Installs an object read from an image at a fixed oop (used by the loader). False when
+    /// the heap has no room for it (the image holds more than an image file can).
+    pub fn load_object(&mut self, oop: Oop, class: Oop, format: Format, odd: bool, fields: &[u16]) -> bool {
+        let Some(loc) = self.reserve(fields.len()) else { return false };
         self.heap[loc..loc + fields.len()].copy_from_slice(fields);
         self.ot[(oop >> 1) as usize] = Entry {
             loc: loc as u32,
@@ -250,6 +264,7 @@ impl ObjectMemory {
             class,
             flags: format_flags(format) | if odd { F_ODD } else { 0 },
         };
+        true
     }
 
     /// Sets an object's format (the loader learns it from the class after reading the object).
@@ -267,18 +282,15 @@ impl ObjectMemory {
         self.survivors = MAX_OBJECTS - 1 - self.free_oops.len();
     }
 
-    fn reserve(&mut self, words: usize) -> usize {
+    /// Room for `words` fields at the top of the heap. (`allocate` never asks for more than
+    /// there is: its object-space limit is the heap's size.)
+    fn reserve(&mut self, words: usize) -> Option<usize> {
         let loc = self.top;
-        if loc + words > self.heap.len() {
-            let new_len = (self.heap.len() * 2).max(loc + words + WORD_RESERVE);
-            self.heap.resize(new_len, 0);
-            self.heap_limit = self.heap_limit.max(new_len);
+        if loc + words > HEAP_WORDS {
+            return None;
         }
         self.top += words;
-        if self.heap.len() - self.top < WORD_RESERVE {
-            self.gc_requested = true;
-        }
-        loc
+        Some(loc)
     }
 
     // ---- object table queries -------------------------------------------------------------
@@ -371,14 +383,14 @@ impl ObjectMemory {
     pub fn fetch_pointer(&self, index: usize, oop: Oop) -> Oop {
         let e = &self.ot[(oop >> 1) as usize];
         debug_assert!(index < e.len as usize, "field {index} of {oop} out of range");
-        self.heap[e.loc as usize + index]
+        self.word_at(e.loc as usize + index)
     }
     /// Stores `value` into pointer field `index` of `oop`.
     #[inline(always)]
     pub fn store_pointer(&mut self, index: usize, oop: Oop, value: Oop) {
         let e = &self.ot[(oop >> 1) as usize];
         debug_assert!(index < e.len as usize, "field {index} of {oop} out of range");
-        self.heap[e.loc as usize + index] = value;
+        self.set_word_at(e.loc as usize + index, value);
     }
     /// Word field `index` (0-based) of `oop`.
     #[inline(always)]
@@ -426,33 +438,42 @@ impl ObjectMemory {
     /// The whole heap of fields.
     #[inline(always)]
     pub fn heap(&self) -> &[u16] {
-        &self.heap
+        &self.heap[..]
+    }
+    /// Heap word `index`, for the interpreter's hot paths. The index is masked to the heap's
+    /// size, which leaves every index below `HEAP_WORDS` as it is and lets the compiler drop
+    /// the bounds check; the callers check their indexes against the object they address (the
+    /// active context, the method, the receiver), so they are always in range.
+    #[inline(always)]
+    pub fn word_at(&self, index: usize) -> u16 {
+        debug_assert!(index < HEAP_WORDS, "heap word {index} out of range");
+        self.heap[index & HEAP_MASK]
+    }
+    /// Stores heap word `index` (masked as in `word_at`).
+    #[inline(always)]
+    pub fn set_word_at(&mut self, index: usize, value: u16) {
+        debug_assert!(index < HEAP_WORDS, "heap word {index} out of range");
+        self.heap[index & HEAP_MASK] = value;
     }
     /// Byte `index` of the heap counted as the image counts bytes: byte 2n is the high byte of
     /// word n (see `fetch_byte`). For the interpreter's bytecode fetch: one load, no shifts.
     #[inline(always)]
+    ///
+    /// The index is masked to the heap's bytes like `word_at`'s: an ip a hostile jump sent past
+    /// the heap reads from its start (bytes of other objects, as past the end of any method).
     pub fn heap_byte(&self, index: usize) -> u8 {
         // In host memory the high byte of a word comes first only on a big-endian host.
         const HIGH_BYTE_OFFSET: usize = cfg!(target_endian = "little") as usize;
-        // SAFETY: the pointer and length describe exactly the bytes of the initialised `u16`s
-        // of `self.heap`, which `&self` keeps borrowed (and unmoved) for the slice's lifetime;
-        // `u8` has alignment 1 and every bit pattern is a valid `u8`. The index is still
-        // bounds-checked by the slice.
-        let bytes = unsafe { core::slice::from_raw_parts(self.heap.as_ptr().cast::<u8>(), self.heap.len() * 2) };
-        bytes[index ^ HIGH_BYTE_OFFSET]
-    }
-    /// `heap_byte`, or `default` for an index past the heap.
-    #[inline(always)]
-    pub fn heap_byte_or(&self, index: usize, default: u8) -> u8 {
-        const HIGH_BYTE_OFFSET: usize = cfg!(target_endian = "little") as usize;
-        // SAFETY: as in `heap_byte`; `get` checks the index.
-        let bytes = unsafe { core::slice::from_raw_parts(self.heap.as_ptr().cast::<u8>(), self.heap.len() * 2) };
-        bytes.get(index ^ HIGH_BYTE_OFFSET).copied().unwrap_or(default)
+        // SAFETY: `[u8; 2 * HEAP_WORDS]` has the size of `[u16; HEAP_WORDS]`, alignment 1 and
+        // no invalid bit patterns, so it can view the initialised words of `self.heap`, which
+        // `&self` keeps borrowed (and unmoved) for the reference's lifetime.
+        let bytes = unsafe { &*self.heap.as_ptr().cast::<[u8; 2 * HEAP_WORDS]>() };
+        bytes[(index ^ HIGH_BYTE_OFFSET) & (2 * HEAP_WORDS - 1)]
     }
     /// The whole heap, mutable.
     #[inline(always)]
     pub fn heap_mut(&mut self) -> &mut [u16] {
-        &mut self.heap
+        &mut self.heap[..]
     }
     /// A copy of the bytes of a byte object.
     pub fn bytes_of(&self, oop: Oop) -> Vec<u8> {
@@ -550,7 +571,7 @@ impl ObjectMemory {
         if self.free_oops.len() < self.oop_gc_threshold {
             self.request_gc();
         }
-        let loc = self.reserve(words);
+        let loc = self.reserve(words)?;
         self.heap[loc..loc + words].fill(fill);
         self.ot[(oop >> 1) as usize] = Entry {
             loc: loc as u32,
@@ -722,12 +743,6 @@ impl ObjectMemory {
         // Near a full table, the next collection waits until half the free oops are used
         // (`request_gc` also spaces collections by `MIN_GC_SPACING` allocations).
         self.oop_gc_threshold = OOP_RESERVE.min(self.free_oops.len() / 2);
-        // Keep at least a quarter of the heap free after a collection, growing if needed.
-        let want = (self.top + self.top / 3).max(self.top + 4 * WORD_RESERVE);
-        if want > self.heap.len() {
-            self.heap.resize(want, 0);
-        }
-        self.heap_limit = self.heap.len();
         self.survivors = MAX_OBJECTS - 1 - self.free_oops.len();
     }
 
@@ -787,7 +802,7 @@ mod tests {
     }
 
     fn tiny_memory() -> ObjectMemory {
-        let mut m = ObjectMemory::new(1 << 16);
+        let mut m = ObjectMemory::new();
         // A pointer class with 2 fixed fields: superclass, methods, spec.
         let spec = integer_object_of(0) | SPEC_POINTERS | (2 << 1);
         m.load_object(100, 100, Format::Pointers, false, &[NIL, NIL, spec]);
@@ -809,7 +824,19 @@ mod tests {
     }
 
     #[test]
-    fn heap_bytes_count_as_the_image_does_up_to_the_last_byte() {
+    fn the_loader_cannot_put_more_fields_in_the_heap_than_an_image_file_holds() {
+        let mut m = ObjectMemory::new();
+        let big = vec![0u16; MAX_OBJECT_FIELDS];
+        let fit = HEAP_WORDS / MAX_OBJECT_FIELDS;
+        for i in 0..fit {
+            assert!(m.load_object(2 * (i as Oop + 100), 100, Format::Words, false, &big), "object {i} fits");
+        }
+        assert!(!m.load_object(2 * (fit as Oop + 100), 100, Format::Words, false, &big), "one more does not");
+        assert!(m.heap_words_used() <= HEAP_WORDS);
+    }
+
+    #[test]
+    fn heap_bytes_count_as_the_image_does_up_to_the_last_byte_then_wrap() {
         let mut m = tiny_memory();
         let last = m.heap().len() - 1;
         m.heap_mut()[0] = 0x1234;
@@ -819,8 +846,11 @@ mod tests {
         let o = m.allocate(100, 2, Format::Bytes, true, 0).unwrap();
         m.store_byte(2, o, 0x56);
         assert_eq!(m.heap_byte(2 * m.loc(o) + 2), 0x56);
-        let past = std::panic::catch_unwind(|| m.heap_byte(2 * last + 2));
-        assert!(past.is_err(), "a byte past the heap is refused");
+        // Past the heap, indexes wrap to its start (a hostile jump's ip reads other bytes).
+        assert_eq!(last, HEAP_WORDS - 1);
+        assert_eq!((m.heap_byte(2 * last + 2), m.heap_byte(2 * last + 3)), (0x12, 0x34));
+        assert_eq!(m.word_at(0), 0x1234);
+        assert_eq!(m.word_at(last), 0xabcd);
     }
 
     #[test]

@@ -229,7 +229,7 @@ mod tests {
 
     impl Image {
         fn new() -> Image {
-            let mut m = ObjectMemory::new(1 << 16);
+            let mut m = ObjectMemory::new();
             let pointers = |fixed: u16| integer_object_of(0) | SPEC_POINTERS | (fixed << 1);
             let bytes = integer_object_of(0) | SPEC_INDEXABLE;
             let words = integer_object_of(0) | SPEC_WORDS | SPEC_INDEXABLE;

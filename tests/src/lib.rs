@@ -219,7 +219,7 @@ pub fn evaluate(vm: &mut Interpreter, host: &mut HeadlessHost, source: &str, max
 /// saves, but has no methods to run.
 pub fn synthetic_image(order: ByteOrder) -> Vec<u8> {
     use st80_core::object_memory::*;
-    let mut m = ObjectMemory::new(1 << 16);
+    let mut m = ObjectMemory::new();
     let class: Oop = 200;
     let spec = integer_object_of(0) | SPEC_POINTERS | SPEC_INDEXABLE;
     m.load_object(class, class, Format::Pointers, false, &[NIL, NIL, spec, NIL]);

@@ -8,7 +8,7 @@ use std::path::Path;
 /// A tiny image: a class that is its own class, the guaranteed objects as its instances, a
 /// word object, a byte object and a CompiledMethod.
 fn tiny_image(order: ByteOrder) -> Vec<u8> {
-    let mut m = ObjectMemory::new(1 << 16);
+    let mut m = ObjectMemory::new();
     let class: Oop = 200;
     let spec = integer_object_of(0) | SPEC_POINTERS | SPEC_INDEXABLE;
     m.load_object(class, class, Format::Pointers, false, &[NIL, NIL, spec, NIL]);
