@@ -519,11 +519,10 @@ impl Interpreter {
 
     // ---- registers (ch. 28 "Contexts") ----------------------------------------------------
 
+    /// A MethodContext or BlockContext with room for its fixed fields (`MethodContext new: 0`
+    /// is not one).
     pub(crate) fn is_context(&self, oop: Oop) -> bool {
-        self.memory.is_object(oop) && {
-            let c = self.memory.fetch_class_of(oop);
-            c == CLASS_METHOD_CONTEXT || c == CLASS_BLOCK_CONTEXT
-        }
+        self.memory.context_loc(oop, TEMP_FRAME_START).is_some()
     }
 
     /// A BlockContext keeps its argument count where a MethodContext keeps its method.
@@ -541,29 +540,32 @@ impl Interpreter {
     fn fetch_context_registers_inline(&mut self) {
         let ctx = self.active_context;
         let ctx_loc = self.memory.loc(ctx);
-        // A context has at least its fixed fields (the callers check `is_context`; the image
-        // loader and `become:` keep contexts whole), so one bounds check covers them.
-        let fields = &self.memory.heap()[ctx_loc..ctx_loc + TEMP_FRAME_START];
-        let (ip, sp, method_or_count) = (fields[INSTRUCTION_POINTER], fields[STACK_POINTER], fields[METHOD]);
+        // (After a hostile `become:` the home can be any object; then these reads find other
+        // words of the heap, and the limits below keep every later access within the object.)
+        let field = |i: usize| self.memory.word_at(ctx_loc + i);
+        let (ip, sp, method_or_count) = (field(INSTRUCTION_POINTER), field(STACK_POINTER), field(METHOD));
         self.ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
         // The image can store any stack pointer into a context (a debugger does): keep it
         // within the context.
         self.stack_limit = self.memory.fetch_word_length_of(ctx);
         self.sp = (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1)
-            .clamp(TEMP_FRAME_START as isize - 1, self.stack_limit as isize - 1) as usize;
+            .min(self.stack_limit as isize - 1)
+            .max(TEMP_FRAME_START as isize - 1) as usize;
+        // (Every way in checks `is_context`, and `become:` leaves the active context alone.)
+        debug_assert!(self.stack_limit >= TEMP_FRAME_START, "context {ctx} has no room for its fixed fields");
         // A BlockContext keeps its argument count where a MethodContext keeps its method; a
         // MethodContext is its own home, so its fields are read only once.
         let home_loc = if is_integer_object(method_or_count) {
-            self.home_context = fields[HOME];
+            self.home_context = field(HOME);
             let home_loc = self.memory.loc(self.home_context);
-            let home = &self.memory.heap()[home_loc..home_loc + TEMP_FRAME_START];
-            (self.receiver, self.method) = (home[RECEIVER], home[METHOD]);
-            self.temp_limit = self.memory.fetch_word_length_of(self.home_context) - TEMP_FRAME_START;
+            (self.receiver, self.method) =
+                (self.memory.word_at(home_loc + RECEIVER), self.memory.word_at(home_loc + METHOD));
+            self.temp_limit = self.memory.fetch_word_length_of(self.home_context).saturating_sub(TEMP_FRAME_START);
             home_loc
         } else {
             self.home_context = ctx;
-            (self.receiver, self.method) = (fields[RECEIVER], method_or_count);
-            self.temp_limit = self.stack_limit - TEMP_FRAME_START;
+            (self.receiver, self.method) = (field(RECEIVER), method_or_count);
+            self.temp_limit = self.stack_limit.saturating_sub(TEMP_FRAME_START);
             ctx_loc
         };
         self.ctx_loc = ctx_loc;
@@ -592,7 +594,7 @@ impl Interpreter {
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
         // (become: can change what the registers' oops are.)
         self.stack_limit = self.memory.fetch_word_length_of(self.active_context);
-        self.sp = self.sp.min(self.stack_limit - 1);
+        self.sp = self.sp.min(self.stack_limit.saturating_sub(1)).max(TEMP_FRAME_START - 1);
         self.temp_limit = self.memory.fetch_word_length_of(self.home_context).saturating_sub(TEMP_FRAME_START);
         self.literal_limit = self.literal_limit_of(self.method);
     }
@@ -1357,7 +1359,11 @@ impl Interpreter {
             self.memory.store_pointer(crate::scheduler::ACTIVE_PROCESS, scheduler, process);
             let new_ctx = self.memory.fetch_pointer(crate::scheduler::SUSPENDED_CONTEXT, process);
             if !self.is_context(new_ctx) {
-                self.stop = Some(StopReason::Error(format!("process {process} has no context to resume")));
+                // (`Process forContext: (MethodContext new: 0) ...`): it cannot run; the next
+                // ready process does.
+                if !self.terminate_active_process("the process has no context to resume") {
+                    self.stop = Some(StopReason::Error(format!("process {process} has no context to resume")));
+                }
                 return;
             }
             self.active_context = new_ctx;

@@ -111,6 +111,8 @@ pub(crate) fn primitive_become(it: &mut Interpreter) -> PrimResult {
     // exception: the VM never looks inside it, and it grows with `self become: newSelf`.
     let named = |o: Oop| o <= LAST_GUARANTEED_OOP && o != SMALLTALK;
     require(!named(a) && !named(b))?;
+    // The active context keeps its identity too: the registers describe it.
+    require(a != it.active_context && b != it.active_context)?;
     // Registers cache heap locations; write them back before the objects trade places.
     it.store_context_registers();
     it.expose(a);

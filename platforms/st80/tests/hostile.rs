@@ -55,6 +55,8 @@ const CASES: &[(&str, &str)] = &[
     // Objects the VM names by oop keep their identity; Smalltalk may still grow by become:.
     ("Array become: (3 @ 4)", "a primitive has failed"),
     ("nil become: Object new", "a primitive has failed"),
+    // The running context too: the interpreter's registers describe it.
+    ("thisContext become: Object new", "a primitive has failed"),
     ("(Array new: 3) at: 4", "subscript is out of bounds: 4"),
     ("(Array new: 3) at: 0 put: 1", "subscript is out of bounds: 0"),
     ("'abc' at: 1 put: 3", "Strings only store Characters"),
@@ -253,16 +255,22 @@ p priority: Processor activePriority + 1. p resume. p suspendedContext isNil"
         define("hostileLiteral", "63 124"),
         "nil hostileLiteral".to_string(),
         "Smalltalk includesKey: #HostileRan".to_string(),
+        // A process whose context is no proper context (one that cannot hold its own fields,
+        // or whose ip is nil) ends when it is switched to.
+        "| p | p _ Process forContext: (MethodContext new: 0) priority: 7. p resume. p suspendedContext isNil"
+            .to_string(),
+        "| p | p _ Process forContext: (MethodContext new: 3) priority: 7. p resume. p suspendedContext isNil"
+            .to_string(),
     ];
     let refs: Vec<&str> = exprs.iter().map(String::as_str).collect();
     let (stdout, stderr) = survive(&dir, &img, &refs);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines,
-        ["5", "true", "3", "true", "1", "true", "2", "nil", "2", "nil", "false", "7"],
+        ["5", "true", "3", "true", "1", "true", "2", "nil", "2", "nil", "false", "true", "true", "7"],
         "{image_name}: each faulty process ended, the out-of-range reads answered nil\n{stdout}\n{stderr}"
     );
-    assert_eq!(stderr.matches("a bytecode could not run: terminated the running process").count(), 3, "{stderr}");
+    assert_eq!(stderr.matches("a bytecode could not run: terminated the running process").count(), 5, "{stderr}");
 }
 
 #[test]
