@@ -1275,13 +1275,16 @@ impl Interpreter {
         self.store_context_registers();
         let sender = self.active_context;
         let method = self.new_method;
-        for i in 0..=count {
-            let v = self.memory.word_at(src + i);
-            self.memory.set_word_at(loc + RECEIVER + i, v);
-        }
         let heap = self.memory.heap_mut();
-        // Every field is written here: a recycled context still holds its last values.
+        // Every field is written here: a recycled context still holds its last values. The
+        // temporaries and stack are nil-filled whole (a fixed length: stores, not a call),
+        // then the receiver and arguments written over the first of them.
         let fields = &mut heap[loc..loc + size as usize];
+        if size == SMALL_CONTEXT_WORDS {
+            fields[TEMP_FRAME_START..SMALL_CONTEXT_WORDS as usize].fill(NIL);
+        } else {
+            fields[TEMP_FRAME_START..].fill(NIL);
+        }
         fields[SENDER] = sender;
         fields[INSTRUCTION_POINTER] = integer_object_of(initial_ip as i16);
         // (A header can claim more temporaries than a small context holds.)
@@ -1289,7 +1292,10 @@ impl Interpreter {
         fields[STACK_POINTER] = integer_object_of(temps as i16);
         fields[METHOD] = method;
         fields[INITIAL_IP] = NIL;
-        fields[TEMP_FRAME_START + count..].fill(NIL);
+        for i in 0..=count {
+            let v = self.memory.word_at(src + i);
+            self.memory.set_word_at(loc + RECEIVER + i, v);
+        }
         // The new context's registers, as fetch_context_registers would read them.
         self.active_context = ctx;
         self.home_context = ctx;
