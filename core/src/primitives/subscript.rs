@@ -74,10 +74,13 @@ fn character_value(it: &Interpreter, oop: Oop) -> Option<u8> {
 }
 
 /// The index argument of `at:` and `at:put:` as a 0-based field position in `array`.
+/// (`in_indexable_bounds`, with the class's fixed fields looked up once.)
 fn checked_index(it: &Interpreter, array: Oop, index: Oop) -> Result<usize, PrimitiveFailed> {
     let index = small_int(index).or_fail()?;
-    require(in_indexable_bounds(it, index, array))?;
-    Ok(index as usize - 1 + fixed_fields(it, array))
+    require(!is_integer_object(array) && index >= 1)?;
+    let i = index as usize - 1 + fixed_fields(it, array);
+    require(i < length_of(it, array))?;
+    Ok(i)
 }
 
 /// Primitive 60, `at:`.
