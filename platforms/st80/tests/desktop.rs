@@ -139,11 +139,19 @@ impl Desktop {
             .expect("starting st80");
         let mut d = Desktop { child, window: String::new(), dir };
         let started = Instant::now();
+        // Without a GL driver (Xvfb) the desktop's first window fails to get an accelerated
+        // renderer and is replaced by a second one: take a window only once the same one alone
+        // is found twice, half a second apart.
         loop {
             let out = x.tool("xdotool", &["search", "--name", "^st80"]);
-            if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next() {
-                d.window = id.to_string();
-                break;
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+            if let [id] = &ids[..] {
+                if *id == d.window {
+                    break;
+                }
+                d.window = id.clone();
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
             }
             if let Ok(Some(status)) = d.child.try_wait() {
                 panic!("st80 exited with {status} before showing a window: {}", d.stderr());
