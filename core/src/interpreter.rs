@@ -694,10 +694,15 @@ impl Interpreter {
             NIL
         }
     }
-    /// True when the stack holds at least `n` values.
+    /// True when the stack holds at least `n` values; otherwise a stack fault (`fault_stack`).
     #[inline(always)]
-    pub(crate) fn stack_holds(&self, n: usize) -> bool {
-        self.sp + 1 >= TEMP_FRAME_START + n
+    fn stack_holds(&mut self, n: usize) -> bool {
+        if self.sp + 1 >= TEMP_FRAME_START + n {
+            true
+        } else {
+            self.fault_stack();
+            false
+        }
     }
     /// A bytecode needed more of the stack than the context holds: a hand-made method, or
     /// one whose bytes were overwritten (the clock primitives write into any byte object, a
@@ -769,11 +774,9 @@ impl Interpreter {
     /// The value of the association `assoc` (push literal variable bytecodes).
     #[inline(always)]
     fn literal_variable(&mut self, assoc: Oop) -> Oop {
-        let (loc, fields) = self.memory.pointer_fields_location(assoc);
-        if VALUE_INDEX < fields {
-            self.memory.word_at(loc + VALUE_INDEX)
-        } else {
-            self.field_out_of_range()
+        match self.memory.pointer_field_location(VALUE_INDEX, assoc) {
+            Some(at) => self.memory.word_at(at),
+            None => self.field_out_of_range(),
         }
     }
     /// A temporary or literal beyond the context or method, or a literal variable that is not
@@ -868,7 +871,6 @@ impl Interpreter {
                 129 => {
                     let d = self.fetch_byte();
                     if !self.stack_holds(1) {
-                        self.fault_stack();
                         return true;
                     }
                     let v = self.stack_top();
@@ -908,7 +910,6 @@ impl Interpreter {
                 135 => self.pop(1),
                 136 => {
                     if !self.stack_holds(1) {
-                        self.fault_stack();
                         return true;
                     }
                     let v = self.stack_top();
@@ -999,11 +1000,9 @@ impl Interpreter {
             }
             _ => {
                 let assoc = self.literal(index);
-                let (loc, fields) = self.memory.pointer_fields_location(assoc);
-                if VALUE_INDEX < fields {
-                    self.memory.set_word_at(loc + VALUE_INDEX, value);
-                } else {
-                    self.field_out_of_range();
+                match self.memory.pointer_field_location(VALUE_INDEX, assoc) {
+                    Some(at) => self.memory.set_word_at(at, value),
+                    None => _ = self.field_out_of_range(),
                 }
             }
         }
@@ -1049,7 +1048,6 @@ impl Interpreter {
         self.message_selector = selector;
         self.argument_count = count;
         if !self.stack_holds(count + 1) {
-            self.fault_stack();
             return;
         }
         let receiver = self.memory.word_at(self.ctx_loc + self.sp - count);
@@ -1064,15 +1062,16 @@ impl Interpreter {
         self.message_selector = selector;
         self.argument_count = count;
         if !self.stack_holds(count + 1) {
-            self.fault_stack();
             return;
         }
         // Xerox's tracer printed no line for super sends (trace2, cycle 181). The method's
         // class is the value of its last literal; a hand-made method may have none.
         let assoc = self.literal(self.literal_limit.wrapping_sub(1));
         let method_class = self.literal_variable(assoc);
-        let (loc, fields) = self.memory.pointer_fields_location(method_class);
-        let superclass = if CLASS_SUPERCLASS < fields { self.memory.word_at(loc + CLASS_SUPERCLASS) } else { NIL };
+        let superclass = self
+            .memory
+            .pointer_field_location(CLASS_SUPERCLASS, method_class)
+            .map_or(NIL, |at| self.memory.word_at(at));
         self.send_selector_to_class(host, superclass)
     }
 
@@ -1210,10 +1209,8 @@ impl Interpreter {
             // Quick return of a receiver variable; one the receiver lacks (see
             // `receiver_field_out_of_range`) runs the method's bytecodes instead.
             6 => {
-                let (loc, fields) = self.memory.pointer_fields_location(self.stack_top());
-                let index = info.temps as usize;
-                if index < fields {
-                    let v = self.memory.word_at(loc + index);
+                if let Some(at) = self.memory.pointer_field_location(info.temps as usize, self.stack_top()) {
+                    let v = self.memory.word_at(at);
                     self.pop_then_push(0, v);
                     return;
                 }

@@ -339,6 +339,13 @@ impl ObjectMemory {
         let e = &self.ot[(oop >> 1) as usize];
         (e.loc as usize, e.len as usize)
     }
+    /// Where pointer field `index` of `oop` is, if `oop` is an object of pointers with that
+    /// field (for bytecodes that name a field of an object they cannot trust).
+    #[inline(always)]
+    pub fn pointer_field_location(&self, index: usize, oop: Oop) -> Option<usize> {
+        let (loc, fields) = self.pointer_fields_location(oop);
+        (index < fields).then_some(loc + index)
+    }
     /// Number of 16-bit words of fields.
     #[inline(always)]
     pub fn fetch_word_length_of(&self, oop: Oop) -> usize {
