@@ -194,6 +194,9 @@ pub struct ObjectMemory {
     survivors: usize,
     /// Compaction's bitmap of live objects' first words (kept to avoid reallocating it).
     starts: Vec<u64>,
+    /// The mark phase's stack of objects whose fields are still to be visited (kept, as
+    /// `starts`).
+    mark_stack: Vec<Oop>,
 }
 
 /// The most words the objects may take in an image file, headers included (16 segments of 64K
@@ -249,6 +252,7 @@ impl ObjectMemory {
             oop_gc_threshold: OOP_RESERVE,
             allocations_since_gc: 0,
             starts: Vec::new(),
+            mark_stack: Vec::new(),
             survivors: 0,
         }
     }
@@ -678,28 +682,7 @@ impl ObjectMemory {
         // Pooled contexts are garbage by construction; forget them (they are freed below).
         self.context_pool[0].len = 0;
         self.context_pool[1].len = 0;
-        let mut stack: Vec<Oop> = Vec::with_capacity(1024);
-        for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(extra_roots.iter().copied()) {
-            self.mark(oop, &mut stack);
-        }
-        while let Some(oop) = stack.pop() {
-            let e = self.ot[(oop >> 1) as usize];
-            self.mark(e.class, &mut stack);
-            if e.flags & F_POINTERS != 0 {
-                for i in e.loc as usize..(e.loc + e.len) as usize {
-                    let child = self.heap[i];
-                    self.mark(child, &mut stack);
-                }
-            } else if e.class == CLASS_COMPILED_METHOD {
-                // Header and literals are oops; the bytecodes after them are not.
-                let header = self.heap[e.loc as usize];
-                let literals = ((header >> 1) & 0x3f) as usize;
-                for i in 1..=literals.min(e.len as usize - 1) {
-                    let child = self.heap[e.loc as usize + i];
-                    self.mark(child, &mut stack);
-                }
-            }
-        }
+        self.mark_reachable(extra_roots);
         // Sweep: free unmarked entries. Each live object with fields gets its start bit set in
         // `starts` and its oop written over its field 0, whose value waits in the entry's `loc`
         // meanwhile; then a walk over the bitmap visits the objects in address order (linear
@@ -759,16 +742,47 @@ impl ObjectMemory {
         self.survivors
     }
 
-    #[inline]
-    fn mark(&mut self, oop: Oop, stack: &mut Vec<Oop>) {
-        if is_integer_object(oop) {
-            return;
+    /// Marks every object reachable from the guaranteed oops and `roots`. The heap and the
+    /// table are borrowed apart, so a pointer object's fields are one slice (one bounds check
+    /// per object, not per field) and marking writes only the table. Each object is pushed
+    /// once, marked as it is pushed, so the stack never outgrows the table (reserved once
+    /// and kept between collections: no reallocation while marking).
+    fn mark_reachable(&mut self, roots: &[Oop]) {
+        #[inline(always)]
+        fn mark(ot: &mut [Entry; MAX_OBJECTS], stack: &mut Vec<Oop>, oop: Oop) {
+            if is_integer_object(oop) {
+                return;
+            }
+            let e = &mut ot[(oop >> 1) as usize];
+            if e.flags & (F_MARK | F_FREE) == 0 {
+                e.flags |= F_MARK;
+                stack.push(oop);
+            }
         }
-        let e = &mut self.ot[(oop >> 1) as usize];
-        if e.flags & (F_MARK | F_FREE) == 0 {
-            e.flags |= F_MARK;
-            stack.push(oop);
+        let mut stack = core::mem::take(&mut self.mark_stack);
+        stack.clear();
+        stack.reserve(MAX_OBJECTS + roots.len());
+        let (heap, ot) = (&self.heap[..], &mut *self.ot);
+        for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(roots.iter().copied()) {
+            mark(ot, &mut stack, oop);
         }
+        while let Some(oop) = stack.pop() {
+            let e = ot[(oop >> 1) as usize];
+            mark(ot, &mut stack, e.class);
+            let loc = e.loc as usize;
+            let pointers = if e.flags & F_POINTERS != 0 {
+                e.len as usize
+            } else if e.class == CLASS_COMPILED_METHOD && e.len > 0 {
+                // Header and literals are oops; the bytecodes after them are not.
+                (((heap[loc] >> 1) & 0x3f) as usize + 1).min(e.len as usize)
+            } else {
+                0
+            };
+            for &child in &heap[loc..loc + pointers] {
+                mark(ot, &mut stack, child);
+            }
+        }
+        self.mark_stack = stack;
     }
 
     /// True when a collection left less than the VM's own reserve: whatever limits the image
