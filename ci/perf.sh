@@ -7,7 +7,11 @@
 #                 and the boot's first 200k bytecodes cancel out).
 #   suite:        callgrind instructions of `st80 bench` (the image's Benchmark suite) divided
 #                 by the bytecodes it reports (start-up is under 0.5% of it).
-#   bench --json: the suite natively, wall-clock bytecodes/s and sends/s.
+#   bench --json: the suite natively, wall-clock bytecodes/s and sends/s, its collections and
+#                 the pause of a full collection of the heap it leaves (median of 11).
+#   start-up:     wall time of `st80 run --headless --cycles 0` (exec, load, set-up, exit; median
+#                 of 21), and peak RSS of the 2.2M-cycle headless run, for the st80 binary (linked
+#                 with SDL2, whose libraries load even with --headless) and a headless-only build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export ST80_IMAGES="${ST80_IMAGES:-$(pwd)/../shared/images}"
@@ -36,7 +40,8 @@ if command -v valgrind >/dev/null; then
     echo "boot + idle: $short instructions at 200k cycles, $long at 2.2M:" \
         "$(awk -v a="$short" -v b="$long" 'BEGIN { printf "%.1f", (b - a) / 2000000 }')" \
         "host instructions per bytecode"
-    suite=$(instructions "$st80" bench "$image" --json)
+    # (No timed collections after the tests: under callgrind they would count as the suite's.)
+    suite=$(instructions "$st80" bench "$image" --json --gc-samples 0)
     bytecodes=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["bytecodes"])' "$work/out")
     echo "Benchmark suite: $suite instructions for $bytecodes bytecodes:" \
         "$(awk -v a="$suite" -v b="$bytecodes" 'BEGIN { printf "%.1f", a / b }')" \
@@ -50,6 +55,28 @@ python3 - "$work/bench.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(f"st80 bench: {d['bytecodes']} bytecodes in {d['total_seconds']:.3f} s: "
-      f"{d['bytecodes_per_second'] / 1e6:.1f} M bytecodes/s, {d['sends_per_second'] / 1e6:.1f} M sends/s")
+      f"{d['bytecodes_per_second'] / 1e6:.1f} M bytecodes/s, {d['sends_per_second'] / 1e6:.1f} M sends/s; "
+      f"{d['gcs']} collections, a full one {d['gc_pause_ms']['median']:.3f} ms (median)")
 print(json.dumps({k: v for k, v in d.items() if k != "tests"}))
+PY
+
+cargo build --release -p st80-cli --no-default-features --quiet --target-dir target/headless-only
+python3 - "$image" "$st80" target/headless-only/release/st80 <<'PY'
+import re, statistics, subprocess, sys, time
+image = sys.argv[1]
+
+def run(binary, cycles):
+    """Wall seconds and st80's summary line of one headless run of `cycles` bytecodes."""
+    started = time.perf_counter()
+    done = subprocess.run([binary, "run", image, "--headless", "--no-sources", "--cycles", str(cycles)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    return time.perf_counter() - started, done.stderr
+
+for binary, what in zip(sys.argv[2:], ["st80 (desktop linked)", "st80 headless-only build"]):
+    start = statistics.median(run(binary, 0)[0] for _ in range(21))
+    # st80 reports its own peak (VmHWM): a parent's rusage would count the parent's pages
+    # that the child had between fork and exec.
+    peak = re.search(r"peak RSS ([0-9.]+ MB)", run(binary, 2_200_000)[1])
+    print(f"{what}: start-up {start * 1e3:.1f} ms (exec to exit, --cycles 0; median of 21), "
+          f"peak RSS {peak.group(1) if peak else 'not reported'} (2.2M cycles headless)")
 PY

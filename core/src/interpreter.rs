@@ -255,6 +255,13 @@ impl Interpreter {
         Ok(it)
     }
 
+    /// A full garbage collection now, as the VM runs one when memory runs low (for hosts that
+    /// measure its pause: `st80 bench`). Safe between `run` calls; the image notices only the
+    /// objects it no longer references being gone.
+    pub fn collect_garbage_now(&mut self) {
+        self.collect_garbage();
+    }
+
     /// Bytecodes executed since start-up (also the virtual clock's time base).
     pub fn cycles(&self) -> u64 {
         self.cycles
@@ -842,26 +849,33 @@ impl Interpreter {
                 self.push(v)
             }
             // 120-125 return
-            15 => match bc {
-                120 => return self.return_from_method(host, self.receiver),
-                121 => return self.return_from_method(host, TRUE),
-                122 => return self.return_from_method(host, FALSE),
-                123 => return self.return_from_method(host, NIL),
-                124 => {
-                    let v = self.pop_stack();
-                    return self.return_from_method(host, v);
-                }
-                125 => {
-                    let v = self.pop_stack();
-                    let caller = self.memory.fetch_pointer(CALLER, self.active_context);
-                    if self.trace.is_some() {
-                        self.trace_return(host, v, true);
+            15 => {
+                let value = match bc {
+                    120 => self.receiver,
+                    121 => TRUE,
+                    122 => FALSE,
+                    123 => NIL,
+                    124 => self.pop_stack(),
+                    125 => {
+                        let v = self.pop_stack();
+                        let caller = self.memory.fetch_pointer(CALLER, self.active_context);
+                        if self.trace.is_some() {
+                            self.trace_return(host, v, true);
+                        }
+                        self.return_value(host, v, caller);
+                        return true;
                     }
-                    self.return_value(host, v, caller);
-                    return true;
+                    _ => return self.unused_bytecode(bc),
+                };
+                // One return from a method, inlined here (the loop's most common way out of a
+                // context after the sends).
+                let sender = self.memory.fetch_pointer(SENDER, self.home_context);
+                if self.trace.is_some() {
+                    self.trace_return(host, value, false);
                 }
-                _ => return self.unused_bytecode(bc),
-            },
+                self.return_value_inline(host, value, sender);
+                return true;
+            }
             // 128-143 extended pushes, stores and sends, pop, dup, thisContext
             16 | 17 => match bc {
                 128 => {
@@ -1272,7 +1286,9 @@ impl Interpreter {
         self.store_context_registers();
         let sender = self.active_context;
         let method = self.new_method;
-        let heap = self.memory.heap_mut();
+        // (One local borrow of the heap for all the writes: `set_word_at` on `self` would
+        // reload the heap's address at every word.)
+        let heap = self.memory.heap_words_mut();
         // Every field is written here: a recycled context still holds its last values. The
         // temporaries and stack are nil-filled whole (a fixed length: stores, not a call),
         // then the receiver and arguments written over the first of them.
@@ -1290,8 +1306,7 @@ impl Interpreter {
         fields[METHOD] = method;
         fields[INITIAL_IP] = NIL;
         for i in 0..=count {
-            let v = self.memory.word_at(src + i);
-            self.memory.set_word_at(loc + RECEIVER + i, v);
+            heap[(loc + RECEIVER + i) & HEAP_MASK] = heap[(src + i) & HEAP_MASK];
         }
         // The new context's registers, as fetch_context_registers would read them.
         self.active_context = ctx;
@@ -1311,17 +1326,13 @@ impl Interpreter {
 
     // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------
 
-    /// Always true (for `dispatch`: a return may switch processes or stop).
-    fn return_from_method<H: Host>(&mut self, host: &mut H, value: Oop) -> bool {
-        let sender = self.memory.fetch_pointer(SENDER, self.home_context);
-        if self.trace.is_some() {
-            self.trace_return(host, value, false);
-        }
-        self.return_value(host, value, sender);
-        true
+    pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
+        self.return_value_inline(host, value, context)
     }
 
-    pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
+    /// `return_value`, inlined into the method-return bytecodes.
+    #[inline(always)]
+    fn return_value_inline<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
         let resumable = match self.memory.context_loc(context, TEMP_FRAME_START) {
             Some(loc) => self.memory.word_at(loc + INSTRUCTION_POINTER) != NIL,
             None => false,

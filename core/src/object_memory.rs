@@ -207,7 +207,7 @@ pub const MAX_SPACE_WORDS: usize = 16 << 16;
 /// `MAX_SPACE_WORDS`, the loader refuses more). A power of two, so that an index masked with
 /// `HEAP_MASK` needs no bounds check (see `word_at`).
 pub const HEAP_WORDS: usize = MAX_SPACE_WORDS;
-const HEAP_MASK: usize = HEAP_WORDS - 1;
+pub(crate) const HEAP_MASK: usize = HEAP_WORDS - 1;
 const _: () = assert!(HEAP_WORDS.is_power_of_two());
 /// The most fields one object can have: its size word (header included) is 16 bits.
 pub const MAX_OBJECT_FIELDS: usize = 0xffff - 2;
@@ -485,6 +485,12 @@ impl ObjectMemory {
     #[inline(always)]
     pub fn heap_mut(&mut self) -> &mut [u16] {
         &mut self.heap[..]
+    }
+    /// The whole heap as its fixed-size array: indexes masked with `HEAP_MASK` need no bounds
+    /// check (see `word_at`), and a local borrow of it is not reloaded through `self`.
+    #[inline(always)]
+    pub(crate) fn heap_words_mut(&mut self) -> &mut [u16; HEAP_WORDS] {
+        &mut self.heap
     }
     /// A copy of the bytes of a byte object.
     pub fn bytes_of(&self, oop: Oop) -> Vec<u8> {

@@ -26,6 +26,10 @@ pub struct BenchArgs {
     /// Give up on one test after this many seconds.
     #[arg(long, default_value_t = 300.0, value_name = "SECONDS")]
     pub timeout: f64,
+    /// After the tests, time this many full garbage collections of the heap they leave (0:
+    /// none, e.g. under callgrind, where they would count as the suite's work).
+    #[arg(long, default_value_t = 11, value_name = "N")]
+    pub gc_samples: usize,
 }
 
 /// The --json output.
@@ -37,6 +41,36 @@ struct Report {
     sends: u64,
     bytecodes_per_second: u64,
     sends_per_second: u64,
+    /// Garbage collections during the tests.
+    gcs: u64,
+    /// A full collection of the heap the tests leave, timed `--gc-samples` times after them
+    /// (the suite's own collections run mid-send, where nothing can time them from outside);
+    /// null with `--gc-samples 0`.
+    gc_pause_ms: Option<GcPause>,
+}
+
+/// Milliseconds of a full garbage collection.
+#[derive(Serialize, Debug)]
+struct GcPause {
+    median: f64,
+    max: f64,
+}
+
+/// Times `samples` full collections of `vm`'s heap (None for none).
+fn time_collections(vm: &mut st80_core::interpreter::Interpreter, samples: usize) -> Option<GcPause> {
+    if samples == 0 {
+        return None;
+    }
+    let mut ms: Vec<f64> = (0..samples)
+        .map(|_| {
+            let started = Instant::now();
+            vm.collect_garbage_now();
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let round = |ms: f64| (ms * 1e3).round() / 1e3;
+    Some(GcPause { median: round(ms[samples / 2]), max: round(ms[samples - 1]) })
 }
 
 /// One benchmark's result.
@@ -97,7 +131,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     };
     let mut results = Vec::new();
     let total_start = Instant::now();
-    let (cycles0, sends0) = (session.vm.cycles(), session.vm.stats.sends);
+    let (cycles0, sends0, gcs0) = (session.vm.cycles(), session.vm.stats.sends, session.vm.stats.gcs);
     for (i, name) in tests.iter().enumerate() {
         eprint!("st80 bench: [{}/{}] {name} ... ", i + 1, tests.len());
         transcript.borrow_mut().clear();
@@ -125,6 +159,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let total = total_start.elapsed().as_secs_f64();
     let cycles = session.vm.cycles() - cycles0;
     let sends = session.vm.stats.sends - sends0;
+    let gcs = session.vm.stats.gcs - gcs0;
+    let gc_pause = time_collections(&mut session.vm, args.gc_samples);
     let failed = results.iter().filter(|r| !r.ok).count();
     if args.json {
         let report = Report {
@@ -134,6 +170,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
             sends,
             bytecodes_per_second: per_second(cycles, total),
             sends_per_second: per_second(sends, total),
+            gcs,
+            gc_pause_ms: gc_pause,
         };
         println!("{}", serde_json::to_string(&report).expect("the report serializes"));
     } else {
@@ -150,6 +188,13 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
             sends,
             sends as f64 / total.max(1e-9) / 1e6
         );
+        let pause = gc_pause.map_or(String::new(), |p| {
+            format!(
+                "; a full collection of their heap takes {:.3} ms (median of {}, max {:.3})",
+                p.median, args.gc_samples, p.max
+            )
+        });
+        println!("{:<28} {gcs} during the tests{pause}", "garbage collections");
     }
     if failed > 0 {
         return Err(Failure::failed(format!("{failed} benchmark(s) failed")));
@@ -190,6 +235,8 @@ mod tests {
             sends: 2,
             bytecodes_per_second: per_second(10, 0.5),
             sends_per_second: per_second(2, 0.5),
+            gcs: 3,
+            gc_pause_ms: Some(GcPause { median: 0.25, max: 0.5 }),
         };
         let json: serde_json::Value = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
         let test = &json["tests"][0];
@@ -201,5 +248,10 @@ mod tests {
         assert_eq!(json["total_seconds"], 0.5);
         assert_eq!((json["bytecodes"].as_u64(), json["sends"].as_u64()), (Some(10), Some(2)));
         assert_eq!((json["bytecodes_per_second"].as_u64(), json["sends_per_second"].as_u64()), (Some(20), Some(4)));
+        assert_eq!(json["gcs"], 3);
+        assert_eq!(
+            (json["gc_pause_ms"]["median"].as_f64(), json["gc_pause_ms"]["max"].as_f64()),
+            (Some(0.25), Some(0.5))
+        );
     }
 }

@@ -172,6 +172,14 @@ pub fn bad_image(path: &Path, problem: impl std::fmt::Display) -> Failure {
     Failure::bad_input(format!("{}: {}", path.display(), one_line(&problem.to_string())))
 }
 
+/// A memory figure of this process in kB from `/proc/self/status` (`VmRSS`: resident now,
+/// `VmHWM`: the peak), where the host tells (Linux).
+pub fn process_memory_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

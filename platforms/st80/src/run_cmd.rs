@@ -146,8 +146,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     let cycles = vm.cycles();
     let mips = cycles as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6;
+    // (The peak includes the libraries the binary loads: SDL2's, in a build with the desktop.)
+    let peak = crate::process_memory_kb("VmHWM")
+        .map_or(String::new(), |kb| format!(", peak RSS {:.1} MB", kb as f64 / 1024.0));
     let mut summary = format!(
-        "st80: {}: ran {cycles} cycles in {:.2} s ({mips:.1} M bytecodes/s): {}",
+        "st80: {}: ran {cycles} cycles in {:.2} s ({mips:.1} M bytecodes/s{peak}): {}",
         args.image.display(),
         elapsed.as_secs_f64(),
         match &stop {

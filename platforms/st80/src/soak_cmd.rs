@@ -96,9 +96,7 @@ impl Sample {
 
 /// Resident memory of this process in kB, where the host tells (Linux).
 fn rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    crate::process_memory_kb("VmRSS")
 }
 
 /// Copies the image and the sources and changes files beside it into a new scratch directory.

@@ -153,6 +153,12 @@ fn run_headless_writes_a_screenshot() {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(stderr.contains("ran 200000 cycles"), "{stderr}");
+    // The peak resident memory, where the host tells (Linux): a number of MB, not zero.
+    if cfg!(target_os = "linux") {
+        let peak = stderr.split("peak RSS ").nth(1).and_then(|rest| rest.split(" MB").next());
+        let mb: f64 = peak.and_then(|mb| mb.parse().ok()).unwrap_or_else(|| panic!("no peak RSS: {stderr}"));
+        assert!(mb > 1.0 && mb < 1000.0, "{stderr}");
+    }
     let bytes = std::fs::read(&png).expect("the screenshot was written");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     // IHDR width and height, big-endian, at bytes 16..24.

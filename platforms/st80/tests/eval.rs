@@ -260,4 +260,9 @@ fn bench_runs_every_standard_test() {
     assert!(!json.contains("\"ok\":false"), "{json}");
     assert!(json.contains("\"total_seconds\":") && json.contains("\"bytecodes_per_second\":"));
     assert!(text(&out.stderr).contains("[53/53]"), "progress on stderr");
+    // The suite allocates enough to collect, and a full collection of its heap was timed.
+    let report: serde_json::Value = serde_json::from_str(&json).expect("one JSON object");
+    assert!(report["gcs"].as_u64().is_some_and(|n| n > 0), "{}", report["gcs"]);
+    let (median, max) = (report["gc_pause_ms"]["median"].as_f64(), report["gc_pause_ms"]["max"].as_f64());
+    assert!(median.is_some_and(|m| m > 0.0) && median <= max, "{}", report["gc_pause_ms"]);
 }
