@@ -124,9 +124,31 @@ pub enum Outcome {
     CyclesDone,
 }
 
+/// What [`run`] did: why it returned, and what showing the Display cost.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// Frames presented.
+    pub frames: u64,
+    /// Time spent converting the Display's changes, uploading and presenting them.
+    pub display_time: Duration,
+    /// From the last input the image was given (or the start) to the end: what the image did
+    /// on its own after the user's last action (e.g. a do-it that ends with `Smalltalk quit`),
+    /// and the part of it spent drawing.
+    pub after_input: Duration,
+    pub display_after_input: Duration,
+}
+
+impl Report {
+    /// The share of the time after the last input that went to drawing, in %.
+    pub fn display_share(&self) -> f64 {
+        100.0 * self.display_after_input.as_secs_f64() / self.after_input.as_secs_f64().max(1e-9)
+    }
+}
+
 /// Runs the image in a window until it quits, the window is closed, or `max_cycles` ran.
 /// The window shows the final screen until this returns.
-pub fn run(vm: &mut Interpreter, options: Options) -> Result<Outcome, Error> {
+pub fn run(vm: &mut Interpreter, options: Options) -> Result<Report, Error> {
     let (sdl, video) = window::init_video().map_err(Error::NoDisplay)?;
     let video = Video::open(video, vm, &options.title, options.scale, options.fullscreen)?;
     let pump = sdl.event_pump()?;
@@ -149,6 +171,7 @@ pub fn run(vm: &mut Interpreter, options: Options) -> Result<Outcome, Error> {
         last_pump: Instant::now(),
         confirm_close: options.confirm_close,
         max_cycles: options.max_cycles,
+        last_input: (Instant::now(), Duration::ZERO),
     };
     let outcome = desktop.main_loop(vm).map_err(Error::Failed);
     desktop.recorder.write(vm);
@@ -156,10 +179,17 @@ pub fn run(vm: &mut Interpreter, options: Options) -> Result<Outcome, Error> {
     if let Ok(outcome) = &outcome {
         // Show the final frame (a screenshot of the window then matches the Display form).
         desktop.video.take_output(vm, desktop.input.mouse);
-        desktop.video.present(vm, true);
+        desktop.video.present(vm, true, false);
         log::info!("desktop stopped at cycle {}: {outcome:?}", vm.cycles());
     }
-    outcome
+    let outcome = outcome?;
+    Ok(Report {
+        outcome,
+        frames: desktop.video.frames,
+        display_time: desktop.video.display_time,
+        after_input: desktop.last_input.0.elapsed(),
+        display_after_input: desktop.video.display_time - desktop.last_input.1,
+    })
 }
 
 /// What the core asks of the desktop while it runs: the real clocks, crash-safe snapshots to
@@ -215,6 +245,8 @@ struct Desktop {
     last_pump: Instant,
     confirm_close: bool,
     max_cycles: Option<u64>,
+    /// When the image was last given input, and the display time then (see `Report`).
+    last_input: (Instant, Duration),
 }
 
 impl Desktop {
@@ -230,7 +262,7 @@ impl Desktop {
                 self.pump(vm, true, &mut requests, None);
             }
             let stop = vm.run(&mut self.host, slice);
-            self.take_output(vm);
+            self.take_output(vm, stop == StopReason::CyclesDone);
             match stop {
                 StopReason::CyclesDone => {}
                 StopReason::Idle { wake_at } => self.sleep_until(vm, wake_at, true, &mut requests),
@@ -256,13 +288,14 @@ impl Desktop {
     }
 
     /// After a slice: record what the image took, present what it drew, export its copy buffer.
-    fn take_output(&mut self, vm: &mut Interpreter) {
+    /// `computing`: the slice ran to its end (the image is busy; see `Video::present`).
+    fn take_output(&mut self, vm: &mut Interpreter, computing: bool) {
         self.recorder.write(vm);
         if self.replaying && vm.pending_events() == 0 {
             self.replaying = false;
         }
         self.video.take_output(vm, self.input.mouse);
-        self.video.present(vm, false);
+        self.video.present(vm, false, computing);
         self.export_selection(vm);
     }
 
@@ -286,6 +319,9 @@ impl Desktop {
             }
         }
         if accept && !self.replaying {
+            if !events.is_empty() {
+                self.last_input = (Instant::now(), self.video.display_time);
+            }
             for event in events {
                 vm.push_event(event);
             }
@@ -335,13 +371,14 @@ impl Desktop {
         let started = Instant::now();
         let mut ignored = Vec::new();
         loop {
-            match vm.run(&mut self.host, SLICE) {
+            let stop = vm.run(&mut self.host, SLICE);
+            match &stop {
                 StopReason::Evaluated | StopReason::Quit => break,
                 StopReason::Error(e) => return Err(format!("the virtual machine stopped: {e}")),
                 StopReason::CyclesDone => {}
-                StopReason::Idle { wake_at } => self.sleep_until(vm, wake_at, false, &mut ignored),
+                StopReason::Idle { wake_at } => self.sleep_until(vm, *wake_at, false, &mut ignored),
             }
-            self.take_output(vm);
+            self.take_output(vm, stop == StopReason::CyclesDone);
             if started.elapsed() > Duration::from_secs(60) {
                 vm.cancel_evaluation();
                 return Err("the snapshot did not finish within 60 seconds".to_string());
@@ -388,6 +425,7 @@ impl Desktop {
         }
         let mut events: Vec<InputEvent> = Vec::new();
         self.input.type_plain(&keyboard::paste_codes(&text), &mut events);
+        self.last_input = (Instant::now(), self.video.display_time);
         for event in events {
             vm.push_event(event);
         }

@@ -12,6 +12,12 @@ use std::time::{Duration, Instant};
 
 /// Time between presented frames (60 Hz).
 const FRAME: Duration = Duration::from_micros(16_667);
+/// While the image computes, a frame waits at least this many times what the last one cost, so
+/// that drawing takes at most 1/(1 + this) of the time (3 %): a slow renderer (software, as
+/// under Xvfb, ~2 ms a frame) lowers the frame rate instead of slowing the image down ...
+const COMPUTING_FRAME_SPACING: u32 = 32;
+/// ... but not below 10 frames a second (a renderer slower than 3 ms a frame takes more).
+const LONGEST_FRAME: Duration = Duration::from_millis(100);
 /// Window size when the image has no Display form yet.
 const DEFAULT_SIZE: (u32, u32) = (640, 480);
 
@@ -32,6 +38,9 @@ pub struct Video {
     next_frame: Instant,
     /// Full screen is done by hand (X without a window manager, see `window`).
     manual_fullscreen: bool,
+    /// Frames presented, and the time spent converting, uploading and presenting them.
+    pub(crate) frames: u64,
+    pub(crate) display_time: Duration,
 }
 
 impl Video {
@@ -89,6 +98,8 @@ impl Video {
             stale: true,
             next_frame: Instant::now(),
             manual_fullscreen,
+            frames: 0,
+            display_time: Duration::ZERO,
         };
         if let Some(bits) = vm.cursor_bits() {
             v.set_cursor(&bits);
@@ -127,8 +138,10 @@ impl Video {
         (!self.dirty.is_empty() || self.stale).then(|| self.next_frame.saturating_duration_since(Instant::now()))
     }
 
-    /// Uploads what changed and presents, if a frame is due (or `force`).
-    pub fn present(&mut self, vm: &Interpreter, force: bool) {
+    /// Uploads what changed and presents, if a frame is due (or `force`). `computing`: the image
+    /// is busy, so the next frame is spaced by this one's cost (`COMPUTING_FRAME_SPACING`);
+    /// otherwise (waiting for input, e.g. typing) frames follow at 60 Hz.
+    pub fn present(&mut self, vm: &Interpreter, force: bool, computing: bool) {
         if self.dirty.is_empty() && !self.stale {
             return;
         }
@@ -158,7 +171,10 @@ impl Video {
         }
         self.canvas.present();
         self.stale = false;
-        self.next_frame = now + FRAME;
+        let cost = now.elapsed();
+        self.frames += 1;
+        self.display_time += cost;
+        self.next_frame = now + frame_spacing(cost, computing);
     }
 
     /// A new Display size: new texture, logical size, and the window fitted and centred.
@@ -274,6 +290,16 @@ fn auto_scale(video: &VideoSubsystem, size: (u32, u32)) -> u32 {
     scale
 }
 
+/// How long after a frame that cost `cost` the next may be presented (see
+/// `COMPUTING_FRAME_SPACING`).
+fn frame_spacing(cost: Duration, computing: bool) -> Duration {
+    if computing {
+        FRAME.max(cost * COMPUTING_FRAME_SPACING).min(LONGEST_FRAME)
+    } else {
+        FRAME
+    }
+}
+
 fn clip(r: Rect, size: (u32, u32)) -> Rect {
     let x0 = r.x.max(0);
     let y0 = r.y.max(0);
@@ -301,6 +327,18 @@ pub fn convert(form: &st80_core::DisplayForm<'_>, r: Rect) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_while_computing_take_at_most_a_thirty_third_of_the_time() {
+        let ms = Duration::from_millis;
+        // A fast renderer keeps 60 Hz; a software one (2 ms a frame) is spaced to 3 %.
+        assert_eq!(frame_spacing(Duration::from_micros(300), true), FRAME);
+        assert_eq!(frame_spacing(ms(2), true), ms(64));
+        assert!(ms(2).as_secs_f64() / frame_spacing(ms(2), true).as_secs_f64() <= 1.0 / 32.0);
+        // Never below 10 frames a second; while the image waits for input, always 60 Hz.
+        assert_eq!(frame_spacing(ms(20), true), ms(100));
+        assert_eq!(frame_spacing(ms(2), false), FRAME);
+    }
 
     #[test]
     fn converts_one_bit_rows() {

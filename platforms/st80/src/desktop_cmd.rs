@@ -77,8 +77,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         files,
     };
     let started = Instant::now();
-    let outcome = match st80_desktop::run(&mut vm, options) {
-        Ok(outcome) => outcome,
+    let report = match st80_desktop::run(&mut vm, options) {
+        Ok(report) => report,
         Err(st80_desktop::Error::NoDisplay(e)) => {
             // One line on the terminal: a message box cannot be shown either.
             let hint = st80_desktop::NO_DISPLAY_HINT.replace("IMAGE", &args.image.display().to_string());
@@ -91,12 +91,18 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             return Err(Failure::failed(message));
         }
     };
+    // (What showing the Display cost; the share is of the time since the last input, what the
+    // image did on its own after the user's last action.)
     let mut summary = format!(
-        "st80: {}: ran {} cycles in {:.2} s: {}",
+        "st80: {}: ran {} cycles in {:.2} s ({} frames drawn in {:.3} s; after the last input {:.3} s, {:.1} % of it drawing): {}",
         args.image.display(),
         vm.cycles(),
         started.elapsed().as_secs_f64(),
-        match outcome {
+        report.frames,
+        report.display_time.as_secs_f64(),
+        report.after_input.as_secs_f64(),
+        report.display_share(),
+        match report.outcome {
             Outcome::ImageQuit => "the image quit",
             Outcome::Closed => "window closed",
             Outcome::CyclesDone => "cycles done",

@@ -358,6 +358,9 @@ fn a_replayed_session_ends_on_the_headless_screen() {
     };
     let desktop = d.wait();
     assert!(desktop.contains("cycles done"), "{desktop}");
+    // The summary accounts for the frames the window showed (at least the first).
+    let frames = desktop.split(" frames drawn in").next().and_then(|s| s.rsplit('(').next());
+    assert!(frames.and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n >= 1), "{desktop}");
     let hash = read_hash(&dir.join("replay-desktop.hash"));
     assert_eq!(hash, headless, "desktop: {desktop}\nheadless: {headless_err}");
 }
