@@ -88,14 +88,14 @@ xdotool mousedown 3
 sleep 0.8
 to 615 256
 xdotool mouseup 3
-for _ in $(seq 600); do
+for _ in $(seq 240); do
     kill -0 "$st80" 2>/dev/null || break
     # The screen as the suite leaves it, until the quit closes the window.
     import -window root "$out/last.png" 2>/dev/null || true
     sleep 0.5
 done
 if kill -0 "$st80" 2>/dev/null; then
-    echo "display share: the suite did not end within 5 minutes (screen: $out/last.png)"
+    echo "display share: the suite did not end within 2 minutes (screen: $out/last.png)"
     exit 1
 fi
 wait "$st80" || true
