@@ -139,7 +139,10 @@ pub struct Interpreter {
     pub(crate) home_context: Oop,
     pub(crate) method: Oop,
     pub(crate) receiver: Oop,
-    pub(crate) ip: usize,
+    /// The instruction pointer as a byte index into the heap, where the method's bytes start
+    /// at `method_loc * 2`: the bytecode fetch is then one load. The Blue Book's (0-based)
+    /// instructionPointer is `instruction_pointer()`.
+    ip_byte: usize,
     pub(crate) sp: usize,
     ctx_loc: usize,
     home_loc: usize,
@@ -206,7 +209,7 @@ impl Interpreter {
             home_context: NIL,
             method: NIL,
             receiver: NIL,
-            ip: 0,
+            ip_byte: 0,
             sp: 0,
             ctx_loc: 0,
             home_loc: 0,
@@ -551,7 +554,7 @@ impl Interpreter {
         // words of the heap, and the limits below keep every later access within the object.)
         let field = |i: usize| self.memory.word_at(ctx_loc + i);
         let (ip, sp, method_or_count) = (field(INSTRUCTION_POINTER), field(STACK_POINTER), field(METHOD));
-        self.ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
+        let ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
         // The image can store any stack pointer into a context (a debugger does): keep it
         // within the context.
         self.stack_limit = self.memory.fetch_word_length_of(ctx);
@@ -578,8 +581,15 @@ impl Interpreter {
         self.ctx_loc = ctx_loc;
         self.home_loc = home_loc;
         self.method_loc = self.memory.loc(self.method);
+        self.ip_byte = self.method_loc * 2 + ip;
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
         self.literal_limit = self.literal_limit_of(self.method);
+    }
+
+    /// The Blue Book's instructionPointer register (0-based: the byte the next fetch reads).
+    #[inline(always)]
+    pub(crate) fn instruction_pointer(&self) -> usize {
+        self.ip_byte.wrapping_sub(self.method_loc * 2)
     }
 
     /// How many literals of `method` the literal bytecodes may read: its header's count,
@@ -595,9 +605,12 @@ impl Interpreter {
     }
 
     pub(crate) fn refresh_locations(&mut self) {
+        // (Relative to the method where it was, before it moved.)
+        let ip = self.instruction_pointer();
         self.ctx_loc = self.memory.loc(self.active_context);
         self.home_loc = self.memory.loc(self.home_context);
         self.method_loc = self.memory.loc(self.method);
+        self.ip_byte = (self.method_loc * 2).wrapping_add(ip);
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
         // (become: can change what the registers' oops are.)
         self.stack_limit = self.memory.fetch_word_length_of(self.active_context);
@@ -638,8 +651,10 @@ impl Interpreter {
 
     pub(crate) fn store_context_registers(&mut self) {
         // (A hostile jump can put ip anywhere; it is stored as it would be in 16 bits.)
-        self.memory
-            .set_word_at(self.ctx_loc + INSTRUCTION_POINTER, integer_object_of((self.ip as i16).wrapping_add(1)));
+        self.memory.set_word_at(
+            self.ctx_loc + INSTRUCTION_POINTER,
+            integer_object_of((self.instruction_pointer() as i16).wrapping_add(1)),
+        );
         self.memory
             .set_word_at(self.ctx_loc + STACK_POINTER, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
     }
@@ -748,8 +763,8 @@ impl Interpreter {
     #[inline(always)]
     fn fetch_byte(&mut self) -> u8 {
         // A hostile jump can send ip past the method, even past the heap (`heap_byte` wraps).
-        let b = self.memory.heap_byte((self.method_loc * 2).wrapping_add(self.ip));
-        self.ip = self.ip.wrapping_add(1);
+        let b = self.memory.heap_byte(self.ip_byte);
+        self.ip_byte = self.ip_byte.wrapping_add(1);
         b
     }
 
@@ -937,13 +952,13 @@ impl Interpreter {
                 _ => return self.unused_bytecode(bc),
             },
             // 144-151 short unconditional jump
-            18 => self.ip = self.ip.wrapping_add((bc & 7) as usize + 1),
+            18 => self.ip_byte = self.ip_byte.wrapping_add((bc & 7) as usize + 1),
             // 152-159 short conditional jump (on false)
             19 => return self.jump_if(host, FALSE, (bc & 7) as isize + 1),
             // 160-167 long unconditional jump
             20 => {
                 let d = self.fetch_byte() as isize;
-                self.ip = self.ip.wrapping_add_signed(((bc & 7) as isize - 4) * 256 + d);
+                self.ip_byte = self.ip_byte.wrapping_add_signed(((bc & 7) as isize - 4) * 256 + d);
             }
             // 168-171 long jump if true, 172-175 long jump if false
             21 => {
@@ -1027,7 +1042,7 @@ impl Interpreter {
     fn jump_if<H: Host>(&mut self, host: &mut H, condition: Oop, offset: isize) -> bool {
         let boolean = self.pop_stack();
         if boolean == condition {
-            self.ip = self.ip.wrapping_add_signed(offset);
+            self.ip_byte = self.ip_byte.wrapping_add_signed(offset);
         } else if boolean != TRUE && boolean != FALSE {
             if self.process_fault {
                 return true;
@@ -1313,14 +1328,14 @@ impl Interpreter {
         self.home_context = ctx;
         self.receiver = receiver;
         self.method = method;
-        self.ip = initial_ip - 1;
+        self.method_loc = self.memory.loc(method);
+        self.ip_byte = self.method_loc * 2 + initial_ip - 1;
         self.sp = temps + TEMP_FRAME_START - 1;
         self.stack_limit = size as usize;
         self.temp_limit = size as usize - TEMP_FRAME_START;
         self.literal_limit = info.literal_limit as usize;
         self.ctx_loc = loc;
         self.home_loc = loc;
-        self.method_loc = self.memory.loc(method);
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(receiver);
     }
 

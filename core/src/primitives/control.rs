@@ -116,7 +116,7 @@ pub(crate) fn primitive_block_copy(it: &mut Interpreter) -> PrimResult {
     // The home is now referenced from a heap object.
     it.escape(home);
     it.memory.set_escaped(block);
-    let initial_ip = integer_object_of(it.ip as i16 + 3);
+    let initial_ip = integer_object_of(it.instruction_pointer() as i16 + 3);
     it.memory.store_pointer(INITIAL_IP, block, initial_ip);
     it.memory.store_pointer(INSTRUCTION_POINTER, block, initial_ip);
     it.memory.store_pointer(STACK_POINTER, block, integer_object_of(0));
