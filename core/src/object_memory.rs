@@ -689,12 +689,21 @@ impl ObjectMemory {
         self.context_pool[0].len = 0;
         self.context_pool[1].len = 0;
         self.mark_reachable(extra_roots);
-        // Sweep: free unmarked entries. Each live object with fields gets its start bit set in
-        // `starts` and its oop written over its field 0, whose value waits in the entry's `loc`
-        // meanwhile; then a walk over the bitmap visits the objects in address order (linear
-        // time, no sort) and slides them down.
+        // Everything below the lowest garbage object stays where it is (after a few collections
+        // that is most of the heap: the image's old objects), so compaction starts there.
+        let first_hole = self.ot[1..]
+            .iter()
+            .filter(|e| e.flags & (F_FREE | F_MARK) == 0 && e.len > 0)
+            .map(|e| e.loc as usize)
+            .min()
+            .unwrap_or(self.top);
+        // Sweep: free unmarked entries. Each live object with fields above `first_hole` gets its
+        // start bit set in `starts` (bit n for heap word `first_hole + n`) and its oop written
+        // over its field 0, whose value waits in the entry's `loc` meanwhile; then a walk over
+        // the bitmap visits those objects in address order (linear time, no sort) and slides
+        // them down.
         self.starts.clear();
-        self.starts.resize(self.top.div_ceil(64), 0);
+        self.starts.resize((self.top - first_hole).div_ceil(64), 0);
         self.free_oops.clear();
         for i in (1..MAX_OBJECTS).rev() {
             let e = &mut self.ot[i];
@@ -710,19 +719,20 @@ impl ObjectMemory {
                 if e.len == 0 {
                     // Nothing to move; any location in range will do.
                     e.loc = 0;
-                } else {
+                } else if e.loc as usize >= first_hole {
                     let loc = e.loc as usize;
-                    self.starts[loc / 64] |= 1 << (loc % 64);
+                    let bit = loc - first_hole;
+                    self.starts[bit / 64] |= 1 << (bit % 64);
                     e.loc = self.heap[loc] as u32;
                     self.heap[loc] = (i << 1) as Oop;
                 }
             }
         }
-        let mut dest = 0usize;
+        let mut dest = first_hole;
         for w in 0..self.starts.len() {
             let mut bits = self.starts[w];
             while bits != 0 {
-                let src = w * 64 + bits.trailing_zeros() as usize;
+                let src = first_hole + w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let e = &mut self.ot[(self.heap[src] >> 1) as usize];
                 let (field0, len) = (e.loc as u16, e.len as usize);
