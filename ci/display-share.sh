@@ -39,10 +39,17 @@ for _ in $(seq 100); do
 done
 setxkbmap us
 
+started=$(date +%s.%N)
 target/release/st80 run "$work/VirtualImage" --no-confirm --no-sources --files "$work" 2>"$work/err" &
 st80=$!
-# The window (the desktop may replace its first one when no accelerated renderer is offered:
-# take it once the same single window is found twice).
+# When the window first appears (start-up: load, boot, window) ...
+for _ in $(seq 500); do
+    xdotool search --name '^st80' >/dev/null 2>&1 && break
+    sleep 0.02
+done
+shown=$(date +%s.%N)
+# ... and the window to drive (the desktop may replace its first one when no accelerated
+# renderer is offered: take it once the same single window is found twice).
 window="" previous=""
 for _ in $(seq 100); do
     sleep 0.3
@@ -54,6 +61,7 @@ for _ in $(seq 100); do
     previous=$found
 done
 [ -n "$window" ] || { echo "display share: the st80 window did not appear"; cat "$work/err"; exit 1; }
+echo "desktop start: the window appeared $(awk -v a="$started" -v b="$shown" 'BEGIN { printf "%.2f", b - a }') s after st80 was started"
 to() {
     xdotool mousemove --window "$window" "$1" "$2"
     sleep "${3:-0.4}"

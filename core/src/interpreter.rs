@@ -265,6 +265,12 @@ impl Interpreter {
         self.collect_garbage();
     }
 
+    /// True while the image waits for its timer (a `Delay`): an idle image with a timer due
+    /// still has work coming without any input.
+    pub fn timer_pending(&self) -> bool {
+        self.io.timer_due.is_some()
+    }
+
     /// Bytecodes executed since start-up (also the virtual clock's time base).
     pub fn cycles(&self) -> u64 {
         self.cycles

@@ -30,8 +30,7 @@ pub fn run(vm: &mut Interpreter, host: &mut HeadlessHost, cycles: u64) -> StopRe
     loop {
         match vm.run(host, end - vm.cycles()) {
             StopReason::Idle { wake_at } => {
-                let ms = (wake_at.wrapping_sub(host.millisecond_clock()) as i32).clamp(0, MAX_REAL_IDLE_MS);
-                std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+                idle_until(host, wake_at);
                 if vm.cycles() >= end {
                     return StopReason::CyclesDone;
                 }
@@ -39,6 +38,13 @@ pub fn run(vm: &mut Interpreter, host: &mut HeadlessHost, cycles: u64) -> StopRe
             other => return other,
         }
     }
+}
+
+/// Sleeps while the image is idle: until its clock reaches `wake_at` (at most
+/// `MAX_REAL_IDLE_MS`; the virtual clock never idles).
+pub fn idle_until(host: &mut HeadlessHost, wake_at: u32) {
+    let ms = (wake_at.wrapping_sub(host.millisecond_clock()) as i32).clamp(0, MAX_REAL_IDLE_MS);
+    std::thread::sleep(std::time::Duration::from_millis(ms as u64));
 }
 
 /// A windowless host. See the crate documentation.
