@@ -894,8 +894,9 @@ impl Interpreter {
                 if self.trace.is_some() {
                     self.trace_return(host, value, false);
                 }
-                self.return_value_inline(host, value, sender);
-                return true;
+                // (A plain return cannot collect, switch processes or stop: the loop's flag
+                // tests are needed only after a cannotReturn: send or a stack fault.)
+                return self.return_value_inline(host, value, sender);
             }
             // 128-143 extended pushes, stores and sends, pop, dup, thisContext
             16 | 17 => match bc {
@@ -1348,12 +1349,13 @@ impl Interpreter {
     // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------
 
     pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
-        self.return_value_inline(host, value, context)
+        self.return_value_inline(host, value, context);
     }
 
     /// `return_value`, inlined into the method-return bytecodes.
     #[inline(always)]
-    fn return_value_inline<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
+    /// True unless it was a plain return: it sent cannotReturn: or the stack faulted.
+    fn return_value_inline<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) -> bool {
         let resumable = match self.memory.context_loc(context, TEMP_FRAME_START) {
             Some(loc) => self.memory.word_at(loc + INSTRUCTION_POINTER) != NIL,
             None => false,
@@ -1365,7 +1367,7 @@ impl Interpreter {
             self.push(ctx);
             self.push(value);
             self.send_selector(host, SELECTOR_CANNOT_RETURN, 1);
-            return;
+            return true;
         }
         let old = self.active_context;
         // nilContextFields: the returning context can never be resumed.
@@ -1375,6 +1377,7 @@ impl Interpreter {
         self.fetch_context_registers_inline();
         self.push(value);
         self.memory.recycle_context(old);
+        self.process_fault
     }
 
     // ---- process switching hook (scheduler.rs) ----------------------------------------------
