@@ -665,10 +665,11 @@ impl Interpreter {
             .set_word_at(self.ctx_loc + STACK_POINTER, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
     }
 
+    /// Makes `ctx` the active context (a block's activation), the registers' fetch inlined.
     pub(crate) fn new_active_context(&mut self, ctx: Oop) {
         self.store_context_registers();
         self.active_context = ctx;
-        self.fetch_context_registers();
+        self.fetch_context_registers_inline();
     }
 
     /// Marks `ctx` and its whole sender chain as referenced from elsewhere (never recycled).

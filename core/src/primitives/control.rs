@@ -157,12 +157,15 @@ pub(crate) fn primitive_value(it: &mut Interpreter) -> PrimResult {
     let n = it.argument_count;
     let block = it.stack_value(n);
     require(!is_integer_object(block) && it.memory.fetch_class_of(block) == CLASS_BLOCK_CONTEXT)?;
+    // The block's fields through its location, read once from the table (the sends of `do:`
+    // loops come here for every element).
+    let (loc, len) = it.memory.location_and_length(block);
+    require(len >= TEMP_FRAME_START + n)?;
+    require(small_int(it.memory.word_at(loc + BLOCK_ARGUMENT_COUNT)) == Some(n as i32))?;
     require(!being_executed(it, block))?;
-    require(small_int(it.memory.fetch_pointer(BLOCK_ARGUMENT_COUNT, block)) == Some(n as i32))?;
-    require(it.memory.fetch_word_length_of(block) >= TEMP_FRAME_START + n)?;
     for i in 0..n {
         let v = it.stack_value(n - 1 - i);
-        it.memory.store_pointer(TEMP_FRAME_START + i, block, v);
+        it.memory.set_word_at(loc + TEMP_FRAME_START + i, v);
     }
     it.pop(n + 1);
     activate_block(it, block, n);
@@ -170,10 +173,11 @@ pub(crate) fn primitive_value(it: &mut Interpreter) -> PrimResult {
 }
 
 fn activate_block(it: &mut Interpreter, block: Oop, n: usize) {
-    let initial_ip = it.memory.fetch_pointer(INITIAL_IP, block);
-    it.memory.store_pointer(INSTRUCTION_POINTER, block, initial_ip);
-    it.memory.store_pointer(STACK_POINTER, block, integer_object_of(n as i16));
-    it.memory.store_pointer(CALLER, block, it.active_context);
+    let loc = it.memory.loc(block);
+    let initial_ip = it.memory.word_at(loc + INITIAL_IP);
+    it.memory.set_word_at(loc + INSTRUCTION_POINTER, initial_ip);
+    it.memory.set_word_at(loc + STACK_POINTER, integer_object_of(n as i16));
+    it.memory.set_word_at(loc + CALLER, it.active_context);
     it.new_active_context(block);
 }
 
