@@ -104,6 +104,29 @@ pub mod key {
     pub const CONTROL: u16 = 138;
     /// Caps lock key.
     pub const LOCK: u16 = 139;
+
+    /// The events of character `code` typed (down and up) while the shift keys are as in
+    /// `shift` (left, right). A host that gets characters with shift already applied (a
+    /// browser's `key`, a keyboard layout's table) releases a held shift around a printable
+    /// one: the image would apply it again (`InputSensor>>mapKeyboardEvent:` looks the
+    /// character up with the shift state `InputState>>keyAt:put:` recorded). Shift stays down
+    /// for the keys that type no character (and for shift-click).
+    pub fn typed(code: u16, shift: [bool; 2]) -> alloc::vec::Vec<super::InputEvent> {
+        use super::InputEvent;
+        let printable = (0x20..0x7f).contains(&code);
+        let held: alloc::vec::Vec<u16> = [LEFT_SHIFT, RIGHT_SHIFT]
+            .into_iter()
+            .zip(shift)
+            .filter(|&(_, down)| down && printable)
+            .map(|(k, _)| k)
+            .collect();
+        let mut out: alloc::vec::Vec<InputEvent> =
+            held.iter().map(|&code| InputEvent::Key { code, down: false }).collect();
+        out.push(InputEvent::Key { code, down: true });
+        out.push(InputEvent::Key { code, down: false });
+        out.extend(held.iter().map(|&code| InputEvent::Key { code, down: true }));
+        out
+    }
 }
 
 /// Bytes in one page of a file, as the image's `PosixFilePage` reads and writes them.
@@ -202,5 +225,44 @@ impl Host for NullHost {
     }
     fn seconds_since_1901(&mut self) -> u32 {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key, InputEvent};
+
+    fn keys(events: alloc::vec::Vec<InputEvent>) -> alloc::vec::Vec<(u16, bool)> {
+        events
+            .into_iter()
+            .map(|e| match e {
+                InputEvent::Key { code, down } => (code, down),
+                other => panic!("not a key: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_held_shift_is_released_around_a_printable_character_only() {
+        assert_eq!(keys(key::typed(b'a' as u16, [false, false])), [(97, true), (97, false)]);
+        // "!" with the left shift down (the host applied it): shift up, the character, shift down.
+        assert_eq!(
+            keys(key::typed(b'!' as u16, [true, false])),
+            [(key::LEFT_SHIFT, false), (33, true), (33, false), (key::LEFT_SHIFT, true)]
+        );
+        assert_eq!(
+            keys(key::typed(b'A' as u16, [true, true])),
+            [
+                (key::LEFT_SHIFT, false),
+                (key::RIGHT_SHIFT, false),
+                (65, true),
+                (65, false),
+                (key::LEFT_SHIFT, true),
+                (key::RIGHT_SHIFT, true)
+            ]
+        );
+        // A key that types no printable character keeps shift down (shift-return, shift-delete).
+        assert_eq!(keys(key::typed(key::RETURN, [true, false])), [(13, true), (13, false)]);
+        assert_eq!(keys(key::typed(key::DELETE, [false, true])), [(127, true), (127, false)]);
     }
 }

@@ -105,19 +105,9 @@ impl Keyboard {
         }
     }
 
-    /// A character typed: down and up, with a held shift released around a printable one.
+    /// A character typed: down and up, with a held shift released around a printable one
+    /// (`key::typed`).
     fn type_code(&self, code: u16) -> Vec<InputEvent> {
-        let printable = (0x20..0x7f).contains(&code);
-        let held: Vec<u16> = [key::LEFT_SHIFT, key::RIGHT_SHIFT]
-            .into_iter()
-            .zip(self.shift)
-            .filter(|&(_, down)| down && printable)
-            .map(|(k, _)| k)
-            .collect();
-        let mut out: Vec<InputEvent> = held.iter().map(|&code| InputEvent::Key { code, down: false }).collect();
-        out.push(InputEvent::Key { code, down: true });
-        out.push(InputEvent::Key { code, down: false });
-        out.extend(held.iter().map(|&code| InputEvent::Key { code, down: true }));
-        out
+        key::typed(code, self.shift)
     }
 }

@@ -256,24 +256,10 @@ impl Keyboard {
     }
 
     /// A typed character (printable ASCII) or a key that types one (return, tab, backspace,
-    /// escape, delete). A printable character reaches the image as typed: the browser has
-    /// applied shift already, and the image would apply it again while a shift key is down
-    /// (`InputSensor>>mapKeyboardEvent:` looks the character up with the shift state
-    /// `InputState>>keyAt:put:` recorded), so a held shift is released around it. Shift stays
-    /// down for shift-click and for the keys that type no character.
+    /// escape, delete). The browser has applied shift already, so a held shift is released
+    /// around a printable character (`key::typed` says why).
     pub fn type_code(&self, code: u16) -> Vec<InputEvent> {
-        let printable = (0x20..0x7f).contains(&code);
-        let held: Vec<u16> = [key::LEFT_SHIFT, key::RIGHT_SHIFT]
-            .into_iter()
-            .zip(self.shift)
-            .filter(|&(_, down)| down && printable)
-            .map(|(k, _)| k)
-            .collect();
-        let mut out: Vec<InputEvent> = held.iter().map(|&code| InputEvent::Key { code, down: false }).collect();
-        out.push(InputEvent::Key { code, down: true });
-        out.push(InputEvent::Key { code, down: false });
-        out.extend(held.iter().map(|&code| InputEvent::Key { code, down: true }));
-        out
+        key::typed(code, self.shift)
     }
 
     /// Types pasted text: line ends become carriage returns, tabs stay, characters the image
