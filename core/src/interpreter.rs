@@ -1353,9 +1353,9 @@ impl Interpreter {
         self.return_value_inline(host, value, context);
     }
 
-    /// `return_value`, inlined into the method-return bytecodes.
+    /// `return_value`, inlined into the method-return bytecodes. True unless it was a plain
+    /// return: it sent cannotReturn: or the stack faulted.
     #[inline(always)]
-    /// True unless it was a plain return: it sent cannotReturn: or the stack faulted.
     fn return_value_inline<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) -> bool {
         let resumable = match self.memory.context_loc(context, TEMP_FRAME_START) {
             Some(loc) => self.memory.word_at(loc + INSTRUCTION_POINTER) != NIL,
