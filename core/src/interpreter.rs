@@ -417,11 +417,14 @@ impl Interpreter {
                 self.step_traced(host);
             } else {
                 // The hot loop: nothing but bytecodes until a poll, a GC or a process switch.
-                while self.cycles < limit {
+                // The count is kept in a local; `dispatch` stores it into `self.cycles` before
+                // anything that can look at it (a send, a return).
+                let mut cycles = self.cycles;
+                while cycles < limit {
                     let bc = self.fetch_byte();
-                    self.cycles += 1;
+                    cycles += 1;
                     // Only sends, returns and primitives allocate, switch processes or stop.
-                    if self.dispatch(bc, host)
+                    if self.dispatch(bc, host, cycles)
                         && (self.memory.gc_requested
                             || self.processes.new_process.is_some()
                             || self.stop.is_some()
@@ -430,6 +433,7 @@ impl Interpreter {
                         break;
                     }
                 }
+                self.cycles = cycles;
             }
             if let Some(stop) = self.stop.take() {
                 return stop;
@@ -442,7 +446,7 @@ impl Interpreter {
         let bc = self.fetch_byte();
         self.cycles += 1;
         self.trace_bytecode(host, bc);
-        let _ = self.dispatch(bc, host);
+        let _ = self.dispatch(bc, host, self.cycles);
     }
 
     /// Timer and input events. Also where idleness is noticed.
@@ -821,184 +825,233 @@ impl Interpreter {
 
     /// Runs bytecode `bc`. Answers false for the bytecodes that cannot allocate, switch
     /// processes or stop the VM (pushes, stores, pops, plain jumps), so the loop tests those
-    /// flags only after the others.
+    /// flags only after the others. `cycles` is the loop's count, stored into `self.cycles`
+    /// before anything that can look at it (a send, a return).
     ///
-    /// The book's groups start at multiples of 8, so `bc >> 3` picks the group through one
-    /// jump table (a `match` on byte ranges compiles to a chain of compares).
+    /// The arms name every byte value rather than a range: rustc turns a `match` on ranges
+    /// into a chain of compares, but one on values into a single 256-entry jump table (no
+    /// shift, no range check), and an arm of one value can use it as a constant.
     #[inline(always)]
-    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H) -> bool {
-        match bc >> 3 {
+    #[allow(clippy::manual_range_patterns)] // (ranges would compile to compares: see above)
+    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H, cycles: u64) -> bool {
+        match bc {
             // 0-15 push receiver variable
-            0 | 1 => {
+            0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 => {
                 let v = self.receiver_variable((bc & 15) as usize);
                 self.push(v)
             }
             // 16-31 push temporary location
-            2 | 3 => {
+            16 | 17 | 18 | 19 | 20 | 21 | 22 | 23 | 24 | 25 | 26 | 27 | 28 | 29 | 30 | 31 => {
                 let v = self.temporary((bc & 15) as usize);
                 self.push(v)
             }
             // 32-63 push literal constant
-            4..=7 => {
+            32 | 33 | 34 | 35 | 36 | 37 | 38 | 39 | 40 | 41 | 42 | 43 | 44 | 45 | 46 | 47 | 48 | 49 | 50 | 51 | 52
+            | 53 | 54 | 55 | 56 | 57 | 58 | 59 | 60 | 61 | 62 | 63 => {
                 let v = self.literal((bc & 31) as usize);
                 self.push(v)
             }
             // 64-95 push literal variable
-            8..=11 => {
+            64 | 65 | 66 | 67 | 68 | 69 | 70 | 71 | 72 | 73 | 74 | 75 | 76 | 77 | 78 | 79 | 80 | 81 | 82 | 83 | 84
+            | 85 | 86 | 87 | 88 | 89 | 90 | 91 | 92 | 93 | 94 | 95 => {
                 let assoc = self.literal((bc & 31) as usize);
                 let v = self.literal_variable(assoc);
                 self.push(v)
             }
             // 96-103 pop and store receiver variable
-            12 => {
+            96 | 97 | 98 | 99 | 100 | 101 | 102 | 103 => {
                 let v = self.pop_stack();
                 self.store_receiver_variable((bc & 7) as usize, v)
             }
             // 104-111 pop and store temporary location
-            13 => {
+            104 | 105 | 106 | 107 | 108 | 109 | 110 | 111 => {
                 let v = self.pop_stack();
                 self.store_temporary((bc & 7) as usize, v)
             }
             // 112-119 push receiver, true, false, nil, -1, 0, 1, 2
-            14 => {
-                let v = match bc & 7 {
-                    0 => self.receiver,
-                    1 => TRUE,
-                    2 => FALSE,
-                    3 => NIL,
-                    n => integer_object_of(n as i16 - 5),
-                };
+            112 => self.push(self.receiver),
+            113 => self.push(TRUE),
+            114 => self.push(FALSE),
+            115 => self.push(NIL),
+            116 | 117 | 118 | 119 => self.push(integer_object_of((bc & 7) as i16 - 5)),
+            // 120-124 return receiver, true, false, nil, stack top from the method
+            120 => return self.method_return(host, cycles, self.receiver),
+            121 => return self.method_return(host, cycles, TRUE),
+            122 => return self.method_return(host, cycles, FALSE),
+            123 => return self.method_return(host, cycles, NIL),
+            124 => {
+                let v = self.pop_stack();
+                return self.method_return(host, cycles, v);
+            }
+            // 125 return stack top from a block (to its caller)
+            125 => {
+                self.cycles = cycles;
+                let v = self.pop_stack();
+                let caller = self.memory.fetch_pointer(CALLER, self.active_context);
+                if self.trace.is_some() {
+                    self.trace_return(host, v, true);
+                }
+                self.return_value(host, v, caller);
+                return true;
+            }
+            // 128-130 extended push, store, pop and store
+            128 => {
+                let d = self.fetch_byte();
+                self.extended_push(d)
+            }
+            129 => {
+                let d = self.fetch_byte();
+                if !self.stack_holds(1) {
+                    return true;
+                }
+                let v = self.stack_top();
+                return self.extended_store(d, v);
+            }
+            130 => {
+                let d = self.fetch_byte();
+                let v = self.pop_stack();
+                return self.extended_store(d, v);
+            }
+            // 131-134 extended sends: single and double extended, to self and to super
+            131 => {
+                self.cycles = cycles;
+                let d = self.fetch_byte();
+                let sel = self.literal((d & 31) as usize);
+                self.send_selector(host, sel, (d >> 5) as usize);
+                return true;
+            }
+            132 => {
+                self.cycles = cycles;
+                let count = self.fetch_byte();
+                let lit = self.fetch_byte();
+                let sel = self.literal(lit as usize);
+                self.send_selector(host, sel, count as usize);
+                return true;
+            }
+            133 => {
+                self.cycles = cycles;
+                let d = self.fetch_byte();
+                let sel = self.literal((d & 31) as usize);
+                self.send_super(host, sel, (d >> 5) as usize);
+                return true;
+            }
+            134 => {
+                self.cycles = cycles;
+                let count = self.fetch_byte();
+                let lit = self.fetch_byte();
+                let sel = self.literal(lit as usize);
+                self.send_super(host, sel, count as usize);
+                return true;
+            }
+            // 135 pop, 136 duplicate, 137 push thisContext
+            135 => self.pop(1),
+            136 => {
+                if !self.stack_holds(1) {
+                    return true;
+                }
+                let v = self.stack_top();
                 self.push(v)
             }
-            // 120-125 return
-            15 => {
-                let value = match bc {
-                    120 => self.receiver,
-                    121 => TRUE,
-                    122 => FALSE,
-                    123 => NIL,
-                    124 => self.pop_stack(),
-                    125 => {
-                        let v = self.pop_stack();
-                        let caller = self.memory.fetch_pointer(CALLER, self.active_context);
-                        if self.trace.is_some() {
-                            self.trace_return(host, v, true);
-                        }
-                        self.return_value(host, v, caller);
-                        return true;
-                    }
-                    _ => return self.unused_bytecode(bc),
-                };
-                // One return from a method, inlined here (the loop's most common way out of a
-                // context after the sends).
-                let sender = self.memory.fetch_pointer(SENDER, self.home_context);
-                if self.trace.is_some() {
-                    self.trace_return(host, value, false);
-                }
-                // (A plain return cannot collect, switch processes or stop: the loop's flag
-                // tests are needed only after a cannotReturn: send or a stack fault.)
-                return self.return_value_inline(host, value, sender);
+            137 => {
+                let ctx = self.active_context;
+                self.escape(ctx);
+                self.push(ctx)
             }
-            // 128-143 extended pushes, stores and sends, pop, dup, thisContext
-            16 | 17 => match bc {
-                128 => {
-                    let d = self.fetch_byte();
-                    self.extended_push(d)
-                }
-                129 => {
-                    let d = self.fetch_byte();
-                    if !self.stack_holds(1) {
-                        return true;
-                    }
-                    let v = self.stack_top();
-                    return self.extended_store(d, v);
-                }
-                130 => {
-                    let d = self.fetch_byte();
-                    let v = self.pop_stack();
-                    return self.extended_store(d, v);
-                }
-                131 => {
-                    let d = self.fetch_byte();
-                    let sel = self.literal((d & 31) as usize);
-                    self.send_selector(host, sel, (d >> 5) as usize);
-                    return true;
-                }
-                132 => {
-                    let count = self.fetch_byte();
-                    let lit = self.fetch_byte();
-                    let sel = self.literal(lit as usize);
-                    self.send_selector(host, sel, count as usize);
-                    return true;
-                }
-                133 => {
-                    let d = self.fetch_byte();
-                    let sel = self.literal((d & 31) as usize);
-                    self.send_super(host, sel, (d >> 5) as usize);
-                    return true;
-                }
-                134 => {
-                    let count = self.fetch_byte();
-                    let lit = self.fetch_byte();
-                    let sel = self.literal(lit as usize);
-                    self.send_super(host, sel, count as usize);
-                    return true;
-                }
-                135 => self.pop(1),
-                136 => {
-                    if !self.stack_holds(1) {
-                        return true;
-                    }
-                    let v = self.stack_top();
-                    self.push(v)
-                }
-                137 => {
-                    let ctx = self.active_context;
-                    self.escape(ctx);
-                    self.push(ctx)
-                }
-                _ => return self.unused_bytecode(bc),
-            },
+            126 | 127 | 138 | 139 | 140 | 141 | 142 | 143 => return self.unused_bytecode(bc),
             // 144-151 short unconditional jump
-            18 => self.ip_byte = self.ip_byte.wrapping_add((bc & 7) as usize + 1),
+            144 | 145 | 146 | 147 | 148 | 149 | 150 | 151 => {
+                self.ip_byte = self.ip_byte.wrapping_add((bc & 7) as usize + 1)
+            }
             // 152-159 short conditional jump (on false)
-            19 => return self.jump_if(host, FALSE, (bc & 7) as isize + 1),
+            152 | 153 | 154 | 155 | 156 | 157 | 158 | 159 => {
+                return self.jump_if(host, cycles, FALSE, (bc & 7) as isize + 1);
+            }
             // 160-167 long unconditional jump
-            20 => {
+            160 | 161 | 162 | 163 | 164 | 165 | 166 | 167 => {
                 let d = self.fetch_byte() as isize;
                 self.ip_byte = self.ip_byte.wrapping_add_signed(((bc & 7) as isize - 4) * 256 + d);
             }
             // 168-171 long jump if true, 172-175 long jump if false
-            21 => {
+            168 | 169 | 170 | 171 | 172 | 173 | 174 | 175 => {
                 let d = self.fetch_byte() as isize;
                 let condition = if bc & 4 == 0 { TRUE } else { FALSE };
-                return self.jump_if(host, condition, (bc & 3) as isize * 256 + d);
+                return self.jump_if(host, cycles, condition, (bc & 3) as isize * 256 + d);
             }
-            // 176-191 arithmetic special selectors: SmallIntegers without a send or a call
-            22 | 23 => {
-                let (receiver, argument) = (self.stack_value(1), self.stack_top());
-                if receiver & argument & 1 == 1 {
-                    if let Some(result) = crate::primitives::arithmetic::small_integer_special(bc, receiver, argument) {
-                        self.pop_then_push(1, result);
-                        return false;
-                    }
-                }
-                self.send_special_selector(host, bc);
-                return true;
-            }
+            // 176-191 arithmetic special selectors, one arm each (the constant then picks the
+            // operation at compile time): + - < > <= >= = ~= * / \\ @ bitShift: // bitAnd: bitOr:
+            176 => return self.send_arithmetic(host, cycles, 176),
+            177 => return self.send_arithmetic(host, cycles, 177),
+            178 => return self.send_arithmetic(host, cycles, 178),
+            179 => return self.send_arithmetic(host, cycles, 179),
+            180 => return self.send_arithmetic(host, cycles, 180),
+            181 => return self.send_arithmetic(host, cycles, 181),
+            182 => return self.send_arithmetic(host, cycles, 182),
+            183 => return self.send_arithmetic(host, cycles, 183),
+            184 => return self.send_arithmetic(host, cycles, 184),
+            185 => return self.send_arithmetic(host, cycles, 185),
+            186 => return self.send_arithmetic(host, cycles, 186),
+            187 => return self.send_arithmetic(host, cycles, 187),
+            188 => return self.send_arithmetic(host, cycles, 188),
+            189 => return self.send_arithmetic(host, cycles, 189),
+            190 => return self.send_arithmetic(host, cycles, 190),
+            191 => return self.send_arithmetic(host, cycles, 191),
             // 192-207 the other special selectors
-            24 | 25 => {
+            192 | 193 | 194 | 195 | 196 | 197 | 198 | 199 | 200 | 201 | 202 | 203 | 204 | 205 | 206 | 207 => {
+                self.cycles = cycles;
                 self.send_special_selector(host, bc);
                 return true;
             }
             // 208-255 send literal selector with 0, 1 or 2 arguments
-            _ => {
+            208 | 209 | 210 | 211 | 212 | 213 | 214 | 215 | 216 | 217 | 218 | 219 | 220 | 221 | 222 | 223 => {
+                self.cycles = cycles;
                 let sel = self.literal((bc & 15) as usize);
-                self.send_selector_inline(host, sel, ((bc - 208) >> 4) as usize);
+                self.send_selector_inline(host, sel, 0);
+                return true;
+            }
+            224 | 225 | 226 | 227 | 228 | 229 | 230 | 231 | 232 | 233 | 234 | 235 | 236 | 237 | 238 | 239 => {
+                self.cycles = cycles;
+                let sel = self.literal((bc & 15) as usize);
+                self.send_selector_inline(host, sel, 1);
+                return true;
+            }
+            240 | 241 | 242 | 243 | 244 | 245 | 246 | 247 | 248 | 249 | 250 | 251 | 252 | 253 | 254 | 255 => {
+                self.cycles = cycles;
+                let sel = self.literal((bc & 15) as usize);
+                self.send_selector_inline(host, sel, 2);
                 return true;
             }
         }
         false
+    }
+
+    /// Bytecodes 176-191: two SmallIntegers without a send or a call, else the send (or the
+    /// special selector's primitive).
+    #[inline(always)]
+    fn send_arithmetic<H: Host>(&mut self, host: &mut H, cycles: u64, bc: u8) -> bool {
+        let (receiver, argument) = (self.stack_value(1), self.stack_top());
+        if receiver & argument & 1 == 1 {
+            if let Some(result) = crate::primitives::arithmetic::small_integer_special(bc, receiver, argument) {
+                self.pop_then_push(1, result);
+                return false;
+            }
+        }
+        self.cycles = cycles;
+        self.send_special_selector(host, bc);
+        true
+    }
+
+    /// Bytecodes 120-124: returns `value` from the home context to its sender, inlined here
+    /// (the loop's most common way out of a context after the sends). False for a plain
+    /// return, which cannot collect, switch processes or stop: the loop's flag tests are
+    /// needed only after a cannotReturn: send or a stack fault.
+    #[inline(always)]
+    fn method_return<H: Host>(&mut self, host: &mut H, cycles: u64, value: Oop) -> bool {
+        self.cycles = cycles;
+        let sender = self.memory.fetch_pointer(SENDER, self.home_context);
+        if self.trace.is_some() {
+            self.trace_return(host, value, false);
+        }
+        self.return_value_inline(host, value, sender)
     }
 
     /// 126, 127 and 138-143 are unused in the Blue Book's set: only a hand-made or overwritten
@@ -1047,7 +1100,7 @@ impl Interpreter {
     }
 
     /// True when it sent mustBeBoolean.
-    fn jump_if<H: Host>(&mut self, host: &mut H, condition: Oop, offset: isize) -> bool {
+    fn jump_if<H: Host>(&mut self, host: &mut H, cycles: u64, condition: Oop, offset: isize) -> bool {
         let boolean = self.pop_stack();
         if boolean == condition {
             self.ip_byte = self.ip_byte.wrapping_add_signed(offset);
@@ -1056,6 +1109,7 @@ impl Interpreter {
                 return true;
             }
             self.sp += 1;
+            self.cycles = cycles;
             self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0);
             return true;
         }
