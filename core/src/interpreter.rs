@@ -995,12 +995,31 @@ impl Interpreter {
             189 => return self.send_arithmetic(host, cycles, 189),
             190 => return self.send_arithmetic(host, cycles, 190),
             191 => return self.send_arithmetic(host, cycles, 191),
-            // 192-207 the other special selectors
-            192 | 193 | 194 | 195 | 196 | 197 | 198 | 199 | 200 | 201 | 202 | 203 | 204 | 205 | 206 | 207 => {
-                self.cycles = cycles;
-                self.send_special_selector(host, bc);
-                return true;
+            // 198 ==, 199 class: primitives that cannot fail (the book never sends them), done
+            // here without a call
+            198 => {
+                let (a, b) = (self.stack_value(1), self.stack_top());
+                self.pop_then_push(1, if a == b { TRUE } else { FALSE });
             }
+            199 => {
+                let class = self.memory.fetch_class_of(self.stack_top());
+                self.pop_then_push(0, class);
+            }
+            // 192-207 the other special selectors, one arm each (as 176-191)
+            192 => return self.send_special(host, cycles, 192), // at:
+            193 => return self.send_special(host, cycles, 193), // at:put:
+            194 => return self.send_special(host, cycles, 194), // size
+            195 => return self.send_special(host, cycles, 195), // next
+            196 => return self.send_special(host, cycles, 196), // nextPut:
+            197 => return self.send_special(host, cycles, 197), // atEnd
+            200 => return self.send_special(host, cycles, 200), // blockCopy:
+            201 => return self.send_special(host, cycles, 201), // value
+            202 => return self.send_special(host, cycles, 202), // value:
+            203 => return self.send_special(host, cycles, 203), // do:
+            204 => return self.send_special(host, cycles, 204), // new
+            205 => return self.send_special(host, cycles, 205), // new:
+            206 => return self.send_special(host, cycles, 206), // x
+            207 => return self.send_special(host, cycles, 207), // y
             // 208-255 send literal selector with 0, 1 or 2 arguments
             208 | 209 | 210 | 211 | 212 | 213 | 214 | 215 | 216 | 217 | 218 | 219 | 220 | 221 | 222 | 223 => {
                 self.cycles = cycles;
@@ -1035,8 +1054,17 @@ impl Interpreter {
                 return false;
             }
         }
+        self.send_special(host, cycles, bc)
+    }
+
+    /// Bytecodes 176-207 that were not done inline: the special selector's primitive if it
+    /// has one (`bc` is a constant here, so only that one is compiled in), else the send.
+    #[inline(always)]
+    fn send_special<H: Host>(&mut self, host: &mut H, cycles: u64, bc: u8) -> bool {
         self.cycles = cycles;
-        self.send_special_selector(host, bc);
+        if !crate::primitives::special_selector_primitive(self, bc) {
+            self.send_special_selector(host, bc);
+        }
         true
     }
 
@@ -1118,10 +1146,9 @@ impl Interpreter {
 
     // ---- sends (ch. 28 "Send Bytecodes") ------------------------------------------------------
 
+    /// Sends special selector `bc` (176-207): its selector and argument count are in the
+    /// image's specialSelectors Array.
     fn send_special_selector<H: Host>(&mut self, host: &mut H, bc: u8) {
-        if crate::primitives::special_selector_primitive(self, bc) {
-            return;
-        }
         let index = (bc - 176) as usize * 2;
         let selector = self.memory.fetch_pointer(index, SPECIAL_SELECTORS);
         let count = integer_value_of(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS)) as usize;
@@ -1214,7 +1241,18 @@ impl Interpreter {
                 break;
             }
             let dictionary = self.memory.fetch_pointer(CLASS_MESSAGE_DICTIONARY, current);
+            // What the result depends on, for `become:` (see `forget_lookups_through`).
+            self.memory.note_in_lookup(current);
+            self.memory.note_in_lookup(dictionary);
+            if self.memory.is_pointers(dictionary)
+                && self.memory.fetch_word_length_of(dictionary) > objects::METHOD_ARRAY
+            {
+                let methods = self.memory.fetch_pointer(objects::METHOD_ARRAY, dictionary);
+                self.memory.note_in_lookup(methods);
+            }
             if let Some(m) = objects::lookup_method_in_dictionary(&self.memory, dictionary, self.message_selector) {
+                self.memory.note_in_lookup(m);
+                self.memory.note_in_lookup(self.message_selector);
                 self.new_method = m;
                 return true;
             }
@@ -1521,6 +1559,15 @@ impl Interpreter {
         // has re-armed it, when space is still low).
         self.collect_garbage();
         true
+    }
+
+    /// Before `become:` of `a` and `b`: the cached lookups stay valid unless one of the two
+    /// took part in a lookup (then they could now find another class, dictionary or method),
+    /// so ordinary objects (a Set or an OrderedCollection that grows) keep the cache.
+    pub(crate) fn forget_lookups_through(&mut self, a: Oop, b: Oop) {
+        if self.memory.in_lookup(a) || self.memory.in_lookup(b) {
+            self.flush_method_cache();
+        }
     }
 
     pub(crate) fn flush_method_cache(&mut self) {

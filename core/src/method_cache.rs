@@ -59,7 +59,8 @@ impl MethodCache {
         }
     }
 
-    /// Forgets every lookup (after `become:`, or when a method changed: primitive 89).
+    /// Forgets every lookup (after `become:` of an object a lookup went through, or when a
+    /// method changed: primitive 89).
     pub(crate) fn flush(&mut self) {
         self.entries.fill(Entry::default());
     }

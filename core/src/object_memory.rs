@@ -101,6 +101,10 @@ const F_ODD: u8 = 8;
 const F_MARK: u8 = 16;
 /// A MethodContext that may be referenced from somewhere other than its callee's sender field.
 const F_ESCAPED: u8 = 32;
+/// The object took part in a method lookup (a class on the superclass chain, its method
+/// dictionary or the dictionary's methods Array, a selector, a method): the method cache may
+/// hold a result that depends on it, so `become:` of it must flush the cache.
+const F_IN_LOOKUP: u8 = 64;
 
 /// An object-table entry: where an object's fields are, how many, its class and flags.
 #[derive(Clone, Copy, Debug, Default)]
@@ -516,18 +520,11 @@ impl ObjectMemory {
     }
     /// Number of named (fixed) fields of instances of `class`.
     pub fn fixed_fields_of_class(&self, class: Oop) -> usize {
-        ((self.instance_specification(class) >> 1) & 0x7ff) as usize
+        fixed_fields_of_spec(self.instance_specification(class))
     }
     /// How instances of `class` lay out their fields.
     pub fn format_of_class(&self, class: Oop) -> Format {
-        let spec = self.instance_specification(class);
-        if spec & SPEC_POINTERS != 0 {
-            Format::Pointers
-        } else if spec & SPEC_WORDS != 0 {
-            Format::Words
-        } else {
-            Format::Bytes
-        }
+        format_of_spec(self.instance_specification(class))
     }
 
     // ---- allocation -------------------------------------------------------------------------
@@ -562,11 +559,24 @@ impl ObjectMemory {
             self.request_gc();
             return None;
         }
-        self.allocate_from_reserve(class, words, format, odd, fill)
+        self.allocate_from_reserve_inline(class, words, format, odd, fill)
     }
 
     /// `allocate`, allowed to take the last oops (for MethodContexts).
     fn allocate_from_reserve(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
+        self.allocate_from_reserve_inline(class, words, format, odd, fill)
+    }
+
+    /// `allocate_from_reserve`, inlined into `allocate` (`new`, `@`, copies: most allocations).
+    #[inline(always)]
+    fn allocate_from_reserve_inline(
+        &mut self,
+        class: Oop,
+        words: usize,
+        format: Format,
+        odd: bool,
+        fill: u16,
+    ) -> Option<Oop> {
         if words > MAX_OBJECT_FIELDS {
             return None;
         }
@@ -610,8 +620,9 @@ impl ObjectMemory {
     /// `instantiateClass:withPointers:` etc. of the book, in one: `indexable` counts pointers,
     /// words or bytes depending on the class's format.
     pub fn instantiate_class(&mut self, class: Oop, indexable: usize) -> Option<Oop> {
-        let fixed = self.fixed_fields_of_class(class);
-        match self.format_of_class(class) {
+        let spec = self.instance_specification(class);
+        let fixed = fixed_fields_of_spec(spec);
+        match format_of_spec(spec) {
             Format::Pointers => self.allocate(class, fixed + indexable, Format::Pointers, false, NIL),
             Format::Words => self.allocate(class, fixed + indexable, Format::Words, false, 0),
             Format::Bytes => self.allocate(class, fixed + indexable.div_ceil(2), Format::Bytes, indexable & 1 == 1, 0),
@@ -656,6 +667,17 @@ impl ObjectMemory {
     #[inline(always)]
     pub fn set_escaped(&mut self, oop: Oop) {
         self.ot[(oop >> 1) as usize].flags |= F_ESCAPED;
+    }
+    /// Marks `oop` as part of a method lookup (see `F_IN_LOOKUP`); SmallIntegers and free
+    /// entries are left alone.
+    pub fn note_in_lookup(&mut self, oop: Oop) {
+        if self.is_object(oop) {
+            self.ot[(oop >> 1) as usize].flags |= F_IN_LOOKUP;
+        }
+    }
+    /// True when `oop` took part in a method lookup since it was allocated (`note_in_lookup`).
+    pub fn in_lookup(&self, oop: Oop) -> bool {
+        self.is_object(oop) && self.ot[(oop >> 1) as usize].flags & F_IN_LOOKUP != 0
     }
 
     // ---- become, enumeration ------------------------------------------------------------
@@ -810,6 +832,22 @@ impl ObjectMemory {
     /// True when free oops or words have fallen below what the image asked to be warned at.
     pub fn is_low(&self, oops: usize, words: usize) -> bool {
         self.oops_left() < oops || self.words_left() < words
+    }
+}
+
+/// Named fields of a class's instances, from its instance specification.
+fn fixed_fields_of_spec(spec: u16) -> usize {
+    ((spec >> 1) & 0x7ff) as usize
+}
+
+/// How a class's instances lay out their fields, from its instance specification.
+fn format_of_spec(spec: u16) -> Format {
+    if spec & SPEC_POINTERS != 0 {
+        Format::Pointers
+    } else if spec & SPEC_WORDS != 0 {
+        Format::Words
+    } else {
+        Format::Bytes
     }
 }
 

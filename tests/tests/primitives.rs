@@ -251,6 +251,34 @@ fn every_primitive_the_v2_image_calls_accepts_what_its_senders_pass() {
     assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// become: (primitive 72) of an object a cached lookup went through (a class, its method
+/// dictionary, a method) must redirect the next send; the VM keeps its method cache only across
+/// become: of other objects. Class A's `answer` is a quick `^self` and B's answers 2, so a
+/// stale cache entry shows as `false` in the last place.
+#[test]
+fn become_of_a_class_dictionary_or_method_redirects_the_next_send() {
+    let Some(mut vm) = interpreter(XEROX_V2) else { return };
+    let mut host = HeadlessHost::new();
+    st80_headless::run(&mut vm, &mut host, 1_000_000);
+    let swaps = [
+        ("a class", "a become: b"),
+        ("a method dictionary", "(a instVarAt: 2) become: (b instVarAt: 2)"),
+        ("a method", "(a compiledMethodAt: #answer) become: (b compiledMethodAt: #answer)"),
+    ];
+    for (n, (what, swap)) in swaps.iter().enumerate() {
+        // (Fresh class names each time: `subclass:` of an existing name would redefine it.)
+        let expr = format!(
+            "| a b r | \
+             a _ Object subclass: #BecomeA{n} instanceVariableNames: '' classVariableNames: '' poolDictionaries: '' category: 'st80'. \
+             b _ Object subclass: #BecomeB{n} instanceVariableNames: '' classVariableNames: '' poolDictionaries: '' category: 'st80'. \
+             a compile: 'answer ^self' classified: 'st80'. b compile: 'answer ^2' classified: 'st80'. \
+             r _ OrderedCollection new. r add: a new answer = 2; add: b new answer = 2. \
+             {swap}. r add: a new answer = 2. r asArray"
+        );
+        assert_eq!(evaluate(&mut vm, &mut host, &expr, 200_000_000), "(false true true )", "become: of {what}");
+    }
+}
+
 #[test]
 fn quit_primitive_stops_the_vm() {
     let Some(mut vm) = interpreter(XEROX_V2) else { return };

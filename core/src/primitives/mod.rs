@@ -184,8 +184,8 @@ pub(crate) fn dispatch<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) 
 }
 
 /// Bytecodes 176-207 try these before sending (ch. 28 `specialSelectorPrimitiveResponse`);
-/// true when one ran.
-#[inline]
+/// true when one ran. Inlined where `bc` is a constant, so that only its case is compiled.
+#[inline(always)]
 pub(crate) fn special_selector_primitive(it: &mut Interpreter, bc: u8) -> bool {
     use arithmetic::*;
     let result = match bc {

@@ -117,8 +117,8 @@ pub(crate) fn primitive_become(it: &mut Interpreter) -> PrimResult {
     it.store_context_registers();
     it.expose(a);
     it.expose(b);
+    it.forget_lookups_through(a, b);
     it.memory.swap_pointers_of(a, b);
-    it.flush_method_cache();
     it.fetch_context_registers();
     it.pop_then_push(1, a);
     Ok(())
