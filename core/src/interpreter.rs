@@ -891,8 +891,7 @@ impl Interpreter {
                 if self.trace.is_some() {
                     self.trace_return(host, v, true);
                 }
-                self.return_value(host, v, caller);
-                return true;
+                return self.return_value(host, v, caller);
             }
             // 128-130 extended push, store, pop and store
             128 => {
@@ -1079,7 +1078,7 @@ impl Interpreter {
         if self.trace.is_some() {
             self.trace_return(host, value, false);
         }
-        self.return_value_inline(host, value, sender)
+        self.return_value(host, value, sender)
     }
 
     /// 126, 127 and 138-143 are unused in the Blue Book's set: only a hand-made or overwritten
@@ -1092,6 +1091,7 @@ impl Interpreter {
         true
     }
 
+    #[inline(always)]
     fn extended_push(&mut self, descriptor: u8) {
         let index = (descriptor & 63) as usize;
         let v = match descriptor >> 6 {
@@ -1107,6 +1107,7 @@ impl Interpreter {
     }
 
     /// True when it stopped the VM (a store into a literal).
+    #[inline(always)]
     fn extended_store(&mut self, descriptor: u8, value: Oop) -> bool {
         let index = (descriptor & 63) as usize;
         match descriptor >> 6 {
@@ -1441,14 +1442,10 @@ impl Interpreter {
 
     // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------
 
-    pub(crate) fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) {
-        self.return_value_inline(host, value, context);
-    }
-
-    /// `return_value`, inlined into the method-return bytecodes. True unless it was a plain
-    /// return: it sent cannotReturn: or the stack faulted.
+    /// `returnValue:to:`, inlined into the return bytecodes (120-125). True unless it was a
+    /// plain return: it sent cannotReturn: or the stack faulted.
     #[inline(always)]
-    fn return_value_inline<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) -> bool {
+    fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) -> bool {
         let resumable = match self.memory.context_loc(context, TEMP_FRAME_START) {
             Some(loc) => self.memory.word_at(loc + INSTRUCTION_POINTER) != NIL,
             None => false,
