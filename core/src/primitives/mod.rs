@@ -62,7 +62,7 @@ pub(crate) fn require(condition: bool) -> PrimResult {
 /// The number of arguments primitive `index` takes off the stack, for those with a fixed number.
 /// A method declaring the primitive with another count (a hostile `<primitive: 60>` without
 /// arguments, say) fails it instead of letting it read and pop its caller's stack.
-fn expected_arguments(index: u16) -> Option<usize> {
+const fn expected_arguments(index: u16) -> Option<usize> {
     Some(match index {
         1..=18 | 41..=50 | 54 | 60 | 63 | 66 | 68 | 71..=73 | 80 | 82 | 91..=94 | 98 | 99 | 110 | 133 => 1,
         40 | 51..=53 | 62 | 65 | 67 | 70 | 75..=78 | 85..=90 | 95..=97 | 101 | 102 | 111..=115 | 128 | 132 => 0,
@@ -75,6 +75,20 @@ fn expected_arguments(index: u16) -> Option<usize> {
     })
 }
 
+/// `expected_arguments` of every primitive index as a table (`u8::MAX`: not checked here), so
+/// that the check on every primitive call is one load, not the `match`'s chain of compares.
+const EXPECTED_ARGUMENTS: [u8; 256] = {
+    let mut table = [u8::MAX; 256];
+    let mut i = 0;
+    while i < 256 {
+        if let Some(n) = expected_arguments(i as u16) {
+            table[i] = n as u8;
+        }
+        i += 1;
+    }
+    table
+};
+
 /// Runs primitive `index` for the pending send (`argument_count` arguments on the stack).
 /// 21-37 (LargePositiveInteger arithmetic) are optional: the image's code does them.
 pub(crate) fn dispatch<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) -> PrimResult {
@@ -86,7 +100,8 @@ pub(crate) fn dispatch<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) 
     use storage::*;
     use subscript::*;
     use system::*;
-    require(expected_arguments(index).is_none_or(|n| n == it.argument_count))?;
+    let expected = EXPECTED_ARGUMENTS.get(index as usize).copied().unwrap_or(u8::MAX);
+    require(expected == u8::MAX || expected as usize == it.argument_count)?;
     match index {
         1 => primitive_add(it),
         2 => primitive_subtract(it),
