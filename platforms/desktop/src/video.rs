@@ -57,22 +57,15 @@ impl Video {
         let size = vm.display().map(|d| (d.width as u32, d.height as u32)).unwrap_or(DEFAULT_SIZE);
         let size = (size.0.max(1), size.1.max(1));
         let scale = scale.unwrap_or_else(|| auto_scale(&video, size)).max(1);
-        let open_window = || {
-            let mut builder = video.window(title, size.0 * scale, size.1 * scale);
-            builder.position_centered().resizable().allow_highdpi();
-            builder.build().map_err(|e| format!("cannot open a window: {e}"))
-        };
-        let mut canvas = match open_window()?.into_canvas().accelerated().build() {
-            Ok(c) => c,
-            Err(e) => {
-                log::info!("no accelerated renderer ({e}); using the software renderer");
-                open_window()?
-                    .into_canvas()
-                    .software()
-                    .build()
-                    .map_err(|e| format!("cannot draw in the window: {e}"))?
-            }
-        };
+        let mut builder = video.window(title, size.0 * scale, size.1 * scale);
+        builder.position_centered().resizable().allow_highdpi();
+        let window = builder.build().map_err(|e| format!("cannot open a window: {e}"))?;
+        // No renderer flags: SDL tries the accelerated renderers first and falls back to its
+        // software one itself, in the same window. (Asking for an accelerated one and, when
+        // that failed, for a software one in a second window flashed a window where there is
+        // no GL, as under Xvfb.)
+        let mut canvas = window.into_canvas().build().map_err(|e| format!("cannot draw in the window: {e}"))?;
+        log::info!("renderer: {}", canvas.info().name);
         if let Some(icon) = window::icon() {
             canvas.window_mut().set_icon(icon);
         }
