@@ -200,6 +200,7 @@ pub(crate) fn dispatch<H: Host>(it: &mut Interpreter, host: &mut H, index: u16) 
 
 /// Bytecodes 176-207 try these before sending (ch. 28 `specialSelectorPrimitiveResponse`);
 /// true when one ran. Inlined where `bc` is a constant, so that only its case is compiled.
+/// (198 `==` and 199 `class` never come here: `Interpreter::dispatch` does them itself.)
 #[inline(always)]
 pub(crate) fn special_selector_primitive(it: &mut Interpreter, bc: u8) -> bool {
     use arithmetic::*;
@@ -226,14 +227,6 @@ pub(crate) fn special_selector_primitive(it: &mut Interpreter, bc: u8) -> bool {
                 190 => primitive_bit_and(it),
                 _ => primitive_bit_or(it),
             }
-        }
-        198 => {
-            it.argument_count = 1;
-            system::primitive_equivalent(it)
-        }
-        199 => {
-            it.argument_count = 0;
-            system::primitive_class(it)
         }
         200 => {
             it.argument_count = 1;
