@@ -108,6 +108,12 @@ pub(crate) struct MethodInfo {
     pub literal_limit: u8,
 }
 
+impl MethodInfo {
+    /// All zeros (`Default`, usable in a const).
+    pub const NONE: MethodInfo =
+        MethodInfo { primitive: 0, flag: 0, args: 0, temps: 0, large: false, literals: 0, literal_limit: 0 };
+}
+
 /// Counters for benchmarks and `st80 bench`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
@@ -1207,9 +1213,8 @@ impl Interpreter {
     /// inlined into the send; the miss is out of line.
     #[inline(always)]
     fn find_new_method_in_class(&mut self, class: Oop) -> bool {
-        if let Some((method, info)) = self.method_cache.probe(self.message_selector, class) {
-            self.new_method = method;
-            self.new_info = info;
+        if let Some(e) = self.method_cache.probe(self.message_selector, class) {
+            (self.new_method, self.new_info) = (e.method, e.info);
             return true;
         }
         self.find_new_method_in_class_missing_the_cache(class)

@@ -6,12 +6,21 @@ use crate::object_memory::{ObjectMemory, Oop};
 use alloc::boxed::Box;
 use alloc::vec;
 
-#[derive(Clone, Copy, Default)]
-struct Entry {
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
     selector: Oop,
     class: Oop,
-    method: Oop,
-    info: MethodInfo,
+    pub(crate) method: Oop,
+    pub(crate) info: MethodInfo,
+}
+
+/// The class of an empty entry: a SmallInteger, which no probe asks for (a probe's class is
+/// what `fetch_class_of` answered, an object), so an empty entry never matches and the probe
+/// needs no test of its own for it.
+const NO_CLASS: Oop = 1;
+
+impl Entry {
+    const EMPTY: Entry = Entry { selector: 0, class: NO_CLASS, method: 0, info: MethodInfo::NONE };
 }
 
 /// Number of entries (a power of two).
@@ -24,7 +33,7 @@ pub(crate) struct MethodCache {
 
 impl MethodCache {
     pub(crate) fn new() -> MethodCache {
-        let entries: Box<[Entry]> = vec![Entry::default(); SIZE].into_boxed_slice();
+        let entries: Box<[Entry]> = vec![Entry::EMPTY; SIZE].into_boxed_slice();
         MethodCache { entries: entries.try_into().unwrap_or_else(|_| unreachable!("SIZE entries")) }
     }
 
@@ -33,11 +42,13 @@ impl MethodCache {
         ((selector ^ class.rotate_left(5)) >> 1) as usize & (SIZE - 1)
     }
 
-    /// The method cached for `selector` sent to an instance of `class`.
+    /// The entry for `selector` sent to an instance of `class`, if it is cached. (A reference
+    /// rather than a copy: an `Option` of the method and header would be told from `None` by
+    /// a test of the header's bits.)
     #[inline(always)]
-    pub(crate) fn probe(&self, selector: Oop, class: Oop) -> Option<(Oop, MethodInfo)> {
+    pub(crate) fn probe(&self, selector: Oop, class: Oop) -> Option<&Entry> {
         let e = &self.entries[Self::index(selector, class)];
-        (e.selector == selector && e.class == class && e.method != 0).then_some((e.method, e.info))
+        (e.selector == selector && e.class == class).then_some(e)
     }
 
     /// Remembers a lookup, replacing whatever shared its slot.
@@ -51,10 +62,10 @@ impl MethodCache {
     /// collection does not move) and decoded headers, never heap locations.
     pub(crate) fn forget_freed(&mut self, memory: &ObjectMemory) {
         for e in self.entries.iter_mut() {
-            if e.method != 0
+            if e.class != NO_CLASS
                 && !(memory.is_object(e.selector) && memory.is_object(e.class) && memory.is_object(e.method))
             {
-                *e = Entry::default();
+                *e = Entry::EMPTY;
             }
         }
     }
@@ -62,7 +73,7 @@ impl MethodCache {
     /// Forgets every lookup (after `become:` of an object a lookup went through, or when a
     /// method changed: primitive 89).
     pub(crate) fn flush(&mut self) {
-        self.entries.fill(Entry::default());
+        self.entries.fill(Entry::EMPTY);
     }
 }
 
@@ -88,7 +99,7 @@ mod tests {
         cache.insert(class, selector, dead_method, info(0));
         m.collect_garbage(&[selector, class, method]);
         cache.forget_freed(&m);
-        assert_eq!(cache.probe(selector, class).map(|(m, i)| (m, i.args)), Some((method, 1)));
+        assert_eq!(cache.probe(selector, class).map(|e| (e.method, e.info.args)), Some((method, 1)));
         assert!(cache.probe(dead_selector, class).is_none());
         assert!(cache.probe(selector, dead_class).is_none());
         assert!(cache.probe(class, selector).is_none(), "its method was freed");
@@ -106,9 +117,11 @@ mod tests {
     fn finds_what_was_inserted_for_that_class_only() {
         let mut cache = MethodCache::new();
         assert!(cache.probe(100, 200).is_none());
+        // An empty entry answers to nothing, even to the oops it was zeroed with.
+        assert!((0..SIZE as Oop * 2).all(|s| cache.probe(s, 0).is_none() && cache.probe(0, s * 2).is_none()));
         cache.insert(100, 200, 300, info(2));
-        let (method, i) = cache.probe(100, 200).unwrap();
-        assert_eq!((method, i.args), (300, 2));
+        let e = cache.probe(100, 200).unwrap();
+        assert_eq!((e.method, e.info.args), (300, 2));
         assert!(cache.probe(100, 202).is_none(), "another class");
         assert!(cache.probe(102, 200).is_none(), "another selector");
     }
@@ -121,7 +134,7 @@ mod tests {
         cache.insert(a, 10, 300, info(0));
         cache.insert(b, 10, 302, info(1));
         assert!(cache.probe(a, 10).is_none());
-        assert_eq!(cache.probe(b, 10).map(|(m, _)| m), Some(302));
+        assert_eq!(cache.probe(b, 10).map(|e| e.method), Some(302));
         cache.insert(a, 12, 304, info(0));
         cache.flush();
         assert!(cache.probe(b, 10).is_none() && cache.probe(a, 12).is_none());
