@@ -203,7 +203,7 @@ impl Interpreter {
         self.hooks.eval_method = 0;
         self.hooks.outcome = outcome;
         self.update_watch();
-        self.stop = Some(StopReason::Evaluated);
+        self.stop_with(StopReason::Evaluated);
     }
 
     /// The VM ended the evaluation's process (`terminate_active_process`): the evaluation

@@ -168,6 +168,10 @@ pub struct Interpreter {
     /// Set when a bytecode could not run (it needed more of the stack than its context holds,
     /// or is unused); the process is ended at the next check (`end_faulted_process`).
     process_fault: bool,
+    /// Set with `stop`, `processes.new_process` and `process_fault` (by `stop_with`,
+    /// `transfer_to` and the faults): after a send or a return the bytecode loop tests this
+    /// and the collector's request, not each of them. Cleared by `run` before it looks at them.
+    pub(crate) attention: bool,
     // Send state.
     pub(crate) message_selector: Oop,
     pub(crate) argument_count: usize,
@@ -226,6 +230,7 @@ impl Interpreter {
             temp_limit: 0,
             literal_limit: 0,
             process_fault: false,
+            attention: false,
             message_selector: NIL,
             argument_count: 0,
             new_method: NIL,
@@ -403,6 +408,8 @@ impl Interpreter {
     pub fn run<H: Host>(&mut self, host: &mut H, cycles: u64) -> StopReason {
         let end = self.cycles.saturating_add(cycles);
         while self.cycles < end {
+            // (Whatever sets it again from here on is seen at the loop's next send or return.)
+            self.attention = false;
             if self.cycles >= self.poll_due {
                 self.poll_io(host);
                 if let Some(stop) = self.stop.take() {
@@ -430,12 +437,7 @@ impl Interpreter {
                     let bc = self.fetch_byte();
                     cycles += 1;
                     // Only sends, returns and primitives allocate, switch processes or stop.
-                    if self.dispatch(bc, host, cycles)
-                        && (self.memory.gc_requested
-                            || self.processes.new_process.is_some()
-                            || self.stop.is_some()
-                            || self.process_fault)
-                    {
+                    if self.dispatch(bc, host, cycles) && (self.memory.gc_requested || self.attention) {
                         break;
                     }
                 }
@@ -501,7 +503,7 @@ impl Interpreter {
         };
         match &mut self.clock {
             ClockSource::Virtual(c) => c.skip_to(self.cycles, wake),
-            ClockSource::Host => self.stop = Some(StopReason::Idle { wake_at: wake }),
+            ClockSource::Host => self.stop_with(StopReason::Idle { wake_at: wake }),
         }
     }
 
@@ -752,6 +754,7 @@ impl Interpreter {
     #[inline(never)]
     fn fault_stack(&mut self) -> Oop {
         self.process_fault = true;
+        self.attention = true;
         NIL
     }
     /// Stores into stack/temporary field `index` of the active context.
@@ -1094,6 +1097,7 @@ impl Interpreter {
     fn unused_bytecode(&mut self, bc: u8) -> bool {
         log::warn!("unused bytecode {bc} in method {}", self.method);
         self.process_fault = true;
+        self.attention = true;
         true
     }
 
@@ -1120,7 +1124,7 @@ impl Interpreter {
             0 => self.store_receiver_variable(index, value),
             1 => self.store_temporary(index, value),
             2 => {
-                self.stop = Some(StopReason::Error(String::from("illegal store into a literal constant")));
+                self.stop_with(StopReason::Error(String::from("illegal store into a literal constant")));
                 return true;
             }
             _ => {
@@ -1265,7 +1269,7 @@ impl Interpreter {
             current = self.memory.fetch_pointer(CLASS_SUPERCLASS, current);
         }
         if self.message_selector == SELECTOR_DOES_NOT_UNDERSTAND {
-            self.stop = Some(StopReason::Error(String::from(
+            self.stop_with(StopReason::Error(String::from(
                 "recursive doesNotUnderstand: (the image has no doesNotUnderstand: method)",
             )));
             return false;
@@ -1291,11 +1295,11 @@ impl Interpreter {
     fn create_actual_message(&mut self) -> bool {
         let count = self.argument_count;
         let Some(args) = self.memory.instantiate_class(CLASS_ARRAY, count) else {
-            self.stop = Some(StopReason::Error(String::from("out of memory creating a Message")));
+            self.stop_with(StopReason::Error(String::from("out of memory creating a Message")));
             return false;
         };
         let Some(message) = self.memory.instantiate_class(CLASS_MESSAGE, 0) else {
-            self.stop = Some(StopReason::Error(String::from("out of memory creating a Message")));
+            self.stop_with(StopReason::Error(String::from("out of memory creating a Message")));
             return false;
         };
         self.memory.store_pointer(MESSAGE_SELECTOR, message, self.message_selector);
@@ -1376,7 +1380,7 @@ impl Interpreter {
             SMALL_CONTEXT_WORDS
         };
         if TEMP_FRAME_START + count > size as usize {
-            self.stop = Some(StopReason::Error(format!("a send of {count} arguments does not fit in a context")));
+            self.stop_with(StopReason::Error(format!("a send of {count} arguments does not fit in a context")));
             return;
         }
         let ctx = match self.memory.allocate_context(size) {
@@ -1390,8 +1394,7 @@ impl Interpreter {
                     None => {
                         // (An evaluation stopped for low space is abandoned, not an error.)
                         if self.stop.is_none() && !self.terminate_runaway_process() {
-                            self.stop =
-                                Some(StopReason::Error(String::from("out of object pointers for a new context")));
+                            self.stop_with(StopReason::Error(String::from("out of object pointers for a new context")));
                         }
                         return;
                     }
@@ -1477,6 +1480,12 @@ impl Interpreter {
 
     // ---- process switching hook (scheduler.rs) ----------------------------------------------
 
+    /// Stops `run` with `reason` (at the bytecode loop's next send or return).
+    pub(crate) fn stop_with(&mut self, reason: StopReason) {
+        self.stop = Some(reason);
+        self.attention = true;
+    }
+
     pub(crate) fn check_process_switch(&mut self) {
         while let Some(sem) = self.processes.pending_signals.pop_front() {
             self.synchronous_signal(sem);
@@ -1495,7 +1504,7 @@ impl Interpreter {
                 // (`Process forContext: (MethodContext new: 0) ...`): it cannot run; the next
                 // ready process does.
                 if !self.terminate_active_process("the process has no context to resume") {
-                    self.stop = Some(StopReason::Error(format!("process {process} has no context to resume")));
+                    self.stop_with(StopReason::Error(format!("process {process} has no context to resume")));
                 }
                 return;
             }
@@ -1521,7 +1530,7 @@ impl Interpreter {
         self.process_fault = false;
         self.stats.process_faults += 1;
         if !self.terminate_active_process("a bytecode could not run") && self.stop.is_none() {
-            self.stop = Some(StopReason::Error(format!(
+            self.stop_with(StopReason::Error(format!(
                 "a bytecode of method {} could not run and no other process can",
                 self.method
             )));
@@ -1540,6 +1549,7 @@ impl Interpreter {
         let new_ctx = self.memory.fetch_pointer(SUSPENDED_CONTEXT, next);
         if !self.is_context(new_ctx) {
             self.processes.new_process = Some(next);
+            self.attention = true;
             return false;
         }
         let running = self.active_process_in_image();

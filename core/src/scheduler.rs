@@ -98,7 +98,7 @@ impl Interpreter {
         let priority = self.priority_of(process);
         let lists = self.memory.fetch_pointer(PROCESS_LISTS, self.scheduler_pointer());
         if priority < 1 || priority as usize > self.memory.fetch_word_length_of(lists) {
-            self.stop = Some(StopReason::Error(alloc::format!("process {process} has an invalid priority {priority}")));
+            self.stop_with(StopReason::Error(alloc::format!("process {process} has an invalid priority {priority}")));
             return;
         }
         let list = self.memory.fetch_pointer(priority as usize - 1, lists);
@@ -107,6 +107,7 @@ impl Interpreter {
 
     pub(crate) fn transfer_to(&mut self, process: Oop) {
         self.processes.new_process = Some(process);
+        self.attention = true;
     }
 
     pub(crate) fn wake_highest_priority(&mut self) -> Option<Oop> {
@@ -125,7 +126,7 @@ impl Interpreter {
     pub(crate) fn suspend_active(&mut self) {
         match self.wake_highest_priority() {
             Some(p) => self.transfer_to(p),
-            None => self.stop = Some(StopReason::Error(String::from("no process is ready to run"))),
+            None => self.stop_with(StopReason::Error(String::from("no process is ready to run"))),
         }
     }
 

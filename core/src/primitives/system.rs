@@ -43,13 +43,13 @@ pub(crate) fn primitive_core_left(it: &mut Interpreter) -> PrimResult {
 
 /// Primitive 113, `quitPrimitive`.
 pub(crate) fn primitive_quit(it: &mut Interpreter) -> PrimResult {
-    it.stop = Some(StopReason::Quit);
+    it.stop_with(StopReason::Quit);
     Ok(())
 }
 
 /// Primitive 114, `exitToDebugger`.
 pub(crate) fn primitive_exit_to_debugger(it: &mut Interpreter) -> PrimResult {
-    it.stop = Some(StopReason::Error(alloc::string::String::from("the image called exitToDebugger")));
+    it.stop_with(StopReason::Error(alloc::string::String::from("the image called exitToDebugger")));
     Ok(())
 }
 
