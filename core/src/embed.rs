@@ -54,6 +54,9 @@ pub(crate) struct Hooks {
     /// The Transcript (a TextCollector) when echoing, and the selectors that write to it.
     pub transcript: Oop,
     pub transcript_selectors: Vec<(Oop, TranscriptWrite)>,
+    /// The send filter of `observe_send`: bit `(selector >> 1) & 63` is set for each selector
+    /// above, all bits while tracing (`update_watch`).
+    pub watched_selectors: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -250,32 +253,36 @@ impl Interpreter {
 
     pub(crate) fn update_watch(&mut self) {
         self.watch_sends = self.trace.is_some() || self.hooks.eval_process != 0 || self.hooks.transcript != 0;
+        let h = &self.hooks;
+        self.hooks.watched_selectors = if self.trace.is_some() {
+            !0
+        } else {
+            [h.notifier_selector, h.terminate_selector, h.syntax_error_selector]
+                .iter()
+                .fold(0, |bits, &s| bits | 1 << ((s >> 1) & 63))
+        };
     }
 
     /// Called for every real send while `watch_sends` is set. Returns true when the send was
     /// taken over (the evaluation ended) and must not be performed.
     #[inline(always)]
     pub(crate) fn observe_send<H: Host>(&mut self, host: &mut H, receiver: Oop, selector: Oop, count: usize) -> bool {
-        // The selector first: the active process is two object-table reads away, and nearly
-        // every send is none of these three. This filter is inlined into every send.
+        // This filter is inlined into every send, and nearly every send passes it: one bit of
+        // the selector's (a few false positives cost a call) and the receiver.
+        if self.hooks.watched_selectors >> ((selector >> 1) & 63) & 1 == 0 && receiver != self.hooks.transcript {
+            return false;
+        }
+        self.observe_watched_send(host, receiver, selector, count)
+    }
+
+    #[inline(never)]
+    fn observe_watched_send<H: Host>(&mut self, host: &mut H, receiver: Oop, selector: Oop, count: usize) -> bool {
         let hooked = (selector == self.hooks.notifier_selector && count == 3)
             || (selector == self.hooks.terminate_selector && count == 0)
             || (selector == self.hooks.syntax_error_selector && count == 3);
         if !hooked && self.trace.is_none() && (self.hooks.transcript == 0 || receiver != self.hooks.transcript) {
             return false;
         }
-        self.observe_watched_send(host, receiver, selector, count, hooked)
-    }
-
-    #[inline(never)]
-    fn observe_watched_send<H: Host>(
-        &mut self,
-        host: &mut H,
-        receiver: Oop,
-        selector: Oop,
-        count: usize,
-        hooked: bool,
-    ) -> bool {
         if self.trace.is_some() {
             self.trace_send(host, receiver, selector, count);
         }
