@@ -1429,8 +1429,20 @@ impl Interpreter {
         fields[STACK_POINTER] = integer_object_of(temps as i16);
         fields[METHOD] = method;
         fields[INITIAL_IP] = NIL;
-        for i in 0..=count {
-            heap[(loc + RECEIVER + i) & HEAP_MASK] = heap[(src + i) & HEAP_MASK];
+        // The receiver and the first two arguments (most sends have no more) without the
+        // loop's compare and branch for each word.
+        let copy = |heap: &mut [u16; HEAP_WORDS], i: usize| {
+            heap[(loc + RECEIVER + i) & HEAP_MASK] = heap[(src + i) & HEAP_MASK]
+        };
+        copy(heap, 0);
+        if count >= 1 {
+            copy(heap, 1);
+            if count >= 2 {
+                copy(heap, 2);
+                for i in 3..=count {
+                    copy(heap, i);
+                }
+            }
         }
         // The new context's registers, as fetch_context_registers would read them.
         self.active_context = ctx;
