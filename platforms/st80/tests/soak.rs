@@ -7,8 +7,12 @@ use std::collections::HashSet;
 
 fn soak(image_name: &str) {
     let Some(img) = image(image_name) else { return };
-    let dir =
-        st80_tests::fresh_dir(std::env::temp_dir().join(format!("st80-soak-test-{}", image_name.replace('/', "-"))));
+    // Under the build's own temporary directory: two checkouts testing at once (a CI clone
+    // beside a working copy) each get theirs, where a shared /tmp name had one run delete the
+    // other's samples.
+    let dir = st80_tests::fresh_dir(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("soak-{}", image_name.replace('/', "-"))),
+    );
     let csv = dir.join("samples.csv");
     let out = run_st80(
         env!("CARGO_BIN_EXE_st80"),
