@@ -581,6 +581,16 @@ impl Interpreter {
             .max(TEMP_FRAME_START as isize - 1) as usize;
         // (Every way in checks `is_context`, and `become:` leaves the active context alone.)
         debug_assert!(self.stack_limit >= TEMP_FRAME_START, "context {ctx} has no room for its fixed fields");
+        self.fetch_home_registers(ctx_loc, method_or_count, ip);
+    }
+
+    /// The registers that come from the active context's home, its method and its receiver,
+    /// and `ip_byte` from `ip` (relative to the method), for the active context at `ctx_loc`
+    /// whose method field holds `method_or_count` and whose length is in `stack_limit`.
+    #[inline(always)]
+    fn fetch_home_registers(&mut self, ctx_loc: usize, method_or_count: Oop, ip: usize) {
+        let ctx = self.active_context;
+        let field = |i: usize| self.memory.word_at(ctx_loc + i);
         // A BlockContext keeps its argument count where a MethodContext keeps its method; a
         // MethodContext is its own home, so its fields are read only once.
         let home_loc = if is_integer_object(method_or_count) {
@@ -677,11 +687,20 @@ impl Interpreter {
             .set_word_at(self.ctx_loc + STACK_POINTER, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
     }
 
-    /// Makes `ctx` the active context (a block's activation), the registers' fetch inlined.
-    pub(crate) fn new_active_context(&mut self, ctx: Oop) {
+    /// Makes `block`, a BlockContext at heap word `loc` with `length` fields whose instruction
+    /// pointer, stack pointer (its `count` arguments) and caller are already stored, the active
+    /// context (primitives 81 and 82): what the registers' fetch would read from it is at
+    /// hand, so only its home's part is read.
+    pub(crate) fn activate_block_context(&mut self, block: Oop, loc: usize, length: usize, count: usize) {
         self.store_context_registers();
-        self.active_context = ctx;
-        self.fetch_context_registers_inline();
+        self.active_context = block;
+        let ip = integer_value_of(self.memory.word_at(loc + INSTRUCTION_POINTER));
+        let ip = (ip as isize - 1).max(0) as usize;
+        // (The primitives checked that the arguments fit.)
+        debug_assert!(length >= TEMP_FRAME_START + count, "block {block} has no room for {count} arguments");
+        self.sp = TEMP_FRAME_START + count - 1;
+        self.stack_limit = length;
+        self.fetch_home_registers(loc, integer_object_of(count as i16), ip);
     }
 
     /// Marks `ctx` and its whole sender chain as referenced from elsewhere (never recycled).

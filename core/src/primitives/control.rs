@@ -173,12 +173,12 @@ pub(crate) fn primitive_value(it: &mut Interpreter) -> PrimResult {
 }
 
 fn activate_block(it: &mut Interpreter, block: Oop, n: usize) {
-    let loc = it.memory.loc(block);
+    let (loc, length) = it.memory.location_and_length(block);
     let initial_ip = it.memory.word_at(loc + INITIAL_IP);
     it.memory.set_word_at(loc + INSTRUCTION_POINTER, initial_ip);
     it.memory.set_word_at(loc + STACK_POINTER, integer_object_of(n as i16));
     it.memory.set_word_at(loc + CALLER, it.active_context);
-    it.new_active_context(block);
+    it.activate_block_context(block, loc, length, n);
 }
 
 /// Primitive 82, `valueWithArguments:`.
