@@ -106,7 +106,10 @@ impl Interpreter {
         self.ensure_error_hooks();
         let err = |what: &str| String::from("cannot start an evaluation: ") + what;
         let compiler = self.global("Compiler").ok_or_else(|| err("the image has no Compiler"))?;
-        let process_class = self.global("Process").ok_or_else(|| err("the image has no Process class"))?;
+        let process_class = self
+            .global("Process")
+            .filter(|&c| self.memory.is_object(c) && self.memory.is_pointers(c))
+            .ok_or_else(|| err("the image has no Process class"))?;
         let evaluate = self.find_symbol("evaluate:").ok_or_else(|| err("no #evaluate: symbol"))?;
         let print_string = self.find_symbol("printString").ok_or_else(|| err("no #printString symbol"))?;
         let processor = self.scheduler_pointer();

@@ -1220,6 +1220,9 @@ impl Interpreter {
             .memory
             .pointer_field_location(CLASS_SUPERCLASS, method_class)
             .map_or(NIL, |at| self.memory.word_at(at));
+        // A superclass that is a SmallInteger (a hostile image's) finds nothing, as nil does;
+        // as nil it cannot be taken for the class of an empty method-cache entry (`NO_CLASS`).
+        let superclass = if is_integer_object(superclass) { NIL } else { superclass };
         self.send_selector_to_class(host, superclass)
     }
 

@@ -14,9 +14,11 @@ pub(crate) struct Entry {
     pub(crate) info: MethodInfo,
 }
 
-/// The class of an empty entry: a SmallInteger, which no probe asks for (a probe's class is
-/// what `fetch_class_of` answered, an object), so an empty entry never matches and the probe
-/// needs no test of its own for it.
+/// The class of an empty entry: a SmallInteger, which no probe asks for, so an empty entry
+/// never matches and the probe needs no test of its own for it. A probe's class is the class
+/// of a receiver, always an object (the loader refuses an odd class pointer, and every
+/// allocation names a class object: `start_evaluation` checks the image's Process), or a
+/// super send's superclass, nil when it is not an object.
 const NO_CLASS: Oop = 1;
 
 impl Entry {
@@ -47,6 +49,7 @@ impl MethodCache {
     /// a test of the header's bits.)
     #[inline(always)]
     pub(crate) fn probe(&self, selector: Oop, class: Oop) -> Option<&Entry> {
+        debug_assert!(class != NO_CLASS, "a probe for the class of an empty entry");
         let e = &self.entries[Self::index(selector, class)];
         (e.selector == selector && e.class == class).then_some(e)
     }

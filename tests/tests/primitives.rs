@@ -287,3 +287,15 @@ fn quit_primitive_stops_the_vm() {
     vm.start_evaluation("Smalltalk quitPrimitive. 3").unwrap();
     assert_eq!(st80_headless::run(&mut vm, &mut host, 10_000_000), st80_core::StopReason::Quit);
 }
+
+#[test]
+fn an_evaluation_needs_the_images_process_class() {
+    // Every object's class is an object (the method cache's empty entries rely on it): an
+    // image whose `Process` is a SmallInteger gets no evaluation process of that "class".
+    let Some(mut vm) = interpreter(XEROX_V2) else { return };
+    let mut host = HeadlessHost::new();
+    st80_headless::run(&mut vm, &mut host, 1_000_000);
+    assert_eq!(evaluate(&mut vm, &mut host, "Smalltalk at: #Process put: 0. 3", 50_000_000), "3");
+    let refused = vm.start_evaluation("4").expect_err("an evaluation without a Process class");
+    assert!(refused.contains("no Process class"), "{refused}");
+}
