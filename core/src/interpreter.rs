@@ -169,7 +169,7 @@ pub struct Interpreter {
     /// or is unused); the process is ended at the next check (`end_faulted_process`).
     process_fault: bool,
     /// Set with `stop`, `processes.new_process` and `process_fault` (by `stop_with`,
-    /// `transfer_to` and the faults): after a send or a return the bytecode loop tests this
+    /// `transfer_to` and `fault_stack`, the only places that set them): after a send or a return the bytecode loop tests this
     /// and the collector's request, not each of them. Cleared by `run` before it looks at them.
     pub(crate) attention: bool,
     // Send state.
@@ -1115,8 +1115,7 @@ impl Interpreter {
     #[cold]
     fn unused_bytecode(&mut self, bc: u8) -> bool {
         log::warn!("unused bytecode {bc} in method {}", self.method);
-        self.process_fault = true;
-        self.attention = true;
+        self.fault_stack();
         true
     }
 
@@ -1582,8 +1581,7 @@ impl Interpreter {
         let Some(next) = next else { return false };
         let new_ctx = self.memory.fetch_pointer(SUSPENDED_CONTEXT, next);
         if !self.is_context(new_ctx) {
-            self.processes.new_process = Some(next);
-            self.attention = true;
+            self.transfer_to(next);
             return false;
         }
         let running = self.active_process_in_image();
