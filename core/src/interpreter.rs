@@ -1500,14 +1500,16 @@ impl Interpreter {
             self.send_selector(host, SELECTOR_CANNOT_RETURN, 1);
             return true;
         }
-        let old = self.active_context;
-        // nilContextFields: the returning context can never be resumed.
-        self.memory.set_word_at(self.ctx_loc + SENDER, NIL);
-        self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, NIL);
+        // nilContextFields: the returning context can never be resumed. Only a context the
+        // image may still reference needs them cleared; one that never escaped is recycled
+        // (or garbage) and nobody looks at its fields again.
+        if !self.memory.recycle_context(self.active_context) {
+            self.memory.set_word_at(self.ctx_loc + SENDER, NIL);
+            self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, NIL);
+        }
         self.active_context = context;
         self.fetch_context_registers_inline();
         self.push(value);
-        self.memory.recycle_context(old);
         self.process_fault
     }
 

@@ -105,6 +105,9 @@ const F_ESCAPED: u8 = 32;
 /// dictionary or the dictionary's methods Array, a selector, a method): the method cache may
 /// hold a result that depends on it, so `become:` of it must flush the cache.
 const F_IN_LOOKUP: u8 = 64;
+/// A MethodContext waiting in a pool of free contexts (`recycle_context`): garbage, which the
+/// image must not find (`instance_after`, `is_pooled`) until it is handed out again.
+const F_POOLED: u8 = 128;
 
 /// An object-table entry: where an object's fields are, how many, its class and flags.
 #[derive(Clone, Copy, Debug, Default)]
@@ -184,8 +187,10 @@ pub struct ObjectMemory {
     /// Heap words we may grow to before collecting becomes mandatory.
     /// Set by allocation when space runs low; the interpreter collects at its next safe point.
     pub gc_requested: bool,
-    /// Free MethodContexts by size (small, large), reused without a collection.
-    context_pool: [ContextPool; 2],
+    /// Free MethodContexts of each size, reused without a collection. (Two fields rather
+    /// than an array indexed by size: each path then addresses its pool as a constant.)
+    small_contexts: ContextPool,
+    large_contexts: ContextPool,
     /// Garbage collections run so far.
     pub gc_count: u64,
     /// Free oops below which allocation asks for a collection (see `collect_garbage` for how
@@ -251,7 +256,8 @@ impl ObjectMemory {
                 .unwrap_or_else(|_| unreachable!("MAX_OBJECTS entries")),
             free_oops: Vec::new(),
             gc_requested: false,
-            context_pool: [ContextPool::default(), ContextPool::default()],
+            small_contexts: ContextPool::default(),
+            large_contexts: ContextPool::default(),
             gc_count: 0,
             oop_gc_threshold: OOP_RESERVE,
             allocations_since_gc: 0,
@@ -622,11 +628,17 @@ impl ObjectMemory {
     pub fn instantiate_class(&mut self, class: Oop, indexable: usize) -> Option<Oop> {
         let spec = self.instance_specification(class);
         let fixed = fixed_fields_of_spec(spec);
-        match format_of_spec(spec) {
+        let oop = match format_of_spec(spec) {
             Format::Pointers => self.allocate(class, fixed + indexable, Format::Pointers, false, NIL),
             Format::Words => self.allocate(class, fixed + indexable, Format::Words, false, 0),
             Format::Bytes => self.allocate(class, fixed + indexable.div_ceil(2), Format::Bytes, indexable & 1 == 1, 0),
+        }?;
+        // A MethodContext the image makes itself (a debugger's, `Process forContext:`) is
+        // referenced by the image from the start: it must never be recycled when it returns.
+        if class == CLASS_METHOD_CONTEXT {
+            self.set_escaped(oop);
         }
+        Some(oop)
     }
 
     /// A MethodContext of `words` fields, reusing a recycled one when possible. A recycled
@@ -634,29 +646,44 @@ impl ObjectMemory {
     /// every collection); the caller stores every field before the next safe point.
     #[inline]
     pub fn allocate_context(&mut self, words: u32) -> Option<Oop> {
-        let pool = (words == LARGE_CONTEXT_WORDS) as usize;
-        let free = &mut self.context_pool[pool];
+        let free = if words == LARGE_CONTEXT_WORDS { &mut self.large_contexts } else { &mut self.small_contexts };
         if free.len > 0 {
             free.len -= 1;
-            let oop = free.oops[free.len];
+            // (`len` never exceeds the pool's size; the mask spares the bounds check.)
+            let oop = free.oops[free.len % CONTEXT_POOL_SIZE];
             self.ot[(oop >> 1) as usize].flags = F_POINTERS;
             return Some(oop);
         }
         self.allocate_from_reserve(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
     }
 
-    /// Returns a context that nothing else can reference to the pool (see `F_ESCAPED`).
+    /// Takes back the context `oop` that just returned, when nothing but its callees can have
+    /// referenced it: a MethodContext that never escaped (`F_ESCAPED`). One of the two sizes
+    /// that activations allocate goes to its pool (while there is room). True for such a
+    /// context, which nobody can look at again, so its fields need not be cleared.
     #[inline]
-    pub fn recycle_context(&mut self, oop: Oop) {
-        let e = &self.ot[(oop >> 1) as usize];
-        if e.flags & F_ESCAPED == 0 && e.class == CLASS_METHOD_CONTEXT {
-            let pool = (e.len == LARGE_CONTEXT_WORDS) as usize;
-            let free = &mut self.context_pool[pool];
-            if free.len < CONTEXT_POOL_SIZE {
-                free.oops[free.len] = oop;
-                free.len += 1;
-            }
+    pub fn recycle_context(&mut self, oop: Oop) -> bool {
+        let e = &mut self.ot[(oop >> 1) as usize];
+        if e.flags != F_POINTERS || e.class != CLASS_METHOD_CONTEXT {
+            return false;
         }
+        let free = match e.len {
+            SMALL_CONTEXT_WORDS => &mut self.small_contexts,
+            LARGE_CONTEXT_WORDS => &mut self.large_contexts,
+            // (A hand-made MethodContext of another size is garbage, never reused.)
+            _ => return true,
+        };
+        if free.len < CONTEXT_POOL_SIZE {
+            e.flags = F_POINTERS | F_POOLED;
+            free.oops[free.len] = oop;
+            free.len += 1;
+        }
+        true
+    }
+    /// True for a context waiting in a pool (see `F_POOLED`): garbage, not to be handed to
+    /// the image.
+    pub fn is_pooled(&self, oop: Oop) -> bool {
+        self.ot[(oop >> 1) as usize].flags & F_POOLED != 0
     }
     /// True when the context `oop` may be referenced other than as a callee's sender, so it cannot be recycled.
     #[inline(always)]
@@ -691,7 +718,7 @@ impl ObjectMemory {
     pub fn instance_after(&self, class: Oop, after: Oop) -> Option<Oop> {
         let start = (after >> 1) as usize + 1;
         (start..MAX_OBJECTS)
-            .find(|&i| self.ot[i].flags & F_FREE == 0 && self.ot[i].class == class)
+            .find(|&i| self.ot[i].flags & (F_FREE | F_POOLED) == 0 && self.ot[i].class == class)
             .map(|i| (i << 1) as Oop)
     }
 
@@ -708,8 +735,9 @@ impl ObjectMemory {
         self.gc_requested = false;
         self.allocations_since_gc = 0;
         // Pooled contexts are garbage by construction; forget them (they are freed below).
-        self.context_pool[0].len = 0;
-        self.context_pool[1].len = 0;
+        // (Their `F_POOLED` goes with their entries, freed by the sweep.)
+        self.small_contexts.len = 0;
+        self.large_contexts.len = 0;
         self.mark_reachable(extra_roots);
         // Everything below the lowest garbage object stays where it is (after a few collections
         // that is most of the heap: the image's old objects), so compaction starts there.
@@ -997,6 +1025,41 @@ mod tests {
         let ctx = m.allocate_context(SMALL_CONTEXT_WORDS).unwrap();
         assert_eq!(m.fetch_class_of(ctx), CLASS_METHOD_CONTEXT);
         assert_eq!(m.oops_left(), CONTEXT_RESERVE - 1);
+    }
+
+    #[test]
+    fn only_contexts_the_image_cannot_name_are_recycled_and_pooled_ones_stay_hidden() {
+        let mut m = tiny_memory();
+        // The class MethodContext: pointers, indexable, the six fixed fields.
+        let spec = integer_object_of(0) | SPEC_POINTERS | SPEC_INDEXABLE | (6 << 1);
+        m.load_object(CLASS_METHOD_CONTEXT, 100, Format::Pointers, false, &[NIL, NIL, spec]);
+        // A context an activation made and that returned goes to the pool, hidden from the
+        // image's enumeration, and is handed out again.
+        let a = m.allocate_context(SMALL_CONTEXT_WORDS).unwrap();
+        assert!(m.recycle_context(a));
+        assert!(m.is_pooled(a));
+        assert_eq!(m.instance_after(CLASS_METHOD_CONTEXT, 0), None, "a pooled context is garbage");
+        assert_eq!(m.allocate_context(SMALL_CONTEXT_WORDS), Some(a));
+        assert!(!m.is_pooled(a));
+        assert_eq!(m.instance_after(CLASS_METHOD_CONTEXT, 0), Some(a));
+        // One that escaped, or that the image made itself (`MethodContext new: 12`, which it
+        // holds from the start), keeps its fields and its identity.
+        m.set_escaped(a);
+        assert!(!m.recycle_context(a));
+        let made = m.instantiate_class(CLASS_METHOD_CONTEXT, 12).unwrap();
+        assert_eq!(m.fetch_word_length_of(made), SMALL_CONTEXT_WORDS as usize);
+        assert!(!m.recycle_context(made));
+        assert_ne!(m.allocate_context(SMALL_CONTEXT_WORDS), Some(made));
+        // A context of neither size an activation uses is never handed out for one.
+        let odd = m.allocate(CLASS_METHOD_CONTEXT, 7, Format::Pointers, false, NIL).unwrap();
+        assert!(m.recycle_context(odd), "nothing references it");
+        assert!(!m.is_pooled(odd));
+        assert_ne!(m.allocate_context(SMALL_CONTEXT_WORDS), Some(odd));
+        // A collection frees what waits in the pools.
+        let b = m.allocate_context(LARGE_CONTEXT_WORDS).unwrap();
+        assert!(m.recycle_context(b));
+        m.collect_garbage(&[]);
+        assert!(!m.is_object(b));
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub(crate) fn primitive_as_object(it: &mut Interpreter) -> PrimResult {
     let receiver = it.stack_top();
     require(is_integer_object(receiver))?;
     let oop = receiver & 0xfffe;
-    require(it.memory.is_object(oop))?;
+    // (A recycled context waiting for reuse is garbage: `F_POOLED`.)
+    require(it.memory.is_object(oop) && !it.memory.is_pooled(oop))?;
     it.expose(oop);
     it.pop_then_push(0, oop);
     Ok(())
