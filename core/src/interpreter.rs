@@ -95,23 +95,40 @@ impl DisplayForm<'_> {
     }
 }
 
-/// Decoded CompiledMethod header (ch. 27 "Compiled Methods").
+/// Decoded CompiledMethod header (ch. 27 "Compiled Methods"), with what an activation
+/// derives from it worked out once, when the method cache is filled. (Ten bytes: a cache
+/// entry is then sixteen, a power of two.)
 #[derive(Clone, Copy, Default)]
 pub(crate) struct MethodInfo {
     pub primitive: u16,
     pub flag: u8,
     pub args: u8,
+    /// The header's temporary count (for flag 6, the index of the receiver variable).
     pub temps: u8,
-    pub large: bool,
-    pub literals: u8,
-    /// The literals the bytecodes may read (`literals`, unless the object is shorter).
+    /// The literals the bytecodes may read (the header's count, unless the object is shorter).
     pub literal_limit: u8,
+    /// Words of the context an activation gets: small, or large when the header asks.
+    pub context_words: u8,
+    /// The temporaries that fit in that context (a header can claim more than a small one
+    /// holds): the new context's initial stack depth.
+    pub frame_temps: u8,
+    /// The byte offset of the first bytecode from the method's first word (after the header
+    /// and literals): the new context's instruction pointer, 0-based.
+    pub first_bytecode: u8,
 }
 
 impl MethodInfo {
     /// All zeros (`Default`, usable in a const).
-    pub const NONE: MethodInfo =
-        MethodInfo { primitive: 0, flag: 0, args: 0, temps: 0, large: false, literals: 0, literal_limit: 0 };
+    pub const NONE: MethodInfo = MethodInfo {
+        primitive: 0,
+        flag: 0,
+        args: 0,
+        temps: 0,
+        literal_limit: 0,
+        context_words: 0,
+        frame_temps: 0,
+        first_bytecode: 0,
+    };
 }
 
 /// Counters for benchmarks and `st80 bench`.
@@ -1350,14 +1367,17 @@ impl Interpreter {
             }
         };
         let literal_limit = self.literal_limit_of(method) as u8;
+        let temps = ((header >> 8) & 31) as u8;
+        let context_words = if header & 0x80 != 0 { LARGE_CONTEXT_WORDS } else { SMALL_CONTEXT_WORDS } as u8;
         MethodInfo {
             primitive,
             flag,
             args,
-            temps: ((header >> 8) & 31) as u8,
-            large: header & 0x80 != 0,
-            literals,
+            temps,
             literal_limit,
+            context_words,
+            frame_temps: temps.min(context_words - TEMP_FRAME_START as u8),
+            first_bytecode: (literals + 1) * 2,
         }
     }
 
@@ -1394,15 +1414,15 @@ impl Interpreter {
     fn activate_new_method(&mut self) {
         let info = self.new_info;
         let count = self.argument_count;
-        // A hostile method can be sent with more arguments than its header makes room for.
-        let size = if info.large || TEMP_FRAME_START + count > SMALL_CONTEXT_WORDS as usize {
-            LARGE_CONTEXT_WORDS
-        } else {
-            SMALL_CONTEXT_WORDS
-        };
+        let (mut size, mut temps) = (info.context_words as u32, info.frame_temps as usize);
         if TEMP_FRAME_START + count > size as usize {
-            self.stop_with(StopReason::Error(format!("a send of {count} arguments does not fit in a context")));
-            return;
+            // A hostile method can be sent with more arguments than its header makes room for.
+            if TEMP_FRAME_START + count > LARGE_CONTEXT_WORDS as usize {
+                self.stop_with(StopReason::Error(format!("a send of {count} arguments does not fit in a context")));
+                return;
+            }
+            size = LARGE_CONTEXT_WORDS;
+            temps = (info.temps as usize).min(size as usize - TEMP_FRAME_START);
         }
         let ctx = match self.memory.allocate_context(size) {
             Some(ctx) => ctx,
@@ -1422,7 +1442,7 @@ impl Interpreter {
                 }
             }
         };
-        let initial_ip = (info.literals as usize + 1) * 2 + 1;
+        let first_bytecode = info.first_bytecode as usize;
         let loc = self.memory.loc(ctx);
         let src = self.ctx_loc + self.sp - count;
         let receiver = self.memory.word_at(src);
@@ -1444,9 +1464,7 @@ impl Interpreter {
             fields[TEMP_FRAME_START..].fill(NIL);
         }
         fields[SENDER] = sender;
-        fields[INSTRUCTION_POINTER] = integer_object_of(initial_ip as i16);
-        // (A header can claim more temporaries than a small context holds.)
-        let temps = (info.temps as usize).min(size as usize - TEMP_FRAME_START);
+        fields[INSTRUCTION_POINTER] = integer_object_of(first_bytecode as i16 + 1);
         fields[STACK_POINTER] = integer_object_of(temps as i16);
         fields[METHOD] = method;
         fields[INITIAL_IP] = NIL;
@@ -1471,7 +1489,7 @@ impl Interpreter {
         self.receiver = receiver;
         self.method = method;
         self.method_loc = self.memory.loc(method);
-        self.ip_byte = self.method_loc * 2 + initial_ip - 1;
+        self.ip_byte = self.method_loc * 2 + first_bytecode;
         self.sp = temps + TEMP_FRAME_START - 1;
         self.stack_limit = size as usize;
         self.temp_limit = size as usize - TEMP_FRAME_START;
