@@ -450,14 +450,17 @@ impl Interpreter {
                 // The count is kept in a local; `dispatch` stores it into `self.cycles` before
                 // anything that can look at it (a send, a return).
                 let mut cycles = self.cycles;
+                let mut ip = self.ip_byte;
                 while cycles < limit {
-                    let bc = self.fetch_byte();
+                    let bc = self.memory.heap_byte(ip);
+                    ip = ip.wrapping_add(1);
                     cycles += 1;
                     // Only sends, returns and primitives allocate, switch processes or stop.
-                    if self.dispatch(bc, host, cycles) && (self.memory.gc_requested || self.attention) {
+                    if self.dispatch(bc, host, cycles, &mut ip) && (self.memory.gc_requested || self.attention) {
                         break;
                     }
                 }
+                self.ip_byte = ip;
                 self.cycles = cycles;
             }
             if let Some(stop) = self.stop.take() {
@@ -471,7 +474,9 @@ impl Interpreter {
         let bc = self.fetch_byte();
         self.cycles += 1;
         self.trace_bytecode(host, bc);
-        let _ = self.dispatch(bc, host, self.cycles);
+        let mut ip = self.ip_byte;
+        let _ = self.dispatch(bc, host, self.cycles, &mut ip);
+        self.ip_byte = ip;
     }
 
     /// Timer and input events. Also where idleness is noticed.
@@ -824,6 +829,14 @@ impl Interpreter {
         b
     }
 
+    /// The byte at `ip` (the bytecode loop's local instruction pointer), advancing it.
+    #[inline(always)]
+    fn fetch_byte_at(&self, ip: &mut usize) -> u8 {
+        let b = self.memory.heap_byte(*ip);
+        *ip = ip.wrapping_add(1);
+        b
+    }
+
     #[inline(always)]
     fn temporary(&mut self, n: usize) -> Oop {
         if n < self.temp_limit {
@@ -878,7 +891,18 @@ impl Interpreter {
     /// shift, no range check), and an arm of one value can use it as a constant.
     #[inline(always)]
     #[allow(clippy::manual_range_patterns)] // (ranges would compile to compares: see above)
-    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H, cycles: u64) -> bool {
+    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H, cycles: u64, ip: &mut usize) -> bool {
+        // The loop keeps the instruction pointer in a local (`ip`); what runs out of the loop's
+        // reach (sends, returns, primitives) finds it in `self.ip_byte`, written back before
+        // and read again after.
+        macro_rules! out {
+            ($e:expr) => {{
+                self.ip_byte = *ip;
+                let r = $e;
+                *ip = self.ip_byte;
+                r
+            }};
+        }
         match bc {
             // 0-15 push receiver variable
             0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 => {
@@ -920,31 +944,33 @@ impl Interpreter {
             115 => self.push(NIL),
             116 | 117 | 118 | 119 => self.push(integer_object_of((bc & 7) as i16 - 5)),
             // 120-124 return receiver, true, false, nil, stack top from the method
-            120 => return self.method_return(host, cycles, self.receiver),
-            121 => return self.method_return(host, cycles, TRUE),
-            122 => return self.method_return(host, cycles, FALSE),
-            123 => return self.method_return(host, cycles, NIL),
+            120 => return out!(self.method_return(host, cycles, self.receiver)),
+            121 => return out!(self.method_return(host, cycles, TRUE)),
+            122 => return out!(self.method_return(host, cycles, FALSE)),
+            123 => return out!(self.method_return(host, cycles, NIL)),
             124 => {
                 let v = self.pop_stack();
-                return self.method_return(host, cycles, v);
+                return out!(self.method_return(host, cycles, v));
             }
             // 125 return stack top from a block (to its caller)
             125 => {
                 self.cycles = cycles;
                 let v = self.pop_stack();
                 let caller = self.memory.fetch_pointer(CALLER, self.active_context);
-                if self.trace.is_some() {
-                    self.trace_return(host, v, true);
-                }
-                return self.return_value(host, v, caller);
+                return out!({
+                    if self.trace.is_some() {
+                        self.trace_return(host, v, true);
+                    }
+                    self.return_value(host, v, caller)
+                });
             }
             // 128-130 extended push, store, pop and store
             128 => {
-                let d = self.fetch_byte();
+                let d = self.fetch_byte_at(ip);
                 self.extended_push(d)
             }
             129 => {
-                let d = self.fetch_byte();
+                let d = self.fetch_byte_at(ip);
                 if !self.stack_holds(1) {
                     return true;
                 }
@@ -952,39 +978,39 @@ impl Interpreter {
                 return self.extended_store(d, v);
             }
             130 => {
-                let d = self.fetch_byte();
+                let d = self.fetch_byte_at(ip);
                 let v = self.pop_stack();
                 return self.extended_store(d, v);
             }
             // 131-134 extended sends: single and double extended, to self and to super
             131 => {
                 self.cycles = cycles;
-                let d = self.fetch_byte();
+                let d = self.fetch_byte_at(ip);
                 let sel = self.literal((d & 31) as usize);
-                self.send_selector(host, sel, (d >> 5) as usize);
+                out!(self.send_selector(host, sel, (d >> 5) as usize));
                 return true;
             }
             132 => {
                 self.cycles = cycles;
-                let count = self.fetch_byte();
-                let lit = self.fetch_byte();
+                let count = self.fetch_byte_at(ip);
+                let lit = self.fetch_byte_at(ip);
                 let sel = self.literal(lit as usize);
-                self.send_selector(host, sel, count as usize);
+                out!(self.send_selector(host, sel, count as usize));
                 return true;
             }
             133 => {
                 self.cycles = cycles;
-                let d = self.fetch_byte();
+                let d = self.fetch_byte_at(ip);
                 let sel = self.literal((d & 31) as usize);
-                self.send_super(host, sel, (d >> 5) as usize);
+                out!(self.send_super(host, sel, (d >> 5) as usize));
                 return true;
             }
             134 => {
                 self.cycles = cycles;
-                let count = self.fetch_byte();
-                let lit = self.fetch_byte();
+                let count = self.fetch_byte_at(ip);
+                let lit = self.fetch_byte_at(ip);
                 let sel = self.literal(lit as usize);
-                self.send_super(host, sel, count as usize);
+                out!(self.send_super(host, sel, count as usize));
                 return true;
             }
             // 135 pop, 136 duplicate, 137 push thisContext
@@ -1001,44 +1027,42 @@ impl Interpreter {
                 self.escape(ctx);
                 self.push(ctx)
             }
-            126 | 127 | 138 | 139 | 140 | 141 | 142 | 143 => return self.unused_bytecode(bc),
+            126 | 127 | 138 | 139 | 140 | 141 | 142 | 143 => return out!(self.unused_bytecode(bc)),
             // 144-151 short unconditional jump
-            144 | 145 | 146 | 147 | 148 | 149 | 150 | 151 => {
-                self.ip_byte = self.ip_byte.wrapping_add((bc & 7) as usize + 1)
-            }
+            144 | 145 | 146 | 147 | 148 | 149 | 150 | 151 => *ip = ip.wrapping_add((bc & 7) as usize + 1),
             // 152-159 short conditional jump (on false)
             152 | 153 | 154 | 155 | 156 | 157 | 158 | 159 => {
-                return self.jump_if(host, cycles, FALSE, (bc & 7) as isize + 1);
+                return self.jump_if(host, cycles, ip, FALSE, (bc & 7) as isize + 1);
             }
             // 160-167 long unconditional jump
             160 | 161 | 162 | 163 | 164 | 165 | 166 | 167 => {
-                let d = self.fetch_byte() as isize;
-                self.ip_byte = self.ip_byte.wrapping_add_signed(((bc & 7) as isize - 4) * 256 + d);
+                let d = self.fetch_byte_at(ip) as isize;
+                *ip = ip.wrapping_add_signed(((bc & 7) as isize - 4) * 256 + d);
             }
             // 168-171 long jump if true, 172-175 long jump if false
             168 | 169 | 170 | 171 | 172 | 173 | 174 | 175 => {
-                let d = self.fetch_byte() as isize;
+                let d = self.fetch_byte_at(ip) as isize;
                 let condition = if bc & 4 == 0 { TRUE } else { FALSE };
-                return self.jump_if(host, cycles, condition, (bc & 3) as isize * 256 + d);
+                return self.jump_if(host, cycles, ip, condition, (bc & 3) as isize * 256 + d);
             }
             // 176-191 arithmetic special selectors, one arm each (the constant then picks the
             // operation at compile time): + - < > <= >= = ~= * / \\ @ bitShift: // bitAnd: bitOr:
-            176 => return self.send_arithmetic(host, cycles, 176),
-            177 => return self.send_arithmetic(host, cycles, 177),
-            178 => return self.send_arithmetic(host, cycles, 178),
-            179 => return self.send_arithmetic(host, cycles, 179),
-            180 => return self.send_arithmetic(host, cycles, 180),
-            181 => return self.send_arithmetic(host, cycles, 181),
-            182 => return self.send_arithmetic(host, cycles, 182),
-            183 => return self.send_arithmetic(host, cycles, 183),
-            184 => return self.send_arithmetic(host, cycles, 184),
-            185 => return self.send_arithmetic(host, cycles, 185),
-            186 => return self.send_arithmetic(host, cycles, 186),
-            187 => return self.send_arithmetic(host, cycles, 187),
-            188 => return self.send_arithmetic(host, cycles, 188),
-            189 => return self.send_arithmetic(host, cycles, 189),
-            190 => return self.send_arithmetic(host, cycles, 190),
-            191 => return self.send_arithmetic(host, cycles, 191),
+            176 => return self.send_arithmetic(host, cycles, ip, 176),
+            177 => return self.send_arithmetic(host, cycles, ip, 177),
+            178 => return self.send_arithmetic(host, cycles, ip, 178),
+            179 => return self.send_arithmetic(host, cycles, ip, 179),
+            180 => return self.send_arithmetic(host, cycles, ip, 180),
+            181 => return self.send_arithmetic(host, cycles, ip, 181),
+            182 => return self.send_arithmetic(host, cycles, ip, 182),
+            183 => return self.send_arithmetic(host, cycles, ip, 183),
+            184 => return self.send_arithmetic(host, cycles, ip, 184),
+            185 => return self.send_arithmetic(host, cycles, ip, 185),
+            186 => return self.send_arithmetic(host, cycles, ip, 186),
+            187 => return self.send_arithmetic(host, cycles, ip, 187),
+            188 => return self.send_arithmetic(host, cycles, ip, 188),
+            189 => return self.send_arithmetic(host, cycles, ip, 189),
+            190 => return self.send_arithmetic(host, cycles, ip, 190),
+            191 => return self.send_arithmetic(host, cycles, ip, 191),
             // 198 ==, 199 class: primitives that cannot fail (the book never sends them), done
             // here without a call
             198 => {
@@ -1050,37 +1074,37 @@ impl Interpreter {
                 self.pop_then_push(0, class);
             }
             // 192-207 the other special selectors, one arm each (as 176-191)
-            192 => return self.send_special(host, cycles, 192), // at:
-            193 => return self.send_special(host, cycles, 193), // at:put:
-            194 => return self.send_special(host, cycles, 194), // size
-            195 => return self.send_special(host, cycles, 195), // next
-            196 => return self.send_special(host, cycles, 196), // nextPut:
-            197 => return self.send_special(host, cycles, 197), // atEnd
-            200 => return self.send_special(host, cycles, 200), // blockCopy:
-            201 => return self.send_special(host, cycles, 201), // value
-            202 => return self.send_special(host, cycles, 202), // value:
-            203 => return self.send_special(host, cycles, 203), // do:
-            204 => return self.send_special(host, cycles, 204), // new
-            205 => return self.send_special(host, cycles, 205), // new:
-            206 => return self.send_special(host, cycles, 206), // x
-            207 => return self.send_special(host, cycles, 207), // y
+            192 => return out!(self.send_special(host, cycles, 192)), // at:
+            193 => return out!(self.send_special(host, cycles, 193)), // at:put:
+            194 => return out!(self.send_special(host, cycles, 194)), // size
+            195 => return out!(self.send_special(host, cycles, 195)), // next
+            196 => return out!(self.send_special(host, cycles, 196)), // nextPut:
+            197 => return out!(self.send_special(host, cycles, 197)), // atEnd
+            200 => return out!(self.send_special(host, cycles, 200)), // blockCopy:
+            201 => return out!(self.send_special(host, cycles, 201)), // value
+            202 => return out!(self.send_special(host, cycles, 202)), // value:
+            203 => return out!(self.send_special(host, cycles, 203)), // do:
+            204 => return out!(self.send_special(host, cycles, 204)), // new
+            205 => return out!(self.send_special(host, cycles, 205)), // new:
+            206 => return out!(self.send_special(host, cycles, 206)), // x
+            207 => return out!(self.send_special(host, cycles, 207)), // y
             // 208-255 send literal selector with 0, 1 or 2 arguments
             208 | 209 | 210 | 211 | 212 | 213 | 214 | 215 | 216 | 217 | 218 | 219 | 220 | 221 | 222 | 223 => {
                 self.cycles = cycles;
                 let sel = self.literal((bc & 15) as usize);
-                self.send_selector_inline(host, sel, 0);
+                out!(self.send_selector_inline(host, sel, 0));
                 return true;
             }
             224 | 225 | 226 | 227 | 228 | 229 | 230 | 231 | 232 | 233 | 234 | 235 | 236 | 237 | 238 | 239 => {
                 self.cycles = cycles;
                 let sel = self.literal((bc & 15) as usize);
-                self.send_selector_inline(host, sel, 1);
+                out!(self.send_selector_inline(host, sel, 1));
                 return true;
             }
             240 | 241 | 242 | 243 | 244 | 245 | 246 | 247 | 248 | 249 | 250 | 251 | 252 | 253 | 254 | 255 => {
                 self.cycles = cycles;
                 let sel = self.literal((bc & 15) as usize);
-                self.send_selector_inline(host, sel, 2);
+                out!(self.send_selector_inline(host, sel, 2));
                 return true;
             }
         }
@@ -1090,7 +1114,7 @@ impl Interpreter {
     /// Bytecodes 176-191: two SmallIntegers without a send or a call, else the send (or the
     /// special selector's primitive).
     #[inline(always)]
-    fn send_arithmetic<H: Host>(&mut self, host: &mut H, cycles: u64, bc: u8) -> bool {
+    fn send_arithmetic<H: Host>(&mut self, host: &mut H, cycles: u64, ip: &mut usize, bc: u8) -> bool {
         let (receiver, argument) = (self.stack_value(1), self.stack_top());
         if receiver & argument & 1 == 1 {
             if let Some(result) = crate::primitives::arithmetic::small_integer_special(bc, receiver, argument) {
@@ -1098,7 +1122,10 @@ impl Interpreter {
                 return false;
             }
         }
-        self.send_special(host, cycles, bc)
+        self.ip_byte = *ip;
+        let r = self.send_special(host, cycles, bc);
+        *ip = self.ip_byte;
+        r
     }
 
     /// Bytecodes 176-207 that were not done inline: the special selector's primitive if it
@@ -1174,17 +1201,19 @@ impl Interpreter {
     }
 
     /// True when it sent mustBeBoolean.
-    fn jump_if<H: Host>(&mut self, host: &mut H, cycles: u64, condition: Oop, offset: isize) -> bool {
+    fn jump_if<H: Host>(&mut self, host: &mut H, cycles: u64, ip: &mut usize, condition: Oop, offset: isize) -> bool {
         let boolean = self.pop_stack();
         if boolean == condition {
-            self.ip_byte = self.ip_byte.wrapping_add_signed(offset);
+            *ip = ip.wrapping_add_signed(offset);
         } else if boolean != TRUE && boolean != FALSE {
             if self.process_fault {
                 return true;
             }
             self.sp += 1;
             self.cycles = cycles;
+            self.ip_byte = *ip;
             self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0);
+            *ip = self.ip_byte;
             return true;
         }
         false
