@@ -207,6 +207,8 @@ pub struct Interpreter {
     pub(crate) last_errno: i32,
     clock: ClockSource,
     pub(crate) poll_due: u64,
+    /// Where the bytecode loop stops for the next poll (see `run`).
+    cycle_limit: u64,
     pub(crate) stop: Option<StopReason>,
     pub(crate) cycles: u64,
     pub(crate) trace: Option<TraceState>,
@@ -219,6 +221,17 @@ pub struct Interpreter {
     pub stats: Stats,
     /// Trace compatibility: fail primitive 18 (makePoint) as the VM that wrote trace3 did.
     pub xerox_trace_compat: bool,
+}
+
+/// Evaluates `$e` with the bytecode loop's local instruction pointer `$ip` in `$it.ip_byte`
+/// (written back before, read again after): for what runs outside the loop.
+macro_rules! with_ip {
+    ($it:ident, $ip:ident, $e:expr) => {{
+        $it.ip_byte = *$ip;
+        let r = $e;
+        *$ip = $it.ip_byte;
+        r
+    }};
 }
 
 /// Mouse polls without input or drawing after which the image is taken to be idle.
@@ -260,6 +273,7 @@ impl Interpreter {
             last_errno: 0,
             clock: ClockSource::Host,
             poll_due: 0,
+            cycle_limit: 0,
             stop: None,
             cycles: 0,
             trace: None,
@@ -451,9 +465,12 @@ impl Interpreter {
                 // anything that can look at it (a send, a return).
                 let mut cycles = self.cycles;
                 let mut ip = self.ip_byte;
-                while cycles < limit {
-                    let bc = self.memory.heap_byte(ip);
+                // (Read from `self` at each test, a memory operand of the compare, rather than
+                // held in a register the dispatch needs more.)
+                self.cycle_limit = limit;
+                while cycles < self.cycle_limit {
                     ip = ip.wrapping_add(1);
+                    let bc = self.memory.heap_byte(ip.wrapping_sub(1));
                     cycles += 1;
                     // Only sends, returns and primitives allocate, switch processes or stop.
                     if self.dispatch(bc, host, cycles, &mut ip) && (self.memory.gc_requested || self.attention) {
@@ -896,12 +913,9 @@ impl Interpreter {
         // reach (sends, returns, primitives) finds it in `self.ip_byte`, written back before
         // and read again after.
         macro_rules! out {
-            ($e:expr) => {{
-                self.ip_byte = *ip;
-                let r = $e;
-                *ip = self.ip_byte;
-                r
-            }};
+            ($e:expr) => {
+                with_ip!(self, ip, $e)
+            };
         }
         match bc {
             // 0-15 push receiver variable
@@ -1090,25 +1104,78 @@ impl Interpreter {
             207 => return out!(self.send_special(host, cycles, 207)), // y
             // 208-255 send literal selector with 0, 1 or 2 arguments
             208 | 209 | 210 | 211 | 212 | 213 | 214 | 215 | 216 | 217 | 218 | 219 | 220 | 221 | 222 | 223 => {
-                self.cycles = cycles;
                 let sel = self.literal((bc & 15) as usize);
-                out!(self.send_selector_inline(host, sel, 0));
-                return true;
+                return self.send_literal(host, cycles, ip, sel, 0);
             }
             224 | 225 | 226 | 227 | 228 | 229 | 230 | 231 | 232 | 233 | 234 | 235 | 236 | 237 | 238 | 239 => {
-                self.cycles = cycles;
                 let sel = self.literal((bc & 15) as usize);
-                out!(self.send_selector_inline(host, sel, 1));
-                return true;
+                return self.send_literal(host, cycles, ip, sel, 1);
             }
             240 | 241 | 242 | 243 | 244 | 245 | 246 | 247 | 248 | 249 | 250 | 251 | 252 | 253 | 254 | 255 => {
-                self.cycles = cycles;
                 let sel = self.literal((bc & 15) as usize);
-                out!(self.send_selector_inline(host, sel, 2));
-                return true;
+                return self.send_literal(host, cycles, ip, sel, 2);
             }
         }
         false
+    }
+
+    /// Bytecodes 208-255: sends `selector` with `count` arguments. A method-cache hit on a
+    /// quick return (header flag 5 or 6: the receiver, or one of its fields) runs here, with
+    /// no call and nothing written to the send's registers; it cannot allocate, switch
+    /// processes or stop, so the loop's flag tests are skipped too (false). Everything else
+    /// is the full send (true).
+    #[inline(always)]
+    fn send_literal<H: Host>(
+        &mut self,
+        host: &mut H,
+        cycles: u64,
+        ip: &mut usize,
+        selector: Oop,
+        count: usize,
+    ) -> bool {
+        self.cycles = cycles;
+        if !self.stack_holds(count + 1) {
+            return true;
+        }
+        let receiver = self.memory.word_at(self.ctx_loc + self.sp - count);
+        if self.watch_sends {
+            self.message_selector = selector;
+            self.argument_count = count;
+            if with_ip!(self, ip, self.observe_send(host, receiver, selector, count)) {
+                return true;
+            }
+        }
+        let class = self.memory.fetch_class_of(receiver);
+        self.stats.sends += 1;
+        let Some(e) = self.method_cache.probe(selector, class) else {
+            self.message_selector = selector;
+            self.argument_count = count;
+            with_ip!(
+                self,
+                ip,
+                if self.find_new_method_in_class_missing_the_cache(class) {
+                    self.execute_new_method(host)
+                }
+            );
+            return true;
+        };
+        match e.info.flag {
+            5 => return false, // quick return self: the receiver is already on top
+            6 => {
+                // (As in `execute_new_method`: a receiver without that field runs the bytecodes.)
+                if let Some(at) = self.memory.pointer_field_location(e.info.temps as usize, self.stack_top()) {
+                    let v = self.memory.word_at(at);
+                    self.pop_then_push(0, v);
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        (self.new_method, self.new_info) = (e.method, e.info);
+        self.message_selector = selector;
+        self.argument_count = count;
+        with_ip!(self, ip, self.execute_new_method(host));
+        true
     }
 
     /// Bytecodes 176-191: two SmallIntegers without a send or a call, else the send (or the
