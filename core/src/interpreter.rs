@@ -234,6 +234,14 @@ macro_rules! with_ip {
     }};
 }
 
+/// The argument count the specialSelectors Array gives a special selector. A SmallInteger
+/// the image stored there (any value) reads as its 16 bits: a negative one becomes a count
+/// larger than any stack, which the send refuses, instead of one whose `+ 1` overflows.
+#[inline(always)]
+fn special_selector_count(count: Oop) -> usize {
+    integer_value_of(count) as u16 as usize
+}
+
 /// Mouse polls without input or drawing after which the image is taken to be idle.
 const IDLE_MOUSE_POLLS: u32 = 200;
 
@@ -1088,20 +1096,18 @@ impl Interpreter {
                 self.pop_then_push(0, class);
             }
             // 192-207 the other special selectors, one arm each (as 176-191)
-            192 => return out!(self.send_special(host, cycles, 192)), // at:
-            193 => return out!(self.send_special(host, cycles, 193)), // at:put:
-            194 => return out!(self.send_special(host, cycles, 194)), // size
-            195 => return out!(self.send_special(host, cycles, 195)), // next
-            196 => return out!(self.send_special(host, cycles, 196)), // nextPut:
-            197 => return out!(self.send_special(host, cycles, 197)), // atEnd
             200 => return out!(self.send_special(host, cycles, 200)), // blockCopy:
             201 => return out!(self.send_special(host, cycles, 201)), // value
             202 => return out!(self.send_special(host, cycles, 202)), // value:
-            203 => return out!(self.send_special(host, cycles, 203)), // do:
-            204 => return out!(self.send_special(host, cycles, 204)), // new
-            205 => return out!(self.send_special(host, cycles, 205)), // new:
-            206 => return out!(self.send_special(host, cycles, 206)), // x
-            207 => return out!(self.send_special(host, cycles, 207)), // y
+            // at: at:put: size next nextPut: atEnd do: new new: x y: no primitive of their own
+            // (their methods' primitives run as for any send), so they are sent as the
+            // literal sends are, the selector and count from the specialSelectors Array.
+            192 | 193 | 194 | 195 | 196 | 197 | 203 | 204 | 205 | 206 | 207 => {
+                let index = (bc - 176) as usize * 2;
+                let selector = self.memory.fetch_pointer(index, SPECIAL_SELECTORS);
+                let count = special_selector_count(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS));
+                return self.send_literal(host, cycles, ip, selector, count);
+            }
             // 208-255 send literal selector with 0, 1 or 2 arguments
             208 | 209 | 210 | 211 | 212 | 213 | 214 | 215 | 216 | 217 | 218 | 219 | 220 | 221 | 222 | 223 => {
                 let sel = self.literal((bc & 15) as usize);
@@ -1293,7 +1299,7 @@ impl Interpreter {
     fn send_special_selector<H: Host>(&mut self, host: &mut H, bc: u8) {
         let index = (bc - 176) as usize * 2;
         let selector = self.memory.fetch_pointer(index, SPECIAL_SELECTORS);
-        let count = integer_value_of(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS)) as usize;
+        let count = special_selector_count(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS));
         self.send_selector_inline(host, selector, count)
     }
 

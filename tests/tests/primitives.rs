@@ -299,3 +299,20 @@ fn an_evaluation_needs_the_images_process_class() {
     let refused = vm.start_evaluation("4").expect_err("an evaluation without a Process class");
     assert!(refused.contains("no Process class"), "{refused}");
 }
+
+#[test]
+fn a_special_selector_count_the_image_overwrote_faults_the_send() {
+    // The specialSelectors Array gives each special selector's argument count, and the image
+    // can store anything there: a count of -1 once wrapped to a send of 2^64 - 1 arguments,
+    // whose activation then looped over them. Now the send finds the stack too short for it,
+    // and the process that sent it ends, like any stack fault.
+    let Some(mut vm) = interpreter(XEROX_V2) else { return };
+    let mut host = HeadlessHost::new();
+    st80_headless::run(&mut vm, &mut host, 1_000_000);
+    // `x` is special selector 30 (bytecode 206): its count is element 62.
+    assert_eq!(evaluate(&mut vm, &mut host, "Smalltalk specialSelectors at: 62", 50_000_000), "0");
+    vm.start_evaluation("Smalltalk specialSelectors at: 62 put: -1. (3 @ 4) x").unwrap();
+    let faults = vm.stats.process_faults;
+    st80_headless::run(&mut vm, &mut host, 2_000_000);
+    assert!(vm.stats.process_faults > faults, "the process sending x ended");
+}
