@@ -631,6 +631,25 @@ impl Interpreter {
         self.fetch_home_registers(ctx_loc, method_or_count, ip);
     }
 
+    /// `fetch_context_registers` for an active context that `unescaped_context` found at
+    /// heap word `loc` with `length` fields (18 or 38): a MethodContext whose stack pointer
+    /// the VM stored, within the context, so the lower clamp goes. (The upper one stays: the
+    /// image can read a running block's caller, the one unescaped context it can reach,
+    /// through the block's sender field, and store anything there.)
+    #[inline(always)]
+    fn fetch_unescaped_context(&mut self, loc: usize, length: usize) {
+        let field = |i: usize| self.memory.word_at(loc + i);
+        let (ip, sp, method_or_count) = (field(INSTRUCTION_POINTER), field(STACK_POINTER), field(METHOD));
+        debug_assert!(length >= TEMP_FRAME_START, "an activation's context has its fixed fields");
+        // (A hostile jump can have left any instruction pointer: clamped as in the full fetch.)
+        let ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
+        self.stack_limit = length;
+        // (A negative stack pointer reads as 16 bits, above any context: the upper clamp
+        // then applies.)
+        self.sp = (integer_value_of(sp) as u16 as usize + TEMP_FRAME_START - 1).min(length - 1);
+        self.fetch_home_registers(loc, method_or_count, ip);
+    }
+
     /// The registers that come from the active context's home, its method and its receiver,
     /// and `ip_byte` from `ip` (relative to the method), for the active context at `ctx_loc`
     /// whose method field holds `method_or_count` and whose length is in `stack_limit`.
@@ -1607,6 +1626,19 @@ impl Interpreter {
     /// plain return: it sent cannotReturn: or the stack faulted.
     #[inline(always)]
     fn return_value<H: Host>(&mut self, host: &mut H, value: Oop, context: Oop) -> bool {
+        if let Some((loc, length)) = self.memory.unescaped_context(context) {
+            // The common case: a sender only the VM has seen, so it is resumable (the VM
+            // clears a context's instruction pointer only when it returns, and then it is
+            // nobody's sender) and its registers need no checks (`fetch_unescaped_context`).
+            if !self.memory.recycle_context(self.active_context) {
+                self.memory.set_word_at(self.ctx_loc + SENDER, NIL);
+                self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, NIL);
+            }
+            self.active_context = context;
+            self.fetch_unescaped_context(loc, length);
+            self.push(value);
+            return self.process_fault;
+        }
         let resumable = match self.memory.context_loc(context, TEMP_FRAME_START) {
             Some(loc) => self.memory.word_at(loc + INSTRUCTION_POINTER) != NIL,
             None => false,

@@ -339,6 +339,17 @@ impl ObjectMemory {
         let context = e.class == CLASS_METHOD_CONTEXT || e.class == CLASS_BLOCK_CONTEXT;
         (e.flags & F_FREE == 0 && context && e.len as usize >= fixed).then_some(e.loc as usize)
     }
+    /// Where the fields of `oop` are and how many, when it is a MethodContext that only the
+    /// VM has seen: one an activation made that never escaped (its flags say nothing else:
+    /// the image's own MethodContexts start escaped, see `instantiate_class`). Its
+    /// instruction and stack pointers are as the VM stored them, and its size is one of the
+    /// two an activation allocates.
+    #[inline(always)]
+    pub fn unescaped_context(&self, oop: Oop) -> Option<(usize, usize)> {
+        let e = &self.ot[(oop >> 1) as usize];
+        (!is_integer_object(oop) && e.flags == F_POINTERS && e.class == CLASS_METHOD_CONTEXT)
+            .then_some((e.loc as usize, e.len as usize))
+    }
     /// Where the fields of `oop` are and how many pointer fields it has (none for a
     /// SmallInteger or an object of words or bytes), from one object-table entry.
     #[inline(always)]

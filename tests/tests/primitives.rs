@@ -316,3 +316,20 @@ fn a_special_selector_count_the_image_overwrote_faults_the_send() {
     st80_headless::run(&mut vm, &mut host, 2_000_000);
     assert!(vm.stats.process_faults > faults, "the process sending x ended");
 }
+
+#[test]
+fn a_stack_pointer_stored_into_a_running_blocks_caller_stays_in_the_context() {
+    // A running block's caller is the one context the image can reach without it escaping:
+    // through the block's sender field (`sender` is a plain instance-variable read). A
+    // negative stack pointer stored there must leave the return to that caller within the
+    // context (here the push of the block's value then finds the stack full: a process
+    // fault), and the image runs on.
+    let Some(mut vm) = interpreter(XEROX_V2) else { return };
+    let mut host = HeadlessHost::new();
+    st80_headless::run(&mut vm, &mut host, 1_000_000);
+    let faults = vm.stats.process_faults;
+    vm.start_evaluation("| b | b _ [b sender instVarAt: 3 put: -1. 5]. 1 timesRepeat: b. 6").unwrap();
+    st80_headless::run(&mut vm, &mut host, 2_000_000);
+    assert!(vm.stats.process_faults > faults, "the process returning into that context ended");
+    assert_eq!(evaluate(&mut vm, &mut host, "3 + 4", 50_000_000), "7");
+}
