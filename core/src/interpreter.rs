@@ -1545,24 +1545,13 @@ impl Interpreter {
             size = LARGE_CONTEXT_WORDS;
             temps = (info.temps as usize).min(size as usize - TEMP_FRAME_START);
         }
-        let ctx = match self.memory.allocate_context(size) {
-            Some(ctx) => ctx,
-            None => {
-                // Everything this send needs is reachable from the active context, so a
-                // collection here is safe.
-                self.collect_garbage();
-                match self.memory.allocate_context(size) {
-                    Some(ctx) => ctx,
-                    None => {
-                        // (An evaluation stopped for low space is abandoned, not an error.)
-                        if self.stop.is_none() && !self.terminate_runaway_process() {
-                            self.stop_with(StopReason::Error(String::from("out of object pointers for a new context")));
-                        }
-                        return;
-                    }
-                }
+        let mut ctx = self.memory.pop_pooled_context(size);
+        if ctx == 0 {
+            match self.new_context(size) {
+                Some(new) => ctx = new,
+                None => return,
             }
-        };
+        }
         let first_bytecode = info.first_bytecode as usize;
         let loc = self.memory.loc(ctx);
         let src = self.ctx_loc + self.sp - count;
@@ -1618,6 +1607,26 @@ impl Interpreter {
         self.ctx_loc = loc;
         self.home_loc = loc;
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(receiver);
+    }
+
+    /// A MethodContext of `words` fields when its pool is empty: allocated, after a
+    /// collection if need be. None when even that fails; the VM has then stopped, or ended
+    /// the runaway process.
+    #[cold]
+    #[inline(never)]
+    fn new_context(&mut self, words: u32) -> Option<Oop> {
+        if let Some(ctx) = self.memory.allocate_context(words) {
+            return Some(ctx);
+        }
+        // Everything this send needs is reachable from the active context, so a collection
+        // here is safe.
+        self.collect_garbage();
+        let ctx = self.memory.allocate_context(words);
+        // (An evaluation stopped for low space is abandoned, not an error.)
+        if ctx.is_none() && self.stop.is_none() && !self.terminate_runaway_process() {
+            self.stop_with(StopReason::Error(String::from("out of object pointers for a new context")));
+        }
+        ctx
     }
 
     // ---- returns (ch. 28 "Return Bytecodes") ------------------------------------------------

@@ -657,15 +657,25 @@ impl ObjectMemory {
     /// every collection); the caller stores every field before the next safe point.
     #[inline]
     pub fn allocate_context(&mut self, words: u32) -> Option<Oop> {
-        let free = if words == LARGE_CONTEXT_WORDS { &mut self.large_contexts } else { &mut self.small_contexts };
-        if free.len > 0 {
-            free.len -= 1;
-            // (`len` never exceeds the pool's size; the mask spares the bounds check.)
-            let oop = free.oops[free.len % CONTEXT_POOL_SIZE];
-            self.ot[(oop >> 1) as usize].flags = F_POINTERS;
-            return Some(oop);
+        match self.pop_pooled_context(words) {
+            0 => self.allocate_from_reserve(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL),
+            oop => Some(oop),
         }
-        self.allocate_from_reserve(CLASS_METHOD_CONTEXT, words as usize, Format::Pointers, false, NIL)
+    }
+
+    /// A recycled MethodContext of `words` fields from its pool, or 0 (no object's oop) when
+    /// the pool is empty: `allocate_context`'s common case, for the activation's hot path.
+    #[inline(always)]
+    pub fn pop_pooled_context(&mut self, words: u32) -> Oop {
+        let free = if words == LARGE_CONTEXT_WORDS { &mut self.large_contexts } else { &mut self.small_contexts };
+        if free.len == 0 {
+            return 0;
+        }
+        free.len -= 1;
+        // (`len` never exceeds the pool's size; the mask spares the bounds check.)
+        let oop = free.oops[free.len % CONTEXT_POOL_SIZE];
+        self.ot[(oop >> 1) as usize].flags = F_POINTERS;
+        oop
     }
 
     /// Takes back the context `oop` that just returned, when nothing but its callees can have
