@@ -1238,7 +1238,7 @@ impl Interpreter {
     #[inline(always)]
     fn method_return<H: Host>(&mut self, host: &mut H, cycles: u64, value: Oop) -> bool {
         self.cycles = cycles;
-        let sender = self.memory.fetch_pointer(SENDER, self.home_context);
+        let sender = self.memory.word_at(self.home_loc + SENDER);
         if self.trace.is_some() {
             self.trace_return(host, value, false);
         }
