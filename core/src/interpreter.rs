@@ -997,7 +997,7 @@ impl Interpreter {
             125 => {
                 self.cycles = cycles;
                 let v = self.pop_stack();
-                let caller = self.memory.fetch_pointer(CALLER, self.active_context);
+                let caller = self.memory.word_at(self.ctx_loc + CALLER);
                 return out!({
                     if self.trace.is_some() {
                         self.trace_return(host, v, true);
