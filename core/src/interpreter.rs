@@ -1639,10 +1639,7 @@ impl Interpreter {
             // The common case: a sender only the VM has seen, so it is resumable (the VM
             // clears a context's instruction pointer only when it returns, and then it is
             // nobody's sender) and its registers need no checks (`fetch_unescaped_context`).
-            if !self.memory.recycle_context(self.active_context) {
-                self.memory.set_word_at(self.ctx_loc + SENDER, NIL);
-                self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, NIL);
-            }
+            self.retire_active_context();
             self.active_context = context;
             self.fetch_unescaped_context(loc, length);
             self.push(value);
@@ -1661,17 +1658,22 @@ impl Interpreter {
             self.send_selector(host, SELECTOR_CANNOT_RETURN, 1);
             return true;
         }
-        // nilContextFields: the returning context can never be resumed. Only a context the
-        // image may still reference needs them cleared; one that never escaped is recycled
-        // (or garbage) and nobody looks at its fields again.
-        if !self.memory.recycle_context(self.active_context) {
-            self.memory.set_word_at(self.ctx_loc + SENDER, NIL);
-            self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, NIL);
-        }
+        self.retire_active_context();
         self.active_context = context;
         self.fetch_context_registers_inline();
         self.push(value);
         self.process_fault
+    }
+
+    /// nilContextFields for the returning active context: it can never be resumed. Only a
+    /// context the image may still reference needs them cleared; one that never escaped is
+    /// recycled (or garbage) and nobody looks at its fields again.
+    #[inline(always)]
+    fn retire_active_context(&mut self) {
+        if !self.memory.recycle_context(self.active_context) {
+            self.memory.set_word_at(self.ctx_loc + SENDER, NIL);
+            self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, NIL);
+        }
     }
 
     // ---- process switching hook (scheduler.rs) ----------------------------------------------
