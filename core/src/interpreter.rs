@@ -754,14 +754,21 @@ impl Interpreter {
     }
 
     /// Makes `block`, a BlockContext at heap word `loc` with `length` fields whose instruction
-    /// pointer, stack pointer (its `count` arguments) and caller are already stored, the active
-    /// context (primitives 81 and 82): what the registers' fetch would read from it is at
-    /// hand, so only its home's part is read.
-    pub(crate) fn activate_block_context(&mut self, block: Oop, loc: usize, length: usize, count: usize) {
+    /// pointer (`ip_field`, as stored), stack pointer (its `count` arguments) and caller are
+    /// already stored, the active context (primitives 81 and 82): what the registers' fetch
+    /// would read from it is at hand, so only its home's part is read.
+    #[inline(always)]
+    pub(crate) fn activate_block_context(
+        &mut self,
+        block: Oop,
+        loc: usize,
+        length: usize,
+        count: usize,
+        ip_field: Oop,
+    ) {
         self.store_context_registers();
         self.active_context = block;
-        let ip = integer_value_of(self.memory.word_at(loc + INSTRUCTION_POINTER));
-        let ip = (ip as isize - 1).max(0) as usize;
+        let ip = (integer_value_of(ip_field) as isize - 1).max(0) as usize;
         // (The primitives checked that the arguments fit.)
         debug_assert!(length >= TEMP_FRAME_START + count, "block {block} has no room for {count} arguments");
         self.sp = TEMP_FRAME_START + count - 1;

@@ -131,9 +131,22 @@ pub(crate) fn primitive_block_copy(it: &mut Interpreter) -> PrimResult {
 /// it. Only a block with a caller can be (a fresh or finished block has none), so the chain is
 /// walked only for those.
 fn being_executed(it: &Interpreter, block: Oop) -> bool {
-    if it.memory.fetch_word_length_of(block) < TEMP_FRAME_START || it.memory.fetch_pointer(CALLER, block) == NIL {
+    let (loc, length) = it.memory.location_and_length(block);
+    length >= TEMP_FRAME_START && being_executed_at(it, block, loc)
+}
+
+/// `being_executed` for a block whose fields (at least the fixed ones) are at heap word `loc`.
+#[inline(always)]
+fn being_executed_at(it: &Interpreter, block: Oop, loc: usize) -> bool {
+    if it.memory.word_at(loc + CALLER) == NIL {
         return false;
     }
+    being_executed_in_chain(it, block)
+}
+
+/// Whether `block` is the active context or one of its senders (the walk of `being_executed`).
+#[cold]
+fn being_executed_in_chain(it: &Interpreter, block: Oop) -> bool {
     let mut ctx = it.active_context;
     // (The chain of a hostile image can loop; a sender chain longer than this is not real.)
     for _ in 0..100_000 {
@@ -162,23 +175,24 @@ pub(crate) fn primitive_value(it: &mut Interpreter) -> PrimResult {
     let (loc, len) = it.memory.location_and_length(block);
     require(len >= TEMP_FRAME_START + n)?;
     require(small_int(it.memory.word_at(loc + BLOCK_ARGUMENT_COUNT)) == Some(n as i32))?;
-    require(!being_executed(it, block))?;
+    require(!being_executed_at(it, block, loc))?;
     for i in 0..n {
         let v = it.stack_value(n - 1 - i);
         it.memory.set_word_at(loc + TEMP_FRAME_START + i, v);
     }
     it.pop(n + 1);
-    activate_block(it, block, n);
+    activate_block(it, block, loc, len, n);
     Ok(())
 }
 
-fn activate_block(it: &mut Interpreter, block: Oop, n: usize) {
-    let (loc, length) = it.memory.location_and_length(block);
+/// Starts `block`, at heap word `loc` with `length` fields, its `n` arguments in place.
+#[inline(always)]
+fn activate_block(it: &mut Interpreter, block: Oop, loc: usize, length: usize, n: usize) {
     let initial_ip = it.memory.word_at(loc + INITIAL_IP);
     it.memory.set_word_at(loc + INSTRUCTION_POINTER, initial_ip);
     it.memory.set_word_at(loc + STACK_POINTER, integer_object_of(n as i16));
     it.memory.set_word_at(loc + CALLER, it.active_context);
-    it.activate_block_context(block, loc, length, n);
+    it.activate_block_context(block, loc, length, n, initial_ip);
 }
 
 /// Primitive 82, `valueWithArguments:`.
@@ -197,7 +211,8 @@ pub(crate) fn primitive_value_with_args(it: &mut Interpreter) -> PrimResult {
         it.memory.store_pointer(TEMP_FRAME_START + i, block, v);
     }
     it.pop(2);
-    activate_block(it, block, n);
+    let (loc, length) = it.memory.location_and_length(block);
+    activate_block(it, block, loc, length, n);
     Ok(())
 }
 
