@@ -203,9 +203,9 @@ pub struct ObjectMemory {
     survivors: usize,
     /// Compaction's bitmap of live objects' first words (kept to avoid reallocating it).
     starts: Vec<u64>,
-    /// The mark phase's stack of objects whose fields are still to be visited (kept, as
-    /// `starts`).
-    mark_stack: Vec<Oop>,
+    /// The mark phase's stack of objects whose fields are still to be visited (allocated
+    /// once, as `starts` is kept: see `mark_reachable`).
+    mark_stack: Box<[Oop; MAX_OBJECTS]>,
 }
 
 /// The most words the objects may take in an image file, headers included (16 segments of 64K
@@ -262,7 +262,10 @@ impl ObjectMemory {
             oop_gc_threshold: OOP_RESERVE,
             allocations_since_gc: 0,
             starts: Vec::new(),
-            mark_stack: Vec::new(),
+            mark_stack: vec![0; MAX_OBJECTS]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("MAX_OBJECTS entries")),
             survivors: 0,
         }
     }
@@ -775,16 +778,19 @@ impl ObjectMemory {
         // them down.
         self.starts.clear();
         self.starts.resize((self.top - first_hole).div_ceil(64), 0);
-        self.free_oops.clear();
+        // (The table, heap, bitmap and free list borrowed apart.)
+        let (ot, heap, starts, free) = (&mut *self.ot, &mut *self.heap, &mut self.starts, &mut self.free_oops);
+        free.clear();
+        free.reserve(MAX_OBJECTS);
         for i in (1..MAX_OBJECTS).rev() {
-            let e = &mut self.ot[i];
+            let e = &mut ot[i];
             if e.flags & F_FREE != 0 {
                 if i << 1 > LAST_GUARANTEED_OOP as usize {
-                    self.free_oops.push((i << 1) as Oop);
+                    free.push((i << 1) as Oop);
                 }
             } else if e.flags & F_MARK == 0 {
                 *e = Entry { flags: F_FREE, ..Entry::default() };
-                self.free_oops.push((i << 1) as Oop);
+                free.push((i << 1) as Oop);
             } else {
                 e.flags &= !F_MARK;
                 if e.len == 0 {
@@ -793,9 +799,9 @@ impl ObjectMemory {
                 } else if e.loc as usize >= first_hole {
                     let loc = e.loc as usize;
                     let bit = loc - first_hole;
-                    self.starts[bit / 64] |= 1 << (bit % 64);
-                    e.loc = self.heap[loc] as u32;
-                    self.heap[loc] = (i << 1) as Oop;
+                    starts[bit / 64] |= 1 << (bit % 64);
+                    e.loc = heap[loc & HEAP_MASK] as u32;
+                    heap[loc & HEAP_MASK] = (i << 1) as Oop;
                 }
             }
         }
@@ -835,25 +841,33 @@ impl ObjectMemory {
     /// once, marked as it is pushed, so the stack never outgrows the table (reserved once
     /// and kept between collections: no reallocation while marking).
     fn mark_reachable(&mut self, roots: &[Oop]) {
+        /// The mark stack: a fixed array and its depth. Every oop is pushed at most once (it
+        /// is marked as it is pushed) and the table has `MAX_OBJECTS` entries, so the depth
+        /// stays below that; the masked index needs no bounds or capacity check.
+        struct Stack<'a> {
+            oops: &'a mut [Oop; MAX_OBJECTS],
+            depth: usize,
+        }
         #[inline(always)]
-        fn mark(ot: &mut [Entry; MAX_OBJECTS], stack: &mut Vec<Oop>, oop: Oop) {
+        fn mark(ot: &mut [Entry; MAX_OBJECTS], stack: &mut Stack, oop: Oop) {
             if is_integer_object(oop) {
                 return;
             }
             let e = &mut ot[(oop >> 1) as usize];
             if e.flags & (F_MARK | F_FREE) == 0 {
                 e.flags |= F_MARK;
-                stack.push(oop);
+                stack.oops[stack.depth % MAX_OBJECTS] = oop;
+                stack.depth += 1;
             }
         }
-        let mut stack = core::mem::take(&mut self.mark_stack);
-        stack.clear();
-        stack.reserve(MAX_OBJECTS + roots.len());
         let (heap, ot) = (&self.heap[..], &mut *self.ot);
+        let mut stack = Stack { oops: &mut self.mark_stack, depth: 0 };
         for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(roots.iter().copied()) {
             mark(ot, &mut stack, oop);
         }
-        while let Some(oop) = stack.pop() {
+        while stack.depth > 0 {
+            stack.depth -= 1;
+            let oop = stack.oops[stack.depth % MAX_OBJECTS];
             let e = ot[(oop >> 1) as usize];
             mark(ot, &mut stack, e.class);
             let loc = e.loc as usize;
@@ -869,7 +883,6 @@ impl ObjectMemory {
                 mark(ot, &mut stack, child);
             }
         }
-        self.mark_stack = stack;
     }
 
     /// True when a collection left less than the VM's own reserve: whatever limits the image
