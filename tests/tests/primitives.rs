@@ -303,9 +303,9 @@ fn an_evaluation_needs_the_images_process_class() {
 #[test]
 fn a_special_selector_count_the_image_overwrote_faults_the_send() {
     // The specialSelectors Array gives each special selector's argument count, and the image
-    // can store anything there: a count of -1 once wrapped to a send of 2^64 - 1 arguments,
-    // whose activation then looped over them. Now the send finds the stack too short for it,
-    // and the process that sent it ends, like any stack fault.
+    // can store anything there: a count of -1 once wrapped to a send of 2^64 - 1 arguments
+    // that passed the stack check and read past the stack. Now the send finds the stack too
+    // short for it, and the process that sent it ends, like any stack fault.
     let Some(mut vm) = interpreter(XEROX_V2) else { return };
     let mut host = HeadlessHost::new();
     st80_headless::run(&mut vm, &mut host, 1_000_000);
