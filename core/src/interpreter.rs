@@ -186,8 +186,9 @@ pub struct Interpreter {
     /// or is unused); the process is ended at the next check (`end_faulted_process`).
     process_fault: bool,
     /// Set with `stop`, `processes.new_process` and `process_fault` (by `stop_with`,
-    /// `transfer_to` and `fault_stack`, the only places that set them): after a send or a return the bytecode loop tests this
-    /// and the collector's request, not each of them. Cleared by `run` before it looks at them.
+    /// `transfer_to` and `fault_stack`, the only places that set them): after a send or a
+    /// return the bytecode loop tests this and the collector's request, not each of them.
+    /// Cleared by `run` before it looks at them.
     pub(crate) attention: bool,
     // Send state.
     pub(crate) message_selector: Oop,
@@ -232,14 +233,6 @@ macro_rules! with_ip {
         *$ip = $it.ip_byte;
         r
     }};
-}
-
-/// The argument count the specialSelectors Array gives a special selector. A SmallInteger
-/// the image stored there (any value) reads as its 16 bits: a negative one becomes a count
-/// larger than any stack, which the send refuses, instead of one whose `+ 1` overflows.
-#[inline(always)]
-fn special_selector_count(count: Oop) -> usize {
-    integer_value_of(count) as u16 as usize
 }
 
 /// Mouse polls without input or drawing after which the image is taken to be idle.
@@ -1129,9 +1122,7 @@ impl Interpreter {
             // (their methods' primitives run as for any send), so they are sent as the
             // literal sends are, the selector and count from the specialSelectors Array.
             192 | 193 | 194 | 195 | 196 | 197 | 203 | 204 | 205 | 206 | 207 => {
-                let index = (bc - 176) as usize * 2;
-                let selector = self.memory.fetch_pointer(index, SPECIAL_SELECTORS);
-                let count = special_selector_count(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS));
+                let (selector, count) = self.special_selector(bc);
                 return self.send_literal(host, cycles, ip, selector, count);
             }
             // 208-255 send literal selector with 0, 1 or 2 arguments
@@ -1221,10 +1212,7 @@ impl Interpreter {
                 return false;
             }
         }
-        self.ip_byte = *ip;
-        let r = self.send_special(host, cycles, bc);
-        *ip = self.ip_byte;
-        r
+        with_ip!(self, ip, self.send_special(host, cycles, bc))
     }
 
     /// Bytecodes 176-207 that were not done inline: the special selector's primitive if it
@@ -1310,9 +1298,7 @@ impl Interpreter {
             }
             self.sp += 1;
             self.cycles = cycles;
-            self.ip_byte = *ip;
-            self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0);
-            *ip = self.ip_byte;
+            with_ip!(self, ip, self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0));
             return true;
         }
         false
@@ -1323,10 +1309,20 @@ impl Interpreter {
     /// Sends special selector `bc` (176-207): its selector and argument count are in the
     /// image's specialSelectors Array.
     fn send_special_selector<H: Host>(&mut self, host: &mut H, bc: u8) {
+        let (selector, count) = self.special_selector(bc);
+        self.send_selector_inline(host, selector, count)
+    }
+
+    /// Special selector `bc` (176-207) and its argument count, from the specialSelectors
+    /// Array. A SmallInteger the image stored as the count (any value) reads as its 16 bits:
+    /// a negative one becomes a count larger than any stack, which the send refuses, instead
+    /// of one whose `+ 1` overflows.
+    #[inline(always)]
+    fn special_selector(&self, bc: u8) -> (Oop, usize) {
         let index = (bc - 176) as usize * 2;
         let selector = self.memory.fetch_pointer(index, SPECIAL_SELECTORS);
-        let count = special_selector_count(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS));
-        self.send_selector_inline(host, selector, count)
+        let count = integer_value_of(self.memory.fetch_pointer(index + 1, SPECIAL_SELECTORS)) as u16 as usize;
+        (selector, count)
     }
 
     pub(crate) fn send_selector<H: Host>(&mut self, host: &mut H, selector: Oop, count: usize) {

@@ -130,12 +130,7 @@ pub(crate) fn primitive_block_copy(it: &mut Interpreter) -> PrimResult {
 /// "already being executed", as the image's comments of `value` and `valueWithArguments:` put
 /// it. Only a block with a caller can be (a fresh or finished block has none), so the chain is
 /// walked only for those.
-fn being_executed(it: &Interpreter, block: Oop) -> bool {
-    let (loc, length) = it.memory.location_and_length(block);
-    length >= TEMP_FRAME_START && being_executed_at(it, block, loc)
-}
-
-/// `being_executed` for a block whose fields (at least the fixed ones) are at heap word `loc`.
+/// The block's fields (at least the fixed ones) are at heap word `loc`.
 #[inline(always)]
 fn being_executed_at(it: &Interpreter, block: Oop, loc: usize) -> bool {
     if it.memory.word_at(loc + CALLER) == NIL {
@@ -144,7 +139,7 @@ fn being_executed_at(it: &Interpreter, block: Oop, loc: usize) -> bool {
     being_executed_in_chain(it, block)
 }
 
-/// Whether `block` is the active context or one of its senders (the walk of `being_executed`).
+/// Whether `block` is the active context or one of its senders (the walk of `being_executed_at`).
 #[cold]
 fn being_executed_in_chain(it: &Interpreter, block: Oop) -> bool {
     let mut ctx = it.active_context;
@@ -200,18 +195,18 @@ pub(crate) fn primitive_value_with_args(it: &mut Interpreter) -> PrimResult {
     let (block, args) = (it.stack_value(1), it.stack_top());
     require(!is_integer_object(block) && it.memory.fetch_class_of(block) == CLASS_BLOCK_CONTEXT)?;
     require(!is_integer_object(args) && it.memory.fetch_class_of(args) == CLASS_ARRAY)?;
-    require(!being_executed(it, block))?;
+    let (loc, length) = it.memory.location_and_length(block);
+    require(!(length >= TEMP_FRAME_START && being_executed_at(it, block, loc)))?;
     let n = it.memory.fetch_word_length_of(args);
     require(
         small_int(it.memory.fetch_pointer(BLOCK_ARGUMENT_COUNT, block)) == Some(n as i32)
-            && it.memory.fetch_word_length_of(block) >= TEMP_FRAME_START + n,
+            && length >= TEMP_FRAME_START + n,
     )?;
     for i in 0..n {
         let v = it.memory.fetch_pointer(i, args);
         it.memory.store_pointer(TEMP_FRAME_START + i, block, v);
     }
     it.pop(2);
-    let (loc, length) = it.memory.location_and_length(block);
     activate_block(it, block, loc, length, n);
     Ok(())
 }
