@@ -98,7 +98,6 @@ const F_POINTERS: u8 = 2;
 /// Byte-indexable: the last word may hold only one byte (see `F_ODD`).
 const F_BYTES: u8 = 4;
 const F_ODD: u8 = 8;
-const F_MARK: u8 = 16;
 /// A MethodContext that may be referenced from somewhere other than its callee's sender field.
 const F_ESCAPED: u8 = 32;
 /// The object took part in a method lookup (a class on the superclass chain, its method
@@ -206,6 +205,10 @@ pub struct ObjectMemory {
     /// The mark phase's stack of objects whose fields are still to be visited (allocated
     /// once, as `starts` is kept: see `mark_reachable`).
     mark_stack: Box<[Oop; MAX_OBJECTS]>,
+    /// The mark phase's marks, a byte per oop (not a flag in the table): nonzero means "not
+    /// to be traced", set for every SmallInteger oop as well, so that marking a field is one
+    /// load and test whatever the field holds (see `mark_reachable`).
+    marks: Box<[u8; 1 << 16]>,
 }
 
 /// The most words the objects may take in an image file, headers included (16 segments of 64K
@@ -266,6 +269,7 @@ impl ObjectMemory {
                 .into_boxed_slice()
                 .try_into()
                 .unwrap_or_else(|_| unreachable!("MAX_OBJECTS entries")),
+            marks: vec![0; 1 << 16].into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("2^16 marks")),
             survivors: 0,
         }
     }
@@ -765,10 +769,10 @@ impl ObjectMemory {
         self.mark_reachable(extra_roots);
         // Everything below the lowest garbage object stays where it is (after a few collections
         // that is most of the heap: the image's old objects), so compaction starts there.
-        let first_hole = self.ot[1..]
-            .iter()
-            .filter(|e| e.flags & (F_FREE | F_MARK) == 0 && e.len > 0)
-            .map(|e| e.loc as usize)
+        let marks = &self.marks;
+        let first_hole = (1..MAX_OBJECTS)
+            .filter(|&i| marks[i << 1] == 0 && self.ot[i].flags & F_FREE == 0 && self.ot[i].len > 0)
+            .map(|i| self.ot[i].loc as usize)
             .min()
             .unwrap_or(self.top);
         // Sweep: free unmarked entries. Each live object with fields above `first_hole` gets its
@@ -780,6 +784,7 @@ impl ObjectMemory {
         self.starts.resize((self.top - first_hole).div_ceil(64), 0);
         // (The table, heap, bitmap and free list borrowed apart.)
         let (ot, heap, starts, free) = (&mut *self.ot, &mut *self.heap, &mut self.starts, &mut self.free_oops);
+        let marks = &self.marks;
         free.clear();
         free.reserve(MAX_OBJECTS);
         for i in (1..MAX_OBJECTS).rev() {
@@ -788,11 +793,10 @@ impl ObjectMemory {
                 if i << 1 > LAST_GUARANTEED_OOP as usize {
                     free.push((i << 1) as Oop);
                 }
-            } else if e.flags & F_MARK == 0 {
+            } else if marks[i << 1] == 0 {
                 *e = Entry { flags: F_FREE, ..Entry::default() };
                 free.push((i << 1) as Oop);
             } else {
-                e.flags &= !F_MARK;
                 if e.len == 0 {
                     // Nothing to move; any location in range will do.
                     e.loc = 0;
@@ -835,11 +839,11 @@ impl ObjectMemory {
         self.survivors
     }
 
-    /// Marks every object reachable from the guaranteed oops and `roots`. The heap and the
-    /// table are borrowed apart, so a pointer object's fields are one slice (one bounds check
-    /// per object, not per field) and marking writes only the table. Each object is pushed
-    /// once, marked as it is pushed, so the stack never outgrows the table (reserved once
-    /// and kept between collections: no reallocation while marking).
+    /// Marks every object reachable from the guaranteed oops and `roots`, in `marks`. The
+    /// heap and the table are borrowed apart, so a pointer object's fields are one slice (one
+    /// bounds check per object, not per field). Each object is pushed once, marked as it is
+    /// pushed, so the stack never outgrows the table (reserved once and kept between
+    /// collections: no reallocation while marking).
     fn mark_reachable(&mut self, roots: &[Oop]) {
         /// The mark stack: a fixed array and its depth. Every oop is pushed at most once (it
         /// is marked as it is pushed) and the table has `MAX_OBJECTS` entries, so the depth
@@ -848,28 +852,35 @@ impl ObjectMemory {
             oops: &'a mut [Oop; MAX_OBJECTS],
             depth: usize,
         }
+        /// Most fields hold a SmallInteger or an object marked already: one load and test of
+        /// the mark byte, indexed by the 16-bit oop itself, settles those. A free entry (a
+        /// dangling oop in a corrupt image) is marked and not traced; the sweep frees it.
         #[inline(always)]
-        fn mark(ot: &mut [Entry; MAX_OBJECTS], stack: &mut Stack, oop: Oop) {
-            if is_integer_object(oop) {
-                return;
-            }
-            let e = &mut ot[(oop >> 1) as usize];
-            if e.flags & (F_MARK | F_FREE) == 0 {
-                e.flags |= F_MARK;
-                stack.oops[stack.depth % MAX_OBJECTS] = oop;
-                stack.depth += 1;
+        fn mark(ot: &[Entry; MAX_OBJECTS], marks: &mut [u8; 1 << 16], stack: &mut Stack, oop: Oop) {
+            let m = &mut marks[oop as usize];
+            if *m == 0 {
+                *m = 1;
+                if ot[(oop >> 1) as usize].flags & F_FREE == 0 {
+                    stack.oops[stack.depth % MAX_OBJECTS] = oop;
+                    stack.depth += 1;
+                }
             }
         }
-        let (heap, ot) = (&self.heap[..], &mut *self.ot);
+        // Nothing is marked yet, and every SmallInteger (odd oop) is never to be traced.
+        let pattern: [u8; 16] = core::array::from_fn(|i| (i & 1) as u8);
+        for chunk in self.marks.chunks_exact_mut(16) {
+            chunk.copy_from_slice(&pattern);
+        }
+        let (heap, ot, marks) = (&self.heap[..], &*self.ot, &mut *self.marks);
         let mut stack = Stack { oops: &mut self.mark_stack, depth: 0 };
         for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(roots.iter().copied()) {
-            mark(ot, &mut stack, oop);
+            mark(ot, marks, &mut stack, oop);
         }
         while stack.depth > 0 {
             stack.depth -= 1;
             let oop = stack.oops[stack.depth % MAX_OBJECTS];
             let e = ot[(oop >> 1) as usize];
-            mark(ot, &mut stack, e.class);
+            mark(ot, marks, &mut stack, e.class);
             let loc = e.loc as usize;
             let pointers = if e.flags & F_POINTERS != 0 {
                 e.len as usize
@@ -880,7 +891,7 @@ impl ObjectMemory {
                 0
             };
             for &child in &heap[loc..loc + pointers] {
-                mark(ot, &mut stack, child);
+                mark(ot, marks, &mut stack, child);
             }
         }
     }
@@ -1007,6 +1018,29 @@ mod tests {
         assert_eq!(integer_value_of(m.fetch_pointer(1, live)), -7);
         assert_eq!(m.fetch_class_of(other), 100);
         assert_eq!(m.heap_words_used(), 3 + 2 + 2);
+    }
+
+    #[test]
+    fn marks_start_afresh_at_each_collection_and_a_dangling_field_is_not_traced() {
+        let mut m = tiny_memory();
+        let live = m.instantiate_class(100, 2).unwrap();
+        let child = m.instantiate_class(100, 0).unwrap();
+        m.store_pointer(0, live, child);
+        // A field naming a free entry (a corrupt image's dangling oop): the collection must
+        // neither trace it nor bring the entry back to life.
+        let dangling = *m.free_oops.last().unwrap();
+        m.store_pointer(1, live, dangling);
+        let before = m.oops_left();
+        m.collect_garbage(&[live]);
+        assert_eq!(m.oops_left(), before, "nothing was garbage");
+        assert!(!m.is_object(dangling), "the dangling oop stays free");
+        // The second collection sees no marks left over from the first: with `child`
+        // unreferenced, it goes (and a stale mark would have kept it).
+        m.store_pointer(0, live, NIL);
+        m.collect_garbage(&[live]);
+        assert!(!m.is_object(child), "the unreferenced child was freed");
+        assert!(m.is_object(live));
+        assert_eq!(m.oops_left(), before + 1);
     }
 
     #[test]
