@@ -578,6 +578,12 @@ impl ObjectMemory {
     /// Allocates an object of `words` fields filled with `fill`. Fails (None) when only the
     /// contexts' reserve of oops is left; the caller then fails its primitive.
     pub fn allocate(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
+        self.allocate_inline(class, words, format, odd, fill)
+    }
+
+    /// `allocate`, inlined into `instantiate_class` (`new`, `@`: most allocations).
+    #[inline(always)]
+    fn allocate_inline(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
         if self.free_oops.len() <= CONTEXT_RESERVE {
             self.allocations_since_gc += 1;
             self.request_gc();
@@ -591,7 +597,7 @@ impl ObjectMemory {
         self.allocate_from_reserve_inline(class, words, format, odd, fill)
     }
 
-    /// `allocate_from_reserve`, inlined into `allocate` (`new`, `@`, copies: most allocations).
+    /// `allocate_from_reserve`, inlined into `allocate`.
     #[inline(always)]
     fn allocate_from_reserve_inline(
         &mut self,
@@ -622,8 +628,20 @@ impl ObjectMemory {
         if self.free_oops.len() < self.oop_gc_threshold {
             self.request_gc();
         }
-        let loc = self.reserve(words)?;
-        self.heap[loc..loc + words].fill(fill);
+        // The space check above bounds the fields: `top + words <= after <= MAX_SPACE_WORDS`,
+        // the heap's size (what `reserve` would check again).
+        let loc = self.top;
+        debug_assert!(loc + words <= HEAP_WORDS);
+        self.top = loc + words;
+        if words <= 8 {
+            // Most objects are small (Points, Rectangles, Associations): a store per field,
+            // without the bulk fill's set-up.
+            for i in 0..words {
+                self.heap[(loc + i) & HEAP_MASK] = fill;
+            }
+        } else {
+            self.heap[loc..loc + words].fill(fill);
+        }
         self.ot[(oop >> 1) as usize] = Entry {
             loc: loc as u32,
             len: words as u32,
@@ -646,11 +664,14 @@ impl ObjectMemory {
     pub fn instantiate_class(&mut self, class: Oop, indexable: usize) -> Option<Oop> {
         let spec = self.instance_specification(class);
         let fixed = fixed_fields_of_spec(spec);
-        let oop = match format_of_spec(spec) {
-            Format::Pointers => self.allocate(class, fixed + indexable, Format::Pointers, false, NIL),
-            Format::Words => self.allocate(class, fixed + indexable, Format::Words, false, 0),
-            Format::Bytes => self.allocate(class, fixed + indexable.div_ceil(2), Format::Bytes, indexable & 1 == 1, 0),
-        }?;
+        let format = format_of_spec(spec);
+        // (One call of `allocate`, inlined, rather than one for each format.)
+        let (words, odd, fill) = match format {
+            Format::Pointers => (fixed + indexable, false, NIL),
+            Format::Words => (fixed + indexable, false, 0),
+            Format::Bytes => (fixed + indexable.div_ceil(2), indexable & 1 == 1, 0),
+        };
+        let oop = self.allocate_inline(class, words, format, odd, fill)?;
         // A MethodContext the image makes itself (a debugger's, `Process forContext:`) is
         // referenced by the image from the start: it must never be recycled when it returns.
         if class == CLASS_METHOD_CONTEXT {
