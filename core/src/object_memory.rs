@@ -202,9 +202,9 @@ pub struct ObjectMemory {
     survivors: usize,
     /// Compaction's bitmap of live objects' first words (kept to avoid reallocating it).
     starts: Vec<u64>,
-    /// The mark phase's stack of objects whose fields are still to be visited (allocated
-    /// once, as `starts` is kept: see `mark_reachable`).
-    mark_stack: Box<[Oop; MAX_OBJECTS]>,
+    /// The mark phase's queue of the objects it traces (allocated once, as `starts` is kept:
+    /// see `mark_reachable`).
+    mark_queue: Box<[Oop; MAX_OBJECTS]>,
     /// The mark phase's marks, a byte per oop (not a flag in the table): nonzero means "not
     /// to be traced", set for every SmallInteger oop as well, so that marking a field is one
     /// load and test whatever the field holds (see `mark_reachable`).
@@ -265,7 +265,7 @@ impl ObjectMemory {
             oop_gc_threshold: OOP_RESERVE,
             allocations_since_gc: 0,
             starts: Vec::new(),
-            mark_stack: vec![0; MAX_OBJECTS]
+            mark_queue: vec![0; MAX_OBJECTS]
                 .into_boxed_slice()
                 .try_into()
                 .unwrap_or_else(|_| unreachable!("MAX_OBJECTS entries")),
@@ -787,27 +787,16 @@ impl ObjectMemory {
         // (Their `F_POOLED` goes with their entries, freed by the sweep.)
         self.small_contexts.len = 0;
         self.large_contexts.len = 0;
-        self.mark_reachable(extra_roots);
-        // Everything below the lowest garbage object stays where it is (after a few collections
-        // that is most of the heap: the image's old objects), so compaction starts there.
-        let marks = &self.marks;
-        let first_hole = (1..MAX_OBJECTS)
-            .filter(|&i| marks[i << 1] == 0 && self.ot[i].flags & F_FREE == 0 && self.ot[i].len > 0)
-            .map(|i| self.ot[i].loc as usize)
-            .min()
-            .unwrap_or(self.top);
-        // Sweep: free unmarked entries. Each live object with fields above `first_hole` gets its
-        // start bit set in `starts` (bit n for heap word `first_hole + n`) and its oop written
-        // over its field 0, whose value waits in the entry's `loc` meanwhile; then a walk over
-        // the bitmap visits those objects in address order (linear time, no sort) and slides
-        // them down.
-        self.starts.clear();
-        self.starts.resize((self.top - first_hole).div_ceil(64), 0);
+        let traced = self.mark_reachable(extra_roots);
+        // Sweep: free unmarked entries, and find the lowest garbage object: everything below
+        // it stays where it is (after a few collections that is most of the heap, the image's
+        // old objects), so compaction starts there.
         // (The table, heap, bitmap and free list borrowed apart.)
         let (ot, heap, starts, free) = (&mut *self.ot, &mut *self.heap, &mut self.starts, &mut self.free_oops);
         let marks = &self.marks;
         free.clear();
         free.reserve(MAX_OBJECTS);
+        let mut first_hole = self.top;
         for i in (1..MAX_OBJECTS).rev() {
             let e = &mut ot[i];
             if e.flags & F_FREE != 0 {
@@ -815,19 +804,33 @@ impl ObjectMemory {
                     free.push((i << 1) as Oop);
                 }
             } else if marks[i << 1] == 0 {
+                if e.len > 0 {
+                    first_hole = first_hole.min(e.loc as usize);
+                }
                 *e = Entry { flags: F_FREE, ..Entry::default() };
                 free.push((i << 1) as Oop);
-            } else {
-                if e.len == 0 {
-                    // Nothing to move; any location in range will do.
-                    e.loc = 0;
-                } else if e.loc as usize >= first_hole {
-                    let loc = e.loc as usize;
-                    let bit = loc - first_hole;
-                    starts[bit / 64] |= 1 << (bit % 64);
-                    e.loc = heap[loc & HEAP_MASK] as u32;
-                    heap[loc & HEAP_MASK] = (i << 1) as Oop;
-                }
+            } else if e.len == 0 {
+                // Nothing to move; any location in range will do.
+                e.loc = 0;
+            }
+        }
+        // Each live object with fields above `first_hole` (they are all in the mark phase's
+        // queue: fewer than the table's entries) gets its start bit set in `starts` (bit n for
+        // heap word `first_hole + n`) and its oop written over its field 0, whose value waits
+        // in the entry's `loc` meanwhile; then a walk over the bitmap visits those objects in
+        // address order (linear time, no sort) and slides them down.
+        starts.clear();
+        starts.resize((self.top - first_hole).div_ceil(64), 0);
+        for &oop in &self.mark_queue[..traced] {
+            let i = (oop >> 1) as usize;
+            let e = &mut ot[i];
+            // (Entry 0 is no object's; the sweep above leaves it alone too.)
+            if i != 0 && e.len > 0 && e.loc as usize >= first_hole {
+                let loc = e.loc as usize;
+                let bit = loc - first_hole;
+                starts[bit / 64] |= 1 << (bit % 64);
+                e.loc = heap[loc & HEAP_MASK] as u32;
+                heap[loc & HEAP_MASK] = oop;
             }
         }
         let mut dest = first_hole;
@@ -860,30 +863,31 @@ impl ObjectMemory {
         self.survivors
     }
 
-    /// Marks every object reachable from the guaranteed oops and `roots`, in `marks`. The
-    /// heap and the table are borrowed apart, so a pointer object's fields are one slice (one
-    /// bounds check per object, not per field). Each object is pushed once, marked as it is
-    /// pushed, so the stack never outgrows the table (reserved once and kept between
-    /// collections: no reallocation while marking).
-    fn mark_reachable(&mut self, roots: &[Oop]) {
-        /// The mark stack: a fixed array and its depth. Every oop is pushed at most once (it
-        /// is marked as it is pushed) and the table has `MAX_OBJECTS` entries, so the depth
-        /// stays below that; the masked index needs no bounds or capacity check.
-        struct Stack<'a> {
+    /// Marks every object reachable from the guaranteed oops and `roots`, in `marks`, and
+    /// answers how many it traced: their oops are then `mark_queue[..n]`, each once (a queue
+    /// that is never popped, not a stack: the sweep goes through it again). The heap and the
+    /// table are borrowed apart, so a pointer object's fields are one slice (one bounds check
+    /// per object, not per field). Each object is queued once, marked as it is queued, so
+    /// the queue never outgrows the table (reserved once and kept between collections).
+    fn mark_reachable(&mut self, roots: &[Oop]) -> usize {
+        /// The queue: a fixed array, where the next object goes (`tail`) and the next to
+        /// trace (`head`). Every oop is queued at most once and the table has `MAX_OBJECTS`
+        /// entries, so `tail` stays below that; the masked index needs no bounds check.
+        struct Queue<'a> {
             oops: &'a mut [Oop; MAX_OBJECTS],
-            depth: usize,
+            tail: usize,
         }
         /// Most fields hold a SmallInteger or an object marked already: one load and test of
         /// the mark byte, indexed by the 16-bit oop itself, settles those. A free entry (a
         /// dangling oop in a corrupt image) is marked and not traced; the sweep frees it.
         #[inline(always)]
-        fn mark(ot: &[Entry; MAX_OBJECTS], marks: &mut [u8; 1 << 16], stack: &mut Stack, oop: Oop) {
+        fn mark(ot: &[Entry; MAX_OBJECTS], marks: &mut [u8; 1 << 16], queue: &mut Queue, oop: Oop) {
             let m = &mut marks[oop as usize];
             if *m == 0 {
                 *m = 1;
                 if ot[(oop >> 1) as usize].flags & F_FREE == 0 {
-                    stack.oops[stack.depth % MAX_OBJECTS] = oop;
-                    stack.depth += 1;
+                    queue.oops[queue.tail % MAX_OBJECTS] = oop;
+                    queue.tail += 1;
                 }
             }
         }
@@ -893,15 +897,16 @@ impl ObjectMemory {
             chunk.copy_from_slice(&pattern);
         }
         let (heap, ot, marks) = (&self.heap[..], &*self.ot, &mut *self.marks);
-        let mut stack = Stack { oops: &mut self.mark_stack, depth: 0 };
+        let mut queue = Queue { oops: &mut self.mark_queue, tail: 0 };
         for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(roots.iter().copied()) {
-            mark(ot, marks, &mut stack, oop);
+            mark(ot, marks, &mut queue, oop);
         }
-        while stack.depth > 0 {
-            stack.depth -= 1;
-            let oop = stack.oops[stack.depth % MAX_OBJECTS];
+        let mut head = 0;
+        while head < queue.tail {
+            let oop = queue.oops[head % MAX_OBJECTS];
+            head += 1;
             let e = ot[(oop >> 1) as usize];
-            mark(ot, marks, &mut stack, e.class);
+            mark(ot, marks, &mut queue, e.class);
             let loc = e.loc as usize;
             let pointers = if e.flags & F_POINTERS != 0 {
                 e.len as usize
@@ -912,9 +917,10 @@ impl ObjectMemory {
                 0
             };
             for &child in &heap[loc..loc + pointers] {
-                mark(ot, marks, &mut stack, child);
+                mark(ot, marks, &mut queue, child);
             }
         }
+        queue.tail
     }
 
     /// True when a collection left less than the VM's own reserve: whatever limits the image
