@@ -1197,7 +1197,11 @@ impl Interpreter {
         (self.new_method, self.new_info) = (e.method, e.info);
         self.message_selector = selector;
         self.argument_count = count;
-        with_ip!(self, ip, self.execute_new_method(host));
+        if e.info.primitive == 0 {
+            with_ip!(self, ip, self.activate_method());
+        } else {
+            with_ip!(self, ip, self.execute_new_method(host));
+        }
         true
     }
 
@@ -1533,12 +1537,18 @@ impl Interpreter {
         self.activate_new_method()
     }
 
-    /// Inlined into `execute_new_method`, its one caller (the send's common end).
+    /// `activate_new_method` for a literal send whose method has no primitive: a function
+    /// of its own, which saves fewer registers than `execute_new_method` with the primitives.
+    #[inline(never)]
+    fn activate_method(&mut self) {
+        self.activate_new_method()
+    }
+
+    /// Inlined into `execute_new_method` and `activate_method`.
     #[inline(always)]
     fn activate_new_method(&mut self) {
-        let info = self.new_info;
         let count = self.argument_count;
-        let (mut size, mut temps) = (info.context_words as u32, info.frame_temps as usize);
+        let (mut size, mut temps) = (self.new_info.context_words as u32, self.new_info.frame_temps as usize);
         if TEMP_FRAME_START + count > size as usize {
             // A hostile method can be sent with more arguments than its header makes room for.
             if TEMP_FRAME_START + count > LARGE_CONTEXT_WORDS as usize {
@@ -1546,7 +1556,7 @@ impl Interpreter {
                 return;
             }
             size = LARGE_CONTEXT_WORDS;
-            temps = (info.temps as usize).min(size as usize - TEMP_FRAME_START);
+            temps = (self.new_info.temps as usize).min(size as usize - TEMP_FRAME_START);
         }
         let mut ctx = self.memory.pop_pooled_context(size);
         if ctx == 0 {
@@ -1555,18 +1565,27 @@ impl Interpreter {
                 None => return,
             }
         }
-        let first_bytecode = info.first_bytecode as usize;
-        let loc = self.memory.loc(ctx);
-        let src = self.ctx_loc + self.sp - count;
-        let receiver = self.memory.word_at(src);
-        // The sender's stack loses the receiver and arguments (they move to the new context).
-        self.sp -= count + 1;
-        self.store_context_registers();
-        let sender = self.active_context;
-        let method = self.new_method;
-        // (One local borrow of the heap for all the writes: `set_word_at` on `self` would
-        // reload the heap's address at every word.)
-        let heap = self.memory.heap_words_mut();
+        // Each value is stored as soon as it is worked out (the sender's registers first,
+        // into its context), so that few are live at once and none waits on the stack.
+        let (sender, sender_loc) = (self.active_context, self.ctx_loc);
+        let src = sender_loc + self.sp - count;
+        // The sender's registers, as `store_context_registers` writes them, once its stack
+        // has lost the receiver and arguments (they move to the new context).
+        let sender_ip = integer_object_of((self.instruction_pointer() as i16).wrapping_add(1));
+        let sender_sp = integer_object_of((self.sp - (count + 1) + 1 - TEMP_FRAME_START) as i16);
+        // (The heap and the table borrowed apart, each address loaded once: see
+        // `heap_and_table`.)
+        let (heap, table) = self.memory.heap_and_table();
+        heap[(sender_loc + INSTRUCTION_POINTER) & HEAP_MASK] = sender_ip;
+        heap[(sender_loc + STACK_POINTER) & HEAP_MASK] = sender_sp;
+        let loc = table.loc(ctx);
+        self.active_context = ctx;
+        self.home_context = ctx;
+        self.ctx_loc = loc;
+        self.home_loc = loc;
+        self.sp = temps + TEMP_FRAME_START - 1;
+        self.stack_limit = size as usize;
+        self.temp_limit = size as usize - TEMP_FRAME_START;
         // Every field is written here: a recycled context still holds its last values. The
         // temporaries and stack are nil-filled whole (a fixed length: stores, not a call),
         // then the receiver and arguments written over the first of them.
@@ -1577,16 +1596,15 @@ impl Interpreter {
             fields[TEMP_FRAME_START..].fill(NIL);
         }
         fields[SENDER] = sender;
-        fields[INSTRUCTION_POINTER] = integer_object_of(first_bytecode as i16 + 1);
         fields[STACK_POINTER] = integer_object_of(temps as i16);
-        fields[METHOD] = method;
         fields[INITIAL_IP] = NIL;
         // The receiver and the first two arguments (most sends have no more) without the
         // loop's compare and branch for each word.
+        let receiver = heap[src & HEAP_MASK];
+        heap[(loc + RECEIVER) & HEAP_MASK] = receiver;
         let copy = |heap: &mut [u16; HEAP_WORDS], i: usize| {
             heap[(loc + RECEIVER + i) & HEAP_MASK] = heap[(src + i) & HEAP_MASK]
         };
-        copy(heap, 0);
         if count >= 1 {
             copy(heap, 1);
             if count >= 2 {
@@ -1596,20 +1614,18 @@ impl Interpreter {
                 }
             }
         }
-        // The new context's registers, as fetch_context_registers would read them.
-        self.active_context = ctx;
-        self.home_context = ctx;
         self.receiver = receiver;
+        (self.receiver_loc, self.receiver_fields) = table.pointer_fields_location(receiver);
+        // The method's part, read from the send's registers only now.
+        let (method, info) = (self.new_method, self.new_info);
+        let first_bytecode = info.first_bytecode as usize;
+        heap[(loc + METHOD) & HEAP_MASK] = method;
+        heap[(loc + INSTRUCTION_POINTER) & HEAP_MASK] = integer_object_of(first_bytecode as i16 + 1);
+        let method_loc = table.loc(method);
         self.method = method;
-        self.method_loc = self.memory.loc(method);
-        self.ip_byte = self.method_loc * 2 + first_bytecode;
-        self.sp = temps + TEMP_FRAME_START - 1;
-        self.stack_limit = size as usize;
-        self.temp_limit = size as usize - TEMP_FRAME_START;
+        self.method_loc = method_loc;
+        self.ip_byte = method_loc * 2 + first_bytecode;
         self.literal_limit = info.literal_limit as usize;
-        self.ctx_loc = loc;
-        self.home_loc = loc;
-        (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(receiver);
     }
 
     /// A MethodContext of `words` fields when its pool is empty: allocated, after a

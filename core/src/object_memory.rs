@@ -173,6 +173,24 @@ impl Default for ContextPool {
     }
 }
 
+/// The object table, read-only, beside a mutable borrow of the heap (`heap_and_table`).
+pub(crate) struct Table<'a>(&'a [Entry; MAX_OBJECTS]);
+
+impl Table<'_> {
+    /// `ObjectMemory::loc`.
+    #[inline(always)]
+    pub(crate) fn loc(&self, oop: Oop) -> usize {
+        self.0[(oop >> 1) as usize].loc as usize
+    }
+    /// `ObjectMemory::pointer_fields_location`.
+    #[inline(always)]
+    pub(crate) fn pointer_fields_location(&self, oop: Oop) -> (usize, usize) {
+        let e = &self.0[(oop >> 1) as usize];
+        let pointers = !is_integer_object(oop) && e.flags & F_POINTERS != 0;
+        (e.loc as usize, if pointers { e.len as usize } else { 0 })
+    }
+}
+
 /// The object memory (ch. 30): object table, heap, allocation and garbage collection.
 #[derive(Clone)]
 pub struct ObjectMemory {
@@ -514,11 +532,14 @@ impl ObjectMemory {
     pub fn heap_mut(&mut self) -> &mut [u16] {
         &mut self.heap[..]
     }
-    /// The whole heap as its fixed-size array: indexes masked with `HEAP_MASK` need no bounds
-    /// check (see `word_at`), and a local borrow of it is not reloaded through `self`.
+    /// The heap to write, as its fixed-size array (indexes masked with `HEAP_MASK` need no
+    /// bounds check, see `word_at`), and the object table to read, borrowed apart. Code that
+    /// does both (an activation) then keeps each address in a register: through `self`, every
+    /// store into the heap makes the compiler reload the table's address (it cannot tell that
+    /// the heap's words do not overlap the memory's own fields).
     #[inline(always)]
-    pub(crate) fn heap_words_mut(&mut self) -> &mut [u16; HEAP_WORDS] {
-        &mut self.heap
+    pub(crate) fn heap_and_table(&mut self) -> (&mut [u16; HEAP_WORDS], Table<'_>) {
+        (&mut self.heap, Table(&self.ot))
     }
     /// A copy of the bytes of a byte object.
     pub fn bytes_of(&self, oop: Oop) -> Vec<u8> {
