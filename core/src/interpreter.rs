@@ -167,7 +167,7 @@ pub struct Interpreter {
     /// instructionPointer is `instruction_pointer()`.
     ip_byte: usize,
     pub(crate) sp: usize,
-    ctx_loc: usize,
+    pub(crate) ctx_loc: usize,
     home_loc: usize,
     method_loc: usize,
     /// Where the receiver's fields are, and how many pointer fields it has: the receiver
@@ -746,24 +746,29 @@ impl Interpreter {
             .set_word_at(self.ctx_loc + STACK_POINTER, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
     }
 
-    /// Makes `block`, a BlockContext at heap word `loc` with `length` fields whose instruction
-    /// pointer (`ip_field`, as stored), stack pointer (its `count` arguments) and caller are
-    /// already stored, the active context (primitives 81 and 82): what the registers' fetch
-    /// would read from it is at hand, so only its home's part is read.
+    /// Makes `block`, a BlockContext at heap word `loc` with `length` fields and its `count`
+    /// arguments in place, the active context (primitives 81 and 82): the sender's registers
+    /// go to its context, the block starts at its initial instruction pointer with the active
+    /// context as its caller. What the registers' fetch would read from the block is at hand,
+    /// so only its home's part is read.
     #[inline(always)]
-    pub(crate) fn activate_block_context(
-        &mut self,
-        block: Oop,
-        loc: usize,
-        length: usize,
-        count: usize,
-        ip_field: Oop,
-    ) {
-        self.store_context_registers();
-        self.active_context = block;
-        let ip = (integer_value_of(ip_field) as isize - 1).max(0) as usize;
+    pub(crate) fn activate_block_context(&mut self, block: Oop, loc: usize, length: usize, count: usize) {
         // (The primitives checked that the arguments fit.)
         debug_assert!(length >= TEMP_FRAME_START + count, "block {block} has no room for {count} arguments");
+        // As `store_context_registers`, and the block's fields, through one borrow of the heap
+        // (see `heap_and_table`).
+        let sender_ip = integer_object_of((self.instruction_pointer() as i16).wrapping_add(1));
+        let sender_sp = integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16);
+        let (sender, sender_loc) = (self.active_context, self.ctx_loc);
+        let (heap, _) = self.memory.heap_and_table();
+        heap[(sender_loc + INSTRUCTION_POINTER) & HEAP_MASK] = sender_ip;
+        heap[(sender_loc + STACK_POINTER) & HEAP_MASK] = sender_sp;
+        let initial_ip = heap[(loc + INITIAL_IP) & HEAP_MASK];
+        heap[(loc + INSTRUCTION_POINTER) & HEAP_MASK] = initial_ip;
+        heap[(loc + STACK_POINTER) & HEAP_MASK] = integer_object_of(count as i16);
+        heap[(loc + CALLER) & HEAP_MASK] = sender;
+        self.active_context = block;
+        let ip = (integer_value_of(initial_ip) as isize - 1).max(0) as usize;
         self.sp = TEMP_FRAME_START + count - 1;
         self.stack_limit = length;
         self.fetch_home_registers(loc, integer_object_of(count as i16), ip);

@@ -171,23 +171,17 @@ pub(crate) fn primitive_value(it: &mut Interpreter) -> PrimResult {
     require(len >= TEMP_FRAME_START + n)?;
     require(small_int(it.memory.word_at(loc + BLOCK_ARGUMENT_COUNT)) == Some(n as i32))?;
     require(!being_executed_at(it, block, loc))?;
+    // The block was found `n` below the top of the stack, so the stack holds it and its
+    // arguments: they move without a check each (one borrow of the heap, see
+    // `heap_and_table`).
+    let args = it.ctx_loc + it.sp + 1 - n;
+    let (heap, _) = it.memory.heap_and_table();
     for i in 0..n {
-        let v = it.stack_value(n - 1 - i);
-        it.memory.set_word_at(loc + TEMP_FRAME_START + i, v);
+        heap[(loc + TEMP_FRAME_START + i) & HEAP_MASK] = heap[(args + i) & HEAP_MASK];
     }
     it.pop(n + 1);
-    activate_block(it, block, loc, len, n);
+    it.activate_block_context(block, loc, len, n);
     Ok(())
-}
-
-/// Starts `block`, at heap word `loc` with `length` fields, its `n` arguments in place.
-#[inline(always)]
-fn activate_block(it: &mut Interpreter, block: Oop, loc: usize, length: usize, n: usize) {
-    let initial_ip = it.memory.word_at(loc + INITIAL_IP);
-    it.memory.set_word_at(loc + INSTRUCTION_POINTER, initial_ip);
-    it.memory.set_word_at(loc + STACK_POINTER, integer_object_of(n as i16));
-    it.memory.set_word_at(loc + CALLER, it.active_context);
-    it.activate_block_context(block, loc, length, n, initial_ip);
 }
 
 /// Primitive 82, `valueWithArguments:`.
@@ -207,7 +201,7 @@ pub(crate) fn primitive_value_with_args(it: &mut Interpreter) -> PrimResult {
         it.memory.store_pointer(TEMP_FRAME_START + i, block, v);
     }
     it.pop(2);
-    activate_block(it, block, loc, length, n);
+    it.activate_block_context(block, loc, length, n);
     Ok(())
 }
 
