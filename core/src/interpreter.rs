@@ -1381,7 +1381,12 @@ impl Interpreter {
         if !self.find_new_method_in_class(class) {
             return;
         }
-        self.execute_new_method(host)
+        // (A method to activate skips `execute_new_method`, as the literal sends do.)
+        if self.new_info.primitive == 0 && self.new_info.flag < 5 {
+            self.activate_method();
+        } else {
+            self.execute_new_method(host)
+        }
     }
 
     /// Method cache, then `lookupMethodInClass:`; on failure, doesNotUnderstand:. The hit is
