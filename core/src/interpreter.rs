@@ -1110,14 +1110,25 @@ impl Interpreter {
             190 => return self.send_arithmetic(host, cycles, ip, 190),
             191 => return self.send_arithmetic(host, cycles, ip, 191),
             // 198 ==, 199 class: primitives that cannot fail (the book never sends them), done
-            // here without a call
+            // here without a call (one check that the stack holds the operands).
             198 => {
-                let (a, b) = (self.stack_value(1), self.stack_top());
-                self.pop_then_push(1, if a == b { TRUE } else { FALSE });
+                if self.sp > TEMP_FRAME_START {
+                    let top = self.ctx_loc + self.sp;
+                    let same = self.memory.word_at(top - 1) == self.memory.word_at(top);
+                    self.sp -= 1;
+                    self.memory.set_word_at(top - 1, if same { TRUE } else { FALSE });
+                } else {
+                    self.fault_stack();
+                }
             }
             199 => {
-                let class = self.memory.fetch_class_of(self.stack_top());
-                self.pop_then_push(0, class);
+                if self.sp >= TEMP_FRAME_START {
+                    let top = self.ctx_loc + self.sp;
+                    let class = self.memory.fetch_class_of(self.memory.word_at(top));
+                    self.memory.set_word_at(top, class);
+                } else {
+                    self.fault_stack();
+                }
             }
             // 192-207 the other special selectors, one arm each (as 176-191)
             200 => return out!(self.send_special(host, cycles, 200)), // blockCopy:
@@ -1190,10 +1201,13 @@ impl Interpreter {
         match e.info.flag {
             5 => return false, // quick return self: the receiver is already on top
             6 => {
-                // (As in `execute_new_method`: a receiver without that field runs the bytecodes.)
-                if let Some(at) = self.memory.pointer_field_location(e.info.temps as usize, self.stack_top()) {
+                // (As in `execute_new_method`: a receiver without that field runs the bytecodes.
+                // The stack holds the receiver, checked above: no check for the top's read
+                // and write.)
+                let top = self.ctx_loc + self.sp;
+                if let Some(at) = self.memory.pointer_field_location(e.info.temps as usize, self.memory.word_at(top)) {
                     let v = self.memory.word_at(at);
-                    self.pop_then_push(0, v);
+                    self.memory.set_word_at(top, v);
                     return false;
                 }
             }
@@ -1214,11 +1228,17 @@ impl Interpreter {
     /// special selector's primitive).
     #[inline(always)]
     fn send_arithmetic<H: Host>(&mut self, host: &mut H, cycles: u64, ip: &mut usize, bc: u8) -> bool {
-        let (receiver, argument) = (self.stack_value(1), self.stack_top());
-        if receiver & argument & 1 == 1 {
-            if let Some(result) = crate::primitives::arithmetic::small_integer_special(bc, receiver, argument) {
-                self.pop_then_push(1, result);
-                return false;
+        // One check that the stack holds both operands covers the reads and the pop (a
+        // shorter stack takes the send, which faults).
+        if self.sp > TEMP_FRAME_START {
+            let top = self.ctx_loc + self.sp;
+            let (receiver, argument) = (self.memory.word_at(top - 1), self.memory.word_at(top));
+            if receiver & argument & 1 == 1 {
+                if let Some(result) = crate::primitives::arithmetic::small_integer_special(bc, receiver, argument) {
+                    self.sp -= 1;
+                    self.memory.set_word_at(top - 1, result);
+                    return false;
+                }
             }
         }
         with_ip!(self, ip, self.send_special(host, cycles, bc))

@@ -333,3 +333,31 @@ fn a_stack_pointer_stored_into_a_running_blocks_caller_stays_in_the_context() {
     assert!(vm.stats.process_faults > faults, "the process returning into that context ended");
     assert_eq!(evaluate(&mut vm, &mut host, "3 + 4", 50_000_000), "7");
 }
+
+#[test]
+fn inline_special_selectors_check_their_operands_are_on_the_stack() {
+    // `+`, `==` and `class` run inline when the stack holds their operands, one check for
+    // the reads and the pop. Each hand-made method here runs one with an operand short, then
+    // pushes self and returns it. Read below the stack, the operation would take the
+    // context's receiver field as an operand, write its result there and return normally;
+    // checked, the short stack ends the process, as any stack fault does.
+    let Some(mut vm) = interpreter(XEROX_V2) else { return };
+    let mut host = HeadlessHost::new();
+    st80_headless::run(&mut vm, &mut host, 1_000_000);
+    // push 1, +; push 1, ==; class; each then push self, return stack top.
+    for (name, bytecodes) in [("plus", "118 176"), ("same", "118 198"), ("klass", "199")] {
+        let mut bytes: Vec<&str> = bytecodes.split(' ').collect();
+        bytes.extend(["112", "124"]);
+        let stores: String = bytes.iter().enumerate().map(|(i, b)| format!("m at: {} put: {b}. ", i + 3)).collect();
+        let source = format!(
+            "| m | m _ CompiledMethod newMethod: {} header: 0. {stores}\
+             Object addSelector: #short{name} withMethod: m. 3 perform: #short{name}",
+            bytes.len()
+        );
+        let faults = vm.stats.process_faults;
+        vm.start_evaluation(&source).unwrap();
+        st80_headless::run(&mut vm, &mut host, 3_000_000);
+        assert_eq!(vm.stats.process_faults, faults + 1, "{name}: the process running it ended");
+    }
+    assert_eq!(evaluate(&mut vm, &mut host, "3 + 4", 50_000_000), "7");
+}
