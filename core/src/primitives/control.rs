@@ -165,6 +165,13 @@ pub(crate) fn primitive_value(it: &mut Interpreter) -> PrimResult {
     let n = it.argument_count;
     let block = it.stack_value(n);
     require(!is_integer_object(block) && it.memory.fetch_class_of(block) == CLASS_BLOCK_CONTEXT)?;
+    value_block(it, block, n)
+}
+
+/// Primitive 81 for `block`, a BlockContext found `n` below the top of the stack (the special
+/// selectors `value` and `value:` check that themselves, then come here).
+#[inline(never)]
+pub(crate) fn value_block(it: &mut Interpreter, block: Oop, n: usize) -> PrimResult {
     // The block's fields through its location, read once from the table (the sends of `do:`
     // loops come here for every element).
     let (loc, len) = it.memory.location_and_length(block);

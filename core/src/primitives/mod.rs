@@ -238,7 +238,7 @@ pub(crate) fn special_selector_primitive(it: &mut Interpreter, bc: u8) -> bool {
             it.argument_count = count;
             let receiver = it.stack_value(count);
             require(!is_integer_object(receiver) && it.memory.fetch_class_of(receiver) == CLASS_BLOCK_CONTEXT)
-                .and_then(|()| control::primitive_value(it))
+                .and_then(|()| control::value_block(it, receiver, count))
         }
         _ => return false,
     };
