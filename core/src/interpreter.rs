@@ -1104,7 +1104,23 @@ impl Interpreter {
             184 => return self.send_arithmetic(host, cycles, ip, 184),
             185 => return self.send_arithmetic(host, cycles, ip, 185),
             186 => return self.send_arithmetic(host, cycles, ip, 186),
-            187 => return self.send_arithmetic(host, cycles, ip, 187),
+            187 => {
+                // `@` of two SmallIntegers: primitive 18 here, without the detour through the
+                // special selector's primitive. (It allocates: true, so that the loop sees a
+                // collection it asks for. Xerox's trace compatibility takes the primitive.)
+                if self.sp > TEMP_FRAME_START && !self.xerox_trace_compat {
+                    let top = self.ctx_loc + self.sp;
+                    let (x, y) = (self.memory.word_at(top - 1), self.memory.word_at(top));
+                    if x & y & 1 == 1 {
+                        if let Some(point) = crate::primitives::arithmetic::make_point(self, x, y) {
+                            self.sp -= 1;
+                            self.memory.set_word_at(top - 1, point);
+                            return true;
+                        }
+                    }
+                }
+                return self.send_arithmetic(host, cycles, ip, 187);
+            }
             188 => return self.send_arithmetic(host, cycles, ip, 188),
             189 => return self.send_arithmetic(host, cycles, ip, 189),
             190 => return self.send_arithmetic(host, cycles, ip, 190),

@@ -361,3 +361,16 @@ fn inline_special_selectors_check_their_operands_are_on_the_stack() {
     }
     assert_eq!(evaluate(&mut vm, &mut host, "3 + 4", 50_000_000), "7");
 }
+
+#[test]
+fn a_point_has_its_two_fields_whatever_the_point_class_says() {
+    // The book's primitiveMakePoint makes a Point of two pointer fields (ClassPointSize),
+    // not as many as Point's instance specification says: with Point reshaped to no named
+    // fields, `3 @ 4` once made an object of none and wrote x and y over the next object.
+    let Some(mut vm) = interpreter(XEROX_V2) else { return };
+    let mut host = HeadlessHost::new();
+    st80_headless::run(&mut vm, &mut host, 1_000_000);
+    let source = "| spec p | spec _ Point instVarAt: 3. Point instVarAt: 3 put: spec - 2. \
+                  p _ 3 @ 4. Point instVarAt: 3 put: spec. (p instVarAt: 1) + (p instVarAt: 2)";
+    assert_eq!(evaluate(&mut vm, &mut host, source, 50_000_000), "7");
+}

@@ -197,11 +197,21 @@ pub(crate) fn primitive_make_point(it: &mut Interpreter) -> PrimResult {
     // The VM that wrote Xerox's trace3 failed makePoint here (see tests/traces.rs).
     require(!(it.xerox_trace_compat && (x == MAX_SMALL_INTEGER || y == integer_object_of(MAX_SMALL_INTEGER as i16))))?;
     require(is_integer_object(y))?;
-    let point = it.memory.instantiate_class(CLASS_POINT, 0).or_fail()?;
-    it.memory.store_pointer(0, point, integer_object_of(x as i16));
-    it.memory.store_pointer(1, point, y);
+    let point = make_point(it, integer_object_of(x as i16), y).or_fail()?;
     it.pop_then_push(1, point);
     Ok(())
+}
+
+/// A Point of `x` and `y` (SmallIntegers), for primitive 18 and the `@` bytecode. Two pointer
+/// fields, as the book's primitiveMakePoint instantiates ClassPoint with ClassPointSize,
+/// whatever Point's instance specification says (one the image reshaped to fewer fields must
+/// not have x and y written past its end). None when memory is full.
+#[inline]
+pub(crate) fn make_point(it: &mut Interpreter, x: Oop, y: Oop) -> Option<Oop> {
+    let point = it.memory.allocate(CLASS_POINT, 2, Format::Pointers, false, NIL)?;
+    it.memory.store_pointer(0, point, x);
+    it.memory.store_pointer(1, point, y);
+    Some(point)
 }
 
 #[cfg(test)]
