@@ -373,4 +373,11 @@ fn a_point_has_its_two_fields_whatever_the_point_class_says() {
     let source = "| spec p | spec _ Point instVarAt: 3. Point instVarAt: 3 put: spec - 2. \
                   p _ 3 @ 4. Point instVarAt: 3 put: spec. (p instVarAt: 1) + (p instVarAt: 2)";
     assert_eq!(evaluate(&mut vm, &mut host, source, 50_000_000), "7");
+    // The mouse's Point (primitive 90) likewise.
+    let mouse = "| q | q _ Sensor primMousePt. (q instVarAt: 1) + (q instVarAt: 2)";
+    let expected = evaluate(&mut vm, &mut host, mouse, 50_000_000);
+    assert!(expected.parse::<i32>().is_ok(), "{expected}");
+    let source = "| spec q | spec _ Point instVarAt: 3. Point instVarAt: 3 put: spec - 2. \
+                  q _ Sensor primMousePt. Point instVarAt: 3 put: spec. (q instVarAt: 1) + (q instVarAt: 2)";
+    assert_eq!(evaluate(&mut vm, &mut host, source, 50_000_000), expected);
 }
