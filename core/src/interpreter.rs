@@ -1104,23 +1104,7 @@ impl Interpreter {
             184 => return self.send_arithmetic(host, cycles, ip, 184),
             185 => return self.send_arithmetic(host, cycles, ip, 185),
             186 => return self.send_arithmetic(host, cycles, ip, 186),
-            187 => {
-                // `@` of two SmallIntegers: primitive 18 here, without the detour through the
-                // special selector's primitive. (It allocates: true, so that the loop sees a
-                // collection it asks for. Xerox's trace compatibility takes the primitive.)
-                if self.sp > TEMP_FRAME_START && !self.xerox_trace_compat {
-                    let top = self.ctx_loc + self.sp;
-                    let (x, y) = (self.memory.word_at(top - 1), self.memory.word_at(top));
-                    if x & y & 1 == 1 {
-                        if let Some(point) = crate::primitives::arithmetic::make_point(self, x, y) {
-                            self.sp -= 1;
-                            self.memory.set_word_at(top - 1, point);
-                            return true;
-                        }
-                    }
-                }
-                return self.send_arithmetic(host, cycles, ip, 187);
-            }
+            187 => return self.send_arithmetic(host, cycles, ip, 187),
             188 => return self.send_arithmetic(host, cycles, ip, 188),
             189 => return self.send_arithmetic(host, cycles, ip, 189),
             190 => return self.send_arithmetic(host, cycles, ip, 190),
@@ -1240,8 +1224,8 @@ impl Interpreter {
         true
     }
 
-    /// Bytecodes 176-191: two SmallIntegers without a send or a call, else the send (or the
-    /// special selector's primitive).
+    /// Bytecodes 176-191: two SmallIntegers without a send or a call (`@` allocates its Point),
+    /// else the send (or the special selector's primitive).
     #[inline(always)]
     fn send_arithmetic<H: Host>(&mut self, host: &mut H, cycles: u64, ip: &mut usize, bc: u8) -> bool {
         // One check that the stack holds both operands covers the reads and the pop (a
@@ -1250,10 +1234,20 @@ impl Interpreter {
             let top = self.ctx_loc + self.sp;
             let (receiver, argument) = (self.memory.word_at(top - 1), self.memory.word_at(top));
             if receiver & argument & 1 == 1 {
-                if let Some(result) = crate::primitives::arithmetic::small_integer_special(bc, receiver, argument) {
+                // `@` makes its Point here too (primitive 18 without the detour through the
+                // special selector's primitive; Xerox's trace compatibility takes that). It
+                // allocates: true, so that the loop sees a collection it asks for.
+                let result = if bc != 187 {
+                    crate::primitives::arithmetic::small_integer_special(bc, receiver, argument)
+                } else if !self.xerox_trace_compat {
+                    crate::primitives::arithmetic::make_point(self, receiver, argument)
+                } else {
+                    None
+                };
+                if let Some(result) = result {
                     self.sp -= 1;
                     self.memory.set_word_at(top - 1, result);
-                    return false;
+                    return bc == 187;
                 }
             }
         }
