@@ -1172,12 +1172,13 @@ impl Interpreter {
         selector: Oop,
         count: usize,
     ) -> bool {
-        self.cycles = cycles;
         if !self.stack_holds(count + 1) {
             return true;
         }
         let receiver = self.memory.word_at(self.ctx_loc + self.sp - count);
+        // (The cycle count is stored for whatever can look at it, all but the quick returns.)
         if self.watch_sends {
+            self.cycles = cycles;
             self.message_selector = selector;
             self.argument_count = count;
             if with_ip!(self, ip, self.observe_send(host, receiver, selector, count)) {
@@ -1187,6 +1188,7 @@ impl Interpreter {
         let class = self.memory.fetch_class_of(receiver);
         self.stats.sends += 1;
         let Some(e) = self.method_cache.probe(selector, class) else {
+            self.cycles = cycles;
             self.message_selector = selector;
             self.argument_count = count;
             with_ip!(
@@ -1216,6 +1218,7 @@ impl Interpreter {
         (self.new_method, self.new_info) = (e.method, e.info);
         self.message_selector = selector;
         self.argument_count = count;
+        self.cycles = cycles;
         if e.info.primitive == 0 {
             with_ip!(self, ip, self.activate_method());
         } else {

@@ -684,6 +684,13 @@ impl ObjectMemory {
     /// words or bytes depending on the class's format.
     pub fn instantiate_class(&mut self, class: Oop, indexable: usize) -> Option<Oop> {
         let spec = self.instance_specification(class);
+        self.instantiate_class_with_spec(class, spec, indexable)
+    }
+
+    /// `instantiate_class` for a caller that has read the class's instance specification
+    /// (`spec`) already.
+    #[inline]
+    pub fn instantiate_class_with_spec(&mut self, class: Oop, spec: u16, indexable: usize) -> Option<Oop> {
         let fixed = fixed_fields_of_spec(spec);
         let format = format_of_spec(spec);
         // (One call of `allocate`, inlined, rather than one for each format.)
