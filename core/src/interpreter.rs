@@ -737,13 +737,19 @@ impl Interpreter {
     }
 
     pub(crate) fn store_context_registers(&mut self) {
+        let (ip, sp) = self.context_registers(0);
+        self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, ip);
+        self.memory.set_word_at(self.ctx_loc + STACK_POINTER, sp);
+    }
+
+    /// The instruction and stack pointer fields `store_context_registers` writes into the
+    /// active context, once `popped` values have left its stack (an activation's receiver and
+    /// arguments).
+    #[inline(always)]
+    fn context_registers(&self, popped: usize) -> (Oop, Oop) {
         // (A hostile jump can put ip anywhere; it is stored as it would be in 16 bits.)
-        self.memory.set_word_at(
-            self.ctx_loc + INSTRUCTION_POINTER,
-            integer_object_of((self.instruction_pointer() as i16).wrapping_add(1)),
-        );
-        self.memory
-            .set_word_at(self.ctx_loc + STACK_POINTER, integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16));
+        let ip = integer_object_of((self.instruction_pointer() as i16).wrapping_add(1));
+        (ip, integer_object_of((self.sp - popped + 1 - TEMP_FRAME_START) as i16))
     }
 
     /// Makes `block`, a BlockContext at heap word `loc` with `length` fields and its `count`
@@ -757,8 +763,7 @@ impl Interpreter {
         debug_assert!(length >= TEMP_FRAME_START + count, "block {block} has no room for {count} arguments");
         // As `store_context_registers`, and the block's fields, through one borrow of the heap
         // (see `heap_and_table`).
-        let sender_ip = integer_object_of((self.instruction_pointer() as i16).wrapping_add(1));
-        let sender_sp = integer_object_of((self.sp + 1 - TEMP_FRAME_START) as i16);
+        let (sender_ip, sender_sp) = self.context_registers(0);
         let (sender, sender_loc) = (self.active_context, self.ctx_loc);
         let (heap, _) = self.memory.heap_and_table();
         heap[(sender_loc + INSTRUCTION_POINTER) & HEAP_MASK] = sender_ip;
@@ -1580,8 +1585,9 @@ impl Interpreter {
         self.activate_new_method()
     }
 
-    /// `activate_new_method` for a literal send whose method has no primitive: a function
-    /// of its own, which saves fewer registers than `execute_new_method` with the primitives.
+    /// `activate_new_method` for a send whose method has no primitive (and is no quick
+    /// return): a function of its own, which saves fewer registers than `execute_new_method`
+    /// with the primitives inlined.
     #[inline(never)]
     fn activate_method(&mut self) {
         self.activate_new_method()
@@ -1614,8 +1620,7 @@ impl Interpreter {
         let src = sender_loc + self.sp - count;
         // The sender's registers, as `store_context_registers` writes them, once its stack
         // has lost the receiver and arguments (they move to the new context).
-        let sender_ip = integer_object_of((self.instruction_pointer() as i16).wrapping_add(1));
-        let sender_sp = integer_object_of((self.sp - (count + 1) + 1 - TEMP_FRAME_START) as i16);
+        let (sender_ip, sender_sp) = self.context_registers(count + 1);
         // (The heap and the table borrowed apart, each address loaded once: see
         // `heap_and_table`.)
         let (heap, table) = self.memory.heap_and_table();

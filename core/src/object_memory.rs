@@ -177,12 +177,12 @@ impl Default for ContextPool {
 pub(crate) struct Table<'a>(&'a [Entry; MAX_OBJECTS]);
 
 impl Table<'_> {
-    /// `ObjectMemory::loc`.
+    /// `ObjectMemory::loc` (which asks this).
     #[inline(always)]
     pub(crate) fn loc(&self, oop: Oop) -> usize {
         self.0[(oop >> 1) as usize].loc as usize
     }
-    /// `ObjectMemory::pointer_fields_location`.
+    /// `ObjectMemory::pointer_fields_location` (which asks this).
     #[inline(always)]
     pub(crate) fn pointer_fields_location(&self, oop: Oop) -> (usize, usize) {
         let e = &self.0[(oop >> 1) as usize];
@@ -379,9 +379,7 @@ impl ObjectMemory {
     /// SmallInteger or an object of words or bytes), from one object-table entry.
     #[inline(always)]
     pub fn pointer_fields_location(&self, oop: Oop) -> (usize, usize) {
-        let e = &self.ot[(oop >> 1) as usize];
-        let pointers = !is_integer_object(oop) && e.flags & F_POINTERS != 0;
-        (e.loc as usize, if pointers { e.len as usize } else { 0 })
+        Table(&self.ot).pointer_fields_location(oop)
     }
     /// Where the fields of `oop` are and how many words they take, from one object-table entry.
     #[inline(always)]
@@ -490,7 +488,7 @@ impl ObjectMemory {
     /// The word index in `heap` of field 0, for hot loops that index the heap directly.
     #[inline(always)]
     pub fn loc(&self, oop: Oop) -> usize {
-        self.ot[(oop >> 1) as usize].loc as usize
+        Table(&self.ot).loc(oop)
     }
     /// The whole heap of fields.
     #[inline(always)]
