@@ -852,6 +852,23 @@ impl Interpreter {
         self.attention = true;
         NIL
     }
+    /// The heap word of the value under the top of the stack, that value and the top, when
+    /// the stack holds two: one check for an inline binary operation's reads and its pop.
+    #[inline(always)]
+    fn two_operands(&self) -> Option<(usize, Oop, Oop)> {
+        if self.sp > TEMP_FRAME_START {
+            let at = self.ctx_loc + self.sp - 1;
+            Some((at, self.memory.word_at(at), self.memory.word_at(at + 1)))
+        } else {
+            None
+        }
+    }
+    /// Replaces the two values `two_operands` found (the first at heap word `at`) with `result`.
+    #[inline(always)]
+    fn replace_operands(&mut self, at: usize, result: Oop) {
+        self.sp -= 1;
+        self.memory.set_word_at(at, result);
+    }
     /// Stores into stack/temporary field `index` of the active context.
     pub(crate) fn store_stack_field(&mut self, index: usize, value: Oop) {
         self.memory.set_word_at(self.ctx_loc + index, value);
@@ -1116,16 +1133,12 @@ impl Interpreter {
             191 => return self.send_arithmetic(host, cycles, ip, 191),
             // 198 ==, 199 class: primitives that cannot fail (the book never sends them), done
             // here without a call (one check that the stack holds the operands).
-            198 => {
-                if self.sp > TEMP_FRAME_START {
-                    let top = self.ctx_loc + self.sp;
-                    let same = self.memory.word_at(top - 1) == self.memory.word_at(top);
-                    self.sp -= 1;
-                    self.memory.set_word_at(top - 1, if same { TRUE } else { FALSE });
-                } else {
+            198 => match self.two_operands() {
+                Some((at, a, b)) => self.replace_operands(at, if a == b { TRUE } else { FALSE }),
+                None => {
                     self.fault_stack();
                 }
-            }
+            },
             199 => {
                 if self.sp >= TEMP_FRAME_START {
                     let top = self.ctx_loc + self.sp;
@@ -1238,9 +1251,7 @@ impl Interpreter {
     fn send_arithmetic<H: Host>(&mut self, host: &mut H, cycles: u64, ip: &mut usize, bc: u8) -> bool {
         // One check that the stack holds both operands covers the reads and the pop (a
         // shorter stack takes the send, which faults).
-        if self.sp > TEMP_FRAME_START {
-            let top = self.ctx_loc + self.sp;
-            let (receiver, argument) = (self.memory.word_at(top - 1), self.memory.word_at(top));
+        if let Some((at, receiver, argument)) = self.two_operands() {
             if receiver & argument & 1 == 1 {
                 // `@` makes its Point here too (primitive 18 without the detour through the
                 // special selector's primitive; Xerox's trace compatibility takes that). It
@@ -1253,8 +1264,7 @@ impl Interpreter {
                     None
                 };
                 if let Some(result) = result {
-                    self.sp -= 1;
-                    self.memory.set_word_at(top - 1, result);
+                    self.replace_operands(at, result);
                     return bc == 187;
                 }
             }
