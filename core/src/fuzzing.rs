@@ -10,7 +10,7 @@ impl Interpreter {
     /// stack has no room for them. The oops must be SmallIntegers or live objects.
     #[doc(hidden)]
     pub fn fuzz_primitive<H: Host>(&mut self, host: &mut H, index: u16, receiver: Oop, args: &[Oop]) -> Option<bool> {
-        if self.sp + 1 + args.len() >= self.memory.fetch_word_length_of(self.active_context) {
+        if self.stack_pointer() + 1 + args.len() >= self.memory.fetch_word_length_of(self.active_context) {
             return None;
         }
         self.push(receiver);

@@ -166,7 +166,14 @@ pub struct Interpreter {
     /// at `method_loc * 2`: the bytecode fetch is then one load. The Blue Book's (0-based)
     /// instructionPointer is `instruction_pointer()`.
     ip_byte: usize,
-    pub(crate) sp: usize,
+    /// The stack pointer as the heap word of the stack's top value (`stack_base - 1` when
+    /// the stack is empty), so that a push or a pop is one add and no other register: the
+    /// Blue Book's (context-relative) stackPointer is `stack_pointer()`.
+    pub(crate) sp_loc: usize,
+    /// The heap words of the active context's first temporary/stack field and of the word
+    /// after its last: `sp_loc` stays in `stack_base - 1 .. stack_end`.
+    stack_base: usize,
+    stack_end: usize,
     pub(crate) ctx_loc: usize,
     home_loc: usize,
     method_loc: usize,
@@ -175,8 +182,6 @@ pub struct Interpreter {
     /// dictionaries, a method can run on a receiver of another class).
     receiver_loc: usize,
     receiver_fields: usize,
-    /// The active context's length in words: the stack pointer stays below it.
-    stack_limit: usize,
     /// How many temporaries the home context has room for, and how many literals the method
     /// has. A hand-made or overwritten method can name more; the bytecodes check (see
     /// `field_out_of_range`).
@@ -251,13 +256,14 @@ impl Interpreter {
             method: NIL,
             receiver: NIL,
             ip_byte: 0,
-            sp: 0,
+            sp_loc: 0,
+            stack_base: 0,
+            stack_end: 0,
             ctx_loc: 0,
             home_loc: 0,
             method_loc: 0,
             receiver_loc: 0,
             receiver_fields: 0,
-            stack_limit: 0,
             temp_limit: 0,
             literal_limit: 0,
             process_fault: false,
@@ -615,12 +621,13 @@ impl Interpreter {
         let ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
         // The image can store any stack pointer into a context (a debugger does): keep it
         // within the context.
-        self.stack_limit = self.memory.fetch_word_length_of(ctx);
-        self.sp = (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1)
-            .min(self.stack_limit as isize - 1)
+        let length = self.memory.fetch_word_length_of(ctx);
+        let sp = (integer_value_of(sp) as isize + TEMP_FRAME_START as isize - 1)
+            .min(length as isize - 1)
             .max(TEMP_FRAME_START as isize - 1) as usize;
         // (Every way in checks `is_context`, and `become:` leaves the active context alone.)
-        debug_assert!(self.stack_limit >= TEMP_FRAME_START, "context {ctx} has no room for its fixed fields");
+        debug_assert!(length >= TEMP_FRAME_START, "context {ctx} has no room for its fixed fields");
+        self.set_stack(ctx_loc, length, sp);
         self.fetch_home_registers(ctx_loc, method_or_count, ip);
     }
 
@@ -636,16 +643,15 @@ impl Interpreter {
         debug_assert!(length >= TEMP_FRAME_START, "an activation's context has its fixed fields");
         // (A hostile jump can have left any instruction pointer: clamped as in the full fetch.)
         let ip = (integer_value_of(ip) as isize - 1).max(0) as usize;
-        self.stack_limit = length;
         // (A negative stack pointer reads as 16 bits, above any context: the upper clamp
         // then applies.)
-        self.sp = (integer_value_of(sp) as u16 as usize + TEMP_FRAME_START - 1).min(length - 1);
+        self.set_stack(loc, length, (integer_value_of(sp) as u16 as usize + TEMP_FRAME_START - 1).min(length - 1));
         self.fetch_home_registers(loc, method_or_count, ip);
     }
 
     /// The registers that come from the active context's home, its method and its receiver,
     /// and `ip_byte` from `ip` (relative to the method), for the active context at `ctx_loc`
-    /// whose method field holds `method_or_count` and whose length is in `stack_limit`.
+    /// whose method field holds `method_or_count` and whose stack `set_stack` has set.
     #[inline(always)]
     fn fetch_home_registers(&mut self, ctx_loc: usize, method_or_count: Oop, ip: usize) {
         let ctx = self.active_context;
@@ -662,7 +668,7 @@ impl Interpreter {
         } else {
             self.home_context = ctx;
             (self.receiver, self.method) = (field(RECEIVER), method_or_count);
-            self.temp_limit = self.stack_limit.saturating_sub(TEMP_FRAME_START);
+            self.temp_limit = self.stack_end - self.stack_base;
             ctx_loc
         };
         self.ctx_loc = ctx_loc;
@@ -679,6 +685,22 @@ impl Interpreter {
         self.ip_byte.wrapping_sub(self.method_loc * 2)
     }
 
+    /// The Blue Book's stackPointer register, plus `TEMP_FRAME_START - 1`: the index in the
+    /// active context of the stack's top value.
+    #[inline(always)]
+    pub(crate) fn stack_pointer(&self) -> usize {
+        self.sp_loc - self.ctx_loc
+    }
+
+    /// The stack registers for an active context at heap word `ctx_loc` with `length` fields,
+    /// its top value at field `sp`.
+    #[inline(always)]
+    fn set_stack(&mut self, ctx_loc: usize, length: usize, sp: usize) {
+        self.sp_loc = ctx_loc + sp;
+        self.stack_base = ctx_loc + TEMP_FRAME_START;
+        self.stack_end = ctx_loc + length;
+    }
+
     /// How many literals of `method` the literal bytecodes may read: its header's count,
     /// unless the object is too short for it. (Whatever `method` is, its object-table entry
     /// bounds the reads.)
@@ -692,16 +714,17 @@ impl Interpreter {
     }
 
     pub(crate) fn refresh_locations(&mut self) {
-        // (Relative to the method where it was, before it moved.)
+        // (Relative to the method and the context where they were, before they moved.)
         let ip = self.instruction_pointer();
+        let sp = self.stack_pointer();
         self.ctx_loc = self.memory.loc(self.active_context);
         self.home_loc = self.memory.loc(self.home_context);
         self.method_loc = self.memory.loc(self.method);
         self.ip_byte = (self.method_loc * 2).wrapping_add(ip);
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
         // (become: can change what the registers' oops are.)
-        self.stack_limit = self.memory.fetch_word_length_of(self.active_context);
-        self.sp = self.sp.min(self.stack_limit.saturating_sub(1)).max(TEMP_FRAME_START - 1);
+        let length = self.memory.fetch_word_length_of(self.active_context);
+        self.set_stack(self.ctx_loc, length, sp.min(length.saturating_sub(1)).max(TEMP_FRAME_START - 1));
         self.temp_limit = self.memory.fetch_word_length_of(self.home_context).saturating_sub(TEMP_FRAME_START);
         self.literal_limit = self.literal_limit_of(self.method);
     }
@@ -749,7 +772,7 @@ impl Interpreter {
     fn context_registers(&self, popped: usize) -> (Oop, Oop) {
         // (A hostile jump can put ip anywhere; it is stored as it would be in 16 bits.)
         let ip = integer_object_of((self.instruction_pointer() as i16).wrapping_add(1));
-        (ip, integer_object_of((self.sp - popped + 1 - TEMP_FRAME_START) as i16))
+        (ip, integer_object_of((self.stack_pointer() - popped + 1 - TEMP_FRAME_START) as i16))
     }
 
     /// Makes `block`, a BlockContext at heap word `loc` with `length` fields and its `count`
@@ -774,8 +797,7 @@ impl Interpreter {
         heap[(loc + CALLER) & HEAP_MASK] = sender;
         self.active_context = block;
         let ip = (integer_value_of(initial_ip) as isize - 1).max(0) as usize;
-        self.sp = TEMP_FRAME_START + count - 1;
-        self.stack_limit = length;
+        self.set_stack(loc, length, TEMP_FRAME_START + count - 1);
         self.fetch_home_registers(loc, integer_object_of(count as i16), ip);
     }
 
@@ -799,18 +821,18 @@ impl Interpreter {
 
     #[inline(always)]
     pub(crate) fn push(&mut self, value: Oop) {
-        if self.sp + 1 < self.stack_limit {
-            self.sp += 1;
-            self.memory.set_word_at(self.ctx_loc + self.sp, value);
+        if self.sp_loc + 1 < self.stack_end {
+            self.sp_loc += 1;
+            self.memory.set_word_at(self.sp_loc, value);
         } else {
             self.fault_stack();
         }
     }
     #[inline(always)]
     pub(crate) fn pop_stack(&mut self) -> Oop {
-        if self.sp >= TEMP_FRAME_START {
-            let v = self.memory.word_at(self.ctx_loc + self.sp);
-            self.sp -= 1;
+        if self.sp_loc >= self.stack_base {
+            let v = self.memory.word_at(self.sp_loc);
+            self.sp_loc -= 1;
             v
         } else {
             self.fault_stack()
@@ -824,8 +846,8 @@ impl Interpreter {
     /// store that follows finds the fault).
     #[inline(always)]
     pub(crate) fn stack_value(&self, offset: usize) -> Oop {
-        if self.sp >= TEMP_FRAME_START + offset {
-            self.memory.word_at(self.ctx_loc + self.sp - offset)
+        if self.sp_loc >= self.stack_base + offset {
+            self.memory.word_at(self.sp_loc - offset)
         } else {
             NIL
         }
@@ -833,7 +855,7 @@ impl Interpreter {
     /// True when the stack holds at least `n` values; otherwise a stack fault (`fault_stack`).
     #[inline(always)]
     fn stack_holds(&mut self, n: usize) -> bool {
-        if self.sp + 1 >= TEMP_FRAME_START + n {
+        if self.sp_loc + 1 >= self.stack_base + n {
             true
         } else {
             self.fault_stack();
@@ -856,8 +878,8 @@ impl Interpreter {
     /// the stack holds two: one check for an inline binary operation's reads and its pop.
     #[inline(always)]
     fn two_operands(&self) -> Option<(usize, Oop, Oop)> {
-        if self.sp > TEMP_FRAME_START {
-            let at = self.ctx_loc + self.sp - 1;
+        if self.sp_loc > self.stack_base {
+            let at = self.sp_loc - 1;
             Some((at, self.memory.word_at(at), self.memory.word_at(at + 1)))
         } else {
             None
@@ -866,7 +888,7 @@ impl Interpreter {
     /// Replaces the two values `two_operands` found (the first at heap word `at`) with `result`.
     #[inline(always)]
     fn replace_operands(&mut self, at: usize, result: Oop) {
-        self.sp -= 1;
+        self.sp_loc -= 1;
         self.memory.set_word_at(at, result);
     }
     /// Stores into stack/temporary field `index` of the active context.
@@ -875,8 +897,8 @@ impl Interpreter {
     }
     #[inline(always)]
     pub(crate) fn pop(&mut self, n: usize) {
-        if self.sp >= TEMP_FRAME_START - 1 + n {
-            self.sp -= n;
+        if self.sp_loc + 1 >= self.stack_base + n {
+            self.sp_loc -= n;
         } else {
             self.fault_stack();
         }
@@ -884,9 +906,9 @@ impl Interpreter {
     /// Replaces the receiver and `n` arguments with `result` (a successful primitive).
     #[inline(always)]
     pub(crate) fn pop_then_push(&mut self, n: usize, result: Oop) {
-        if self.sp >= TEMP_FRAME_START + n {
-            self.sp -= n;
-            self.memory.set_word_at(self.ctx_loc + self.sp, result);
+        if self.sp_loc >= self.stack_base + n {
+            self.sp_loc -= n;
+            self.memory.set_word_at(self.sp_loc, result);
         } else {
             self.fault_stack();
         }
@@ -1140,8 +1162,8 @@ impl Interpreter {
                 }
             },
             199 => {
-                if self.sp >= TEMP_FRAME_START {
-                    let top = self.ctx_loc + self.sp;
+                if self.sp_loc >= self.stack_base {
+                    let top = self.sp_loc;
                     let class = self.memory.fetch_class_of(self.memory.word_at(top));
                     self.memory.set_word_at(top, class);
                 } else {
@@ -1193,7 +1215,7 @@ impl Interpreter {
         if !self.stack_holds(count + 1) {
             return true;
         }
-        let receiver = self.memory.word_at(self.ctx_loc + self.sp - count);
+        let receiver = self.memory.word_at(self.sp_loc - count);
         // (The cycle count is stored for whatever can look at it, all but the quick returns.)
         if self.watch_sends {
             self.cycles = cycles;
@@ -1224,7 +1246,7 @@ impl Interpreter {
                 // (As in `execute_new_method`: a receiver without that field runs the bytecodes.
                 // The stack holds the receiver, checked above: no check for the top's read
                 // and write.)
-                let top = self.ctx_loc + self.sp;
+                let top = self.sp_loc;
                 if let Some(at) = self.memory.pointer_field_location(e.info.temps as usize, self.memory.word_at(top)) {
                     let v = self.memory.word_at(at);
                     self.memory.set_word_at(top, v);
@@ -1353,7 +1375,7 @@ impl Interpreter {
             if self.process_fault {
                 return true;
             }
-            self.sp += 1;
+            self.sp_loc += 1;
             self.cycles = cycles;
             with_ip!(self, ip, self.send_selector(host, SELECTOR_MUST_BE_BOOLEAN, 0));
             return true;
@@ -1395,7 +1417,7 @@ impl Interpreter {
         if !self.stack_holds(count + 1) {
             return;
         }
-        let receiver = self.memory.word_at(self.ctx_loc + self.sp - count);
+        let receiver = self.memory.word_at(self.sp_loc - count);
         if self.watch_sends && self.observe_send(host, receiver, selector, count) {
             return;
         }
@@ -1627,7 +1649,7 @@ impl Interpreter {
         // Each value is stored as soon as it is worked out (the sender's registers first,
         // into its context), so that few are live at once and none waits on the stack.
         let (sender, sender_loc) = (self.active_context, self.ctx_loc);
-        let src = sender_loc + self.sp - count;
+        let src = self.sp_loc - count;
         // The sender's registers, as `store_context_registers` writes them, once its stack
         // has lost the receiver and arguments (they move to the new context).
         let (sender_ip, sender_sp) = self.context_registers(count + 1);
@@ -1641,8 +1663,10 @@ impl Interpreter {
         self.home_context = ctx;
         self.ctx_loc = loc;
         self.home_loc = loc;
-        self.sp = temps + TEMP_FRAME_START - 1;
-        self.stack_limit = size as usize;
+        // (`set_stack`, spelled out: the heap is borrowed.)
+        self.sp_loc = loc + temps + TEMP_FRAME_START - 1;
+        self.stack_base = loc + TEMP_FRAME_START;
+        self.stack_end = loc + size as usize;
         self.temp_limit = size as usize - TEMP_FRAME_START;
         // Every field is written here: a recycled context still holds its last values. The
         // temporaries and stack are nil-filled whole (a fixed length: stores, not a call),

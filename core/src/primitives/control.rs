@@ -181,7 +181,7 @@ pub(crate) fn value_block(it: &mut Interpreter, block: Oop, n: usize) -> PrimRes
     // The block was found `n` below the top of the stack, so the stack holds it and its
     // arguments: they move without a check each (one borrow of the heap, see
     // `heap_and_table`).
-    let args = it.ctx_loc + it.sp + 1 - n;
+    let args = it.sp_loc + 1 - n;
     let (heap, _) = it.memory.heap_and_table();
     for i in 0..n {
         heap[(loc + TEMP_FRAME_START + i) & HEAP_MASK] = heap[(args + i) & HEAP_MASK];
@@ -236,7 +236,7 @@ pub(crate) fn primitive_perform<H: Host>(it: &mut Interpreter, host: &mut H) -> 
     // Slide the arguments down over the selector.
     for i in (0..n - 1).rev() {
         let v = it.stack_value(i);
-        let at = it.sp - i - 1;
+        let at = it.stack_pointer() - i - 1;
         it.store_stack_field(at, v);
     }
     it.pop(1);
@@ -250,7 +250,7 @@ pub(crate) fn primitive_perform_with_args<H: Host>(it: &mut Interpreter, host: &
     require(!is_integer_object(args) && it.memory.fetch_class_of(args) == CLASS_ARRAY)?;
     let n = it.memory.fetch_word_length_of(args);
     let ctx_len = it.memory.fetch_word_length_of(it.active_context);
-    require(it.sp - 2 + n < ctx_len)?;
+    require(it.stack_pointer() - 2 + n < ctx_len)?;
     let mismatch = lookup_arg_count(it, receiver, selector).is_some_and(|a| a as usize != n);
     it.pop(2);
     for i in 0..n {
