@@ -1665,10 +1665,6 @@ impl Interpreter {
         self.home_context = ctx;
         self.ctx_loc = loc;
         self.home_loc = loc;
-        // (`set_stack`, spelled out: the heap is borrowed.)
-        self.sp_loc = loc + temps + TEMP_FRAME_START - 1;
-        self.stack_base = loc + TEMP_FRAME_START;
-        self.stack_end = loc + size as usize;
         self.temp_limit = size as usize - TEMP_FRAME_START;
         // Every field is written here: a recycled context still holds its last values. The
         // temporaries and stack are nil-filled whole (a fixed length: stores, not a call),
@@ -1710,6 +1706,8 @@ impl Interpreter {
         self.method_loc = method_loc;
         self.ip_byte = method_loc * 2 + first_bytecode;
         self.literal_limit = info.literal_limit as usize;
+        // (Last: it needs all of `self`, and the heap is borrowed until here.)
+        self.set_stack(loc, size as usize, temps + TEMP_FRAME_START - 1);
     }
 
     /// A MethodContext of `words` fields when its pool is empty: allocated, after a
