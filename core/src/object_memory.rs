@@ -550,16 +550,18 @@ impl ObjectMemory {
     /// bits apply); that of a non-indexable object without fields when `class` is no class
     /// (a hostile image can make it anything).
     pub fn instance_specification(&self, class: Oop) -> u16 {
+        self.class_instance_specification(class).unwrap_or(integer_object_of(0))
+    }
+    /// `instance_specification` when `class` has a class's shape (a pointer object with that
+    /// field), None otherwise: for the primitives that fail on what is no class. A field that
+    /// is not a SmallInteger reads as the specification 0.
+    pub fn class_instance_specification(&self, class: Oop) -> Option<u16> {
         if !self.is_object(class) || !self.is_pointers(class) || self.fetch_word_length_of(class) <= CLASS_INSTANCE_SPEC
         {
-            return integer_object_of(0);
+            return None;
         }
         let spec = self.fetch_pointer(CLASS_INSTANCE_SPEC, class);
-        if is_integer_object(spec) {
-            spec
-        } else {
-            integer_object_of(0)
-        }
+        Some(if is_integer_object(spec) { spec } else { integer_object_of(0) })
     }
     /// Number of named (fixed) fields of instances of `class`.
     pub fn fixed_fields_of_class(&self, class: Oop) -> usize {

@@ -77,22 +77,13 @@ pub(crate) fn primitive_object_at_put(it: &mut Interpreter) -> PrimResult {
 }
 
 fn is_class(it: &Interpreter, class: Oop) -> bool {
-    class_spec(it, class).is_some()
-}
-
-/// The instance specification of `class` when it has a class's shape (a pointer object with
-/// that field; a field that is not a SmallInteger reads as 0, see `instance_specification`).
-fn class_spec(it: &Interpreter, class: Oop) -> Option<u16> {
-    (it.memory.is_object(class)
-        && it.memory.is_pointers(class)
-        && it.memory.fetch_word_length_of(class) > CLASS_INSTANCE_SPEC)
-        .then(|| it.memory.instance_specification(class))
+    it.memory.class_instance_specification(class).is_some()
 }
 
 /// Primitive 70, `new`: an instance of a class without indexable fields.
 pub(crate) fn primitive_new(it: &mut Interpreter) -> PrimResult {
     let class = it.stack_top();
-    let spec = class_spec(it, class).filter(|spec| spec & SPEC_INDEXABLE == 0).or_fail()?;
+    let spec = it.memory.class_instance_specification(class).filter(|spec| spec & SPEC_INDEXABLE == 0).or_fail()?;
     let o = it.memory.instantiate_class_with_spec(class, spec, 0).or_fail()?;
     it.pop_then_push(0, o);
     Ok(())
@@ -102,7 +93,7 @@ pub(crate) fn primitive_new(it: &mut Interpreter) -> PrimResult {
 pub(crate) fn primitive_new_with_arg(it: &mut Interpreter) -> PrimResult {
     let (class, size) = (it.stack_value(1), it.stack_top());
     let size = positive_16bit_value(it, size).or_fail()?;
-    let spec = class_spec(it, class).filter(|spec| spec & SPEC_INDEXABLE != 0).or_fail()?;
+    let spec = it.memory.class_instance_specification(class).filter(|spec| spec & SPEC_INDEXABLE != 0).or_fail()?;
     let o = it.memory.instantiate_class_with_spec(class, spec, size as usize).or_fail()?;
     it.pop_then_push(1, o);
     Ok(())
