@@ -6,7 +6,8 @@
 #
 # ARTIFACT (default: all of them), written to $CARGO_TARGET_DIR/package/ (default target/package):
 #   deb-amd64 deb-arm64 deb-armhf   st80_VERSION-1_ARCH.deb (cargo-deb): the desktop st80 with
-#                                   `Depends: libsdl2-2.0-0`, a desktop entry and an icon
+#                                   `Depends: libsdl2-2.0-0`, a desktop entry and an icon; the
+#                                   amd64 one profile-guided (ci/pgo.sh: trained on the image)
 #   windows                         st80-VERSION-windows-x86_64.zip: st80.exe and SDL2.dll
 #   tar-x86_64 tar-aarch64 tar-armv7 tar-armv6 tar-riscv64
 #                                   st80-VERSION-linux-NAME.tar.gz: a static (musl) st80 without
@@ -30,7 +31,7 @@
 # display hash under qemu-arm with Debian's armhf glibc (ARMv7: the loader needs a v7 CPU, so
 # not `-cpu arm1176`), and, when deb-armhf's sysroot is there, opens its window on Xvfb.
 #
-# `check` (what .ci/run calls) builds every artifact in the dev profile (deb-amd64: release),
+# `check` (what .ci/run calls) builds every artifact in the dev profile (deb-amd64: release, PGO),
 # reusing what ci/matrix.sh built. The linker setup for the Debian cross builds (sysroots of
 # Debian's SDL2) comes from ci/matrix.sh, which this script runs for the `+desktop` rows it
 # needs when their sysroot is missing.
@@ -170,8 +171,11 @@ build_deb() {
     ensure_icon || return 1
     local args=(-p st80-cli --strip --fast -o "$out")
     if [ "$a" = amd64 ]; then
-        # The native release build (shared with the tests) in every mode.
-        args+=(--no-build)
+        # The native release build, profile-guided (ci/pgo.sh: trained on the Xerox image), in
+        # every mode: the display hash below checks that build too.
+        say "ci/pgo.sh (a profile-guided release build for $t)"
+        bash ci/pgo.sh >"$out/pgo.log" 2>&1 || { tail -15 "$out/pgo.log"; return 1; }
+        args+=(--no-build --target "$t")
         p=release
     else
         cross_env "$a" "$t" || return 1

@@ -8,6 +8,7 @@
 #   suite:        callgrind instructions of `st80 bench` (the image's Benchmark suite) minus
 #                 those of `st80 bench --test testLoadInstVar`, divided by the difference of the
 #                 bytecodes they report (start-up and boot cancel out).
+#   the same two for the profile-guided build (ci/pgo.sh) when it has been built.
 #   bench --json: the suite natively, wall-clock bytecodes/s and sends/s, its collections and
 #                 the pause of a full collection of the heap it leaves (median of 11).
 #   start-up:     wall time of `st80 run --headless --cycles 0` (exec, load, set-up, exit; median
@@ -52,6 +53,23 @@ if command -v valgrind >/dev/null; then
     echo "Benchmark suite: $all instructions for $all_bytecodes bytecodes, $one for testLoadInstVar's" \
         "$one_bytecodes: $(awk -v a="$all" -v b="$one" -v c="$all_bytecodes" -v d="$one_bytecodes" \
             'BEGIN { printf "%.1f", (a - b) / (c - d) }') host instructions per bytecode"
+    # The same two for the profile-guided build the amd64 package ships (ci/pgo.sh, which
+    # ci/package.sh runs before this in .ci/run), when it is there.
+    pgo=target/$(rustc -vV | sed -n 's/^host: //p')/release/st80
+    if [ -x "$pgo" ]; then
+        short=$(instructions "$pgo" run "$image" --headless --no-sources --cycles 200000)
+        long=$(instructions "$pgo" run "$image" --headless --no-sources --cycles 2200000)
+        one=$(instructions "$pgo" bench "$image" --json --gc-samples 0 --test testLoadInstVar)
+        one_bytecodes=$(tests_bytecodes)
+        all=$(instructions "$pgo" bench "$image" --json --gc-samples 0)
+        all_bytecodes=$(tests_bytecodes)
+        echo "profile-guided build ($pgo, ci/pgo.sh): boot + idle" \
+            "$(awk -v a="$short" -v b="$long" 'BEGIN { printf "%.1f", (b - a) / 2000000 }'), Benchmark suite" \
+            "$(awk -v a="$all" -v b="$one" -v c="$all_bytecodes" -v d="$one_bytecodes" \
+                'BEGIN { printf "%.1f", (a - b) / (c - d) }') host instructions per bytecode"
+    else
+        echo "profile-guided build: $pgo not built (bash ci/pgo.sh); not measured"
+    fi
 else
     echo "SKIP: valgrind is not installed; no instruction counts (apt install valgrind)"
 fi
