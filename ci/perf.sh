@@ -36,37 +36,37 @@ instructions() {
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/err"
 }
 
-if command -v valgrind >/dev/null; then
-    short=$(instructions "$st80" run "$image" --headless --no-sources --cycles 200000)
-    long=$(instructions "$st80" run "$image" --headless --no-sources --cycles 2200000)
-    echo "boot + idle: $short instructions at 200k cycles, $long at 2.2M:" \
+# The bytecodes the last `st80 bench --json` under `instructions` reported.
+tests_bytecodes() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["bytecodes"])' "$work/out"; }
+
+# The two workloads' host instructions per bytecode for the st80 binary $1, each line
+# prefixed with $2.
+# The suite is the whole suite minus its shortest test, so that start-up and boot (on the real
+# clock the boot's length varies) cancel out. (No timed collections after the tests: under
+# callgrind they would count as the suite's.)
+per_bytecode() {
+    local binary=$1 prefix=$2 short long one one_bytecodes all all_bytecodes
+    short=$(instructions "$binary" run "$image" --headless --no-sources --cycles 200000)
+    long=$(instructions "$binary" run "$image" --headless --no-sources --cycles 2200000)
+    echo "${prefix}boot + idle: $short instructions at 200k cycles, $long at 2.2M:" \
         "$(awk -v a="$short" -v b="$long" 'BEGIN { printf "%.1f", (b - a) / 2000000 }')" \
         "host instructions per bytecode"
-    # The whole suite minus its shortest test, so that start-up and boot (on the real clock
-    # the boot's length varies) cancel out. (No timed collections after the tests: under
-    # callgrind they would count as the suite's.)
-    tests_bytecodes() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["bytecodes"])' "$work/out"; }
-    one=$(instructions "$st80" bench "$image" --json --gc-samples 0 --test testLoadInstVar)
+    one=$(instructions "$binary" bench "$image" --json --gc-samples 0 --test testLoadInstVar)
     one_bytecodes=$(tests_bytecodes)
-    all=$(instructions "$st80" bench "$image" --json --gc-samples 0)
+    all=$(instructions "$binary" bench "$image" --json --gc-samples 0)
     all_bytecodes=$(tests_bytecodes)
-    echo "Benchmark suite: $all instructions for $all_bytecodes bytecodes, $one for testLoadInstVar's" \
+    echo "${prefix}Benchmark suite: $all instructions for $all_bytecodes bytecodes, $one for testLoadInstVar's" \
         "$one_bytecodes: $(awk -v a="$all" -v b="$one" -v c="$all_bytecodes" -v d="$one_bytecodes" \
             'BEGIN { printf "%.1f", (a - b) / (c - d) }') host instructions per bytecode"
-    # The same two for the profile-guided build the amd64 package ships (ci/pgo.sh, which
+}
+
+if command -v valgrind >/dev/null; then
+    per_bytecode "$st80" ""
+    # The same for the profile-guided build the amd64 package ships (ci/pgo.sh, which
     # ci/package.sh runs before this in .ci/run), when it is there.
     pgo=target/$(rustc -vV | sed -n 's/^host: //p')/release/st80
     if [ -x "$pgo" ]; then
-        short=$(instructions "$pgo" run "$image" --headless --no-sources --cycles 200000)
-        long=$(instructions "$pgo" run "$image" --headless --no-sources --cycles 2200000)
-        one=$(instructions "$pgo" bench "$image" --json --gc-samples 0 --test testLoadInstVar)
-        one_bytecodes=$(tests_bytecodes)
-        all=$(instructions "$pgo" bench "$image" --json --gc-samples 0)
-        all_bytecodes=$(tests_bytecodes)
-        echo "profile-guided build ($pgo, ci/pgo.sh): boot + idle" \
-            "$(awk -v a="$short" -v b="$long" 'BEGIN { printf "%.1f", (b - a) / 2000000 }'), Benchmark suite" \
-            "$(awk -v a="$all" -v b="$one" -v c="$all_bytecodes" -v d="$one_bytecodes" \
-                'BEGIN { printf "%.1f", (a - b) / (c - d) }') host instructions per bytecode"
+        per_bytecode "$pgo" "profile-guided build ($pgo, ci/pgo.sh): "
     else
         echo "profile-guided build: $pgo not built (bash ci/pgo.sh); not measured"
     fi
