@@ -57,6 +57,8 @@ pub(crate) struct Hooks {
     /// The send filter of `observe_send`: bit `(selector >> 1) & 63` is set for each selector
     /// above, all bits while tracing (`update_watch`).
     pub watched_selectors: u64,
+    /// The Symbols and global Associations an evaluation starts with, found once.
+    pub known: objects::KnownObjects,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -105,16 +107,22 @@ impl Interpreter {
         }
         self.ensure_error_hooks();
         let err = |what: &str| String::from("cannot start an evaluation: ") + what;
-        let compiler = self.global("Compiler").ok_or_else(|| err("the image has no Compiler"))?;
+        let compiler =
+            self.hooks.known.global(&self.memory, "Compiler").ok_or_else(|| err("the image has no Compiler"))?;
         let process_class = self
-            .global("Process")
+            .hooks
+            .known
+            .global(&self.memory, "Process")
             .filter(|&c| self.memory.is_object(c) && self.memory.is_pointers(c))
             .ok_or_else(|| err("the image has no Process class"))?;
-        let evaluate = self.find_symbol("evaluate:").ok_or_else(|| err("no #evaluate: symbol"))?;
-        let print_string = self.find_symbol("printString").ok_or_else(|| err("no #printString symbol"))?;
+        let evaluate = self.hooks.known.symbol(&self.memory, "evaluate:").ok_or_else(|| err("no #evaluate: symbol"))?;
+        let print_string =
+            self.hooks.known.symbol(&self.memory, "printString").ok_or_else(|| err("no #printString symbol"))?;
         let processor = self.scheduler_pointer();
-        let active_process = self.find_symbol("activeProcess").ok_or_else(|| err("no #activeProcess symbol"))?;
-        let terminate = self.find_symbol("terminate").ok_or_else(|| err("no #terminate symbol"))?;
+        let active_process =
+            self.hooks.known.symbol(&self.memory, "activeProcess").ok_or_else(|| err("no #activeProcess symbol"))?;
+        let terminate =
+            self.hooks.known.symbol(&self.memory, "terminate").ok_or_else(|| err("no #terminate symbol"))?;
         let text = self.new_string(source).ok_or_else(|| err("out of memory"))?;
         // t := (Compiler evaluate: source) printString. Processor activeProcess terminate.
         // We take t when the terminate is sent; a session without our hooks (an image saved

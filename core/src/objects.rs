@@ -71,11 +71,72 @@ pub fn find_symbol(m: &ObjectMemory, name: &str) -> Option<Oop> {
 /// The value of the global variable `name`: the Association (of the class of the guaranteed
 /// `SchedulerAssociation`) whose key is the Symbol `name`.
 pub fn global(m: &ObjectMemory, name: &str) -> Option<Oop> {
+    global_association(m, name).map(|a| m.fetch_pointer(VALUE_INDEX, a))
+}
+
+/// The Association `global` takes the value of (a linear scan: not for hot paths).
+pub(crate) fn global_association(m: &ObjectMemory, name: &str) -> Option<Oop> {
     let key = find_symbol(m, name)?;
-    let association_class = m.fetch_class_of(SCHEDULER_ASSOCIATION);
-    m.all_objects()
-        .find(|&o| m.fetch_class_of(o) == association_class && m.fetch_pointer(KEY_INDEX, o) == key)
-        .map(|a| m.fetch_pointer(VALUE_INDEX, a))
+    m.all_objects().find(|&o| is_association_of(m, o, key))
+}
+
+/// Whether `oop` is an Association (of the class of the guaranteed `SchedulerAssociation`)
+/// whose key is `key`.
+pub(crate) fn is_association_of(m: &ObjectMemory, oop: Oop, key: Oop) -> bool {
+    m.is_object(oop)
+        && m.fetch_class_of(oop) == m.fetch_class_of(SCHEDULER_ASSOCIATION)
+        && m.is_pointers(oop)
+        && m.fetch_word_length_of(oop) > VALUE_INDEX
+        && m.fetch_pointer(KEY_INDEX, oop) == key
+}
+
+/// Symbols and global Associations remembered by name, for the host's evaluations
+/// (`Interpreter::start_evaluation`): each lookup is otherwise a scan of the whole object
+/// table, and every evaluation needs eight (about 0.4 M instructions, more than many
+/// evaluations run). A remembered oop is checked before it is used, since a collection can
+/// free a Symbol nothing refers to and hand its oop out again and `become:` can swap it; one
+/// that no longer fits is looked up again, so the answers are the scans'.
+#[derive(Default)]
+pub(crate) struct KnownObjects {
+    symbols: Vec<(&'static str, Oop)>,
+    associations: Vec<(&'static str, Oop)>,
+}
+
+impl KnownObjects {
+    /// `find_symbol`, remembered.
+    pub(crate) fn symbol(&mut self, m: &ObjectMemory, name: &'static str) -> Option<Oop> {
+        if let Some(oop) = Self::remembered(&self.symbols, name) {
+            if is_symbol(m, oop, name) {
+                return Some(oop);
+            }
+        }
+        let oop = find_symbol(m, name)?;
+        Self::remember(&mut self.symbols, name, oop);
+        Some(oop)
+    }
+
+    /// `global`, its Association remembered; the value is read each time.
+    pub(crate) fn global(&mut self, m: &ObjectMemory, name: &'static str) -> Option<Oop> {
+        let key = self.symbol(m, name)?;
+        let association = match Self::remembered(&self.associations, name) {
+            Some(a) if is_association_of(m, a, key) => a,
+            _ => {
+                let a = global_association(m, name)?;
+                Self::remember(&mut self.associations, name, a);
+                a
+            }
+        };
+        Some(m.fetch_pointer(VALUE_INDEX, association))
+    }
+
+    fn remembered(list: &[(&'static str, Oop)], name: &str) -> Option<Oop> {
+        list.iter().find(|(n, _)| *n == name).map(|&(_, oop)| oop)
+    }
+
+    fn remember(list: &mut Vec<(&'static str, Oop)>, name: &'static str, oop: Oop) {
+        list.retain(|(n, _)| *n != name);
+        list.push((name, oop));
+    }
 }
 
 /// The Association in a Dictionary-like object (a Set of Associations: named fields, then
@@ -316,6 +377,33 @@ mod tests {
         assert_eq!(association_in(m, dict, "Smalltalk"), None);
         assert_eq!(field(m, dict, 3), None, "out of range");
         assert_eq!(field(m, text, 0), None, "not a pointer object");
+    }
+
+    #[test]
+    fn remembered_symbols_and_globals_answer_as_the_scans_do_after_the_objects_change() {
+        let mut im = Image::new();
+        let key = im.bytes(CLASS_SYMBOL, "Compiler");
+        let (first, second, third) = (integer_object_of(1), integer_object_of(2), integer_object_of(3));
+        let assoc = im.pointers(CLASS_ASSOCIATION, &[key, first]);
+        let mut known = KnownObjects::default();
+        assert_eq!(known.global(&im.m, "Compiler"), Some(first));
+        assert_eq!(known.symbol(&im.m, "Compiler"), Some(key));
+        assert_eq!(known.global(&im.m, "Transcript"), None);
+        // The value is read each time.
+        im.m.store_pointer(VALUE_INDEX, assoc, second);
+        assert_eq!(known.global(&im.m, "Compiler"), Some(second));
+        // The remembered Association no longer has the key: the one that has is found.
+        let other = im.bytes(CLASS_SYMBOL, "Other");
+        im.m.store_pointer(KEY_INDEX, assoc, other);
+        let moved = im.pointers(CLASS_ASSOCIATION, &[key, third]);
+        assert_eq!(known.global(&im.m, "Compiler"), Some(third));
+        assert_eq!(global_association(&im.m, "Compiler"), Some(moved));
+        // `become:` swaps the remembered Symbol with a String: the Symbol is found where it
+        // went, as a scan finds it.
+        let string = im.bytes(CLASS_STRING, "Compiler");
+        im.m.swap_pointers_of(key, string);
+        assert_eq!(known.symbol(&im.m, "Compiler"), Some(string));
+        assert_eq!(known.symbol(&im.m, "Compiler"), find_symbol(&im.m, "Compiler"));
     }
 
     #[test]
