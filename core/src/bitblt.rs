@@ -239,16 +239,6 @@ fn clip_range(b: &Blt) -> Option<Clipped> {
     Some(Clipped { dx, dy, sx, sy, w, h })
 }
 
-/// Word `i` of a source row starting at `heap[base]` with `raster` words; 0 outside the row.
-#[inline(always)]
-fn fetch(heap: &[u16], base: usize, raster: usize, i: isize) -> u16 {
-    if i >= 0 && (i as usize) < raster {
-        heap[base + i as usize]
-    } else {
-        0
-    }
-}
-
 /// The 16 combination rules of the book's `merge:with:` (s = source AND halftone, d = dest).
 #[inline(always)]
 fn merge<const RULE: u8>(s: u16, d: u16) -> u16 {
@@ -286,8 +276,20 @@ struct Job {
     h_back: bool,
 }
 
-/// `copyLoop`, specialised per combination rule.
-fn copy_loop<const RULE: u8>(heap: &mut [u16], job: &Job) {
+/// Destination word `at`, combined with `s` under `mask` (the book's `merge:with:` and masks).
+/// The heap is indexed through `HEAP_MASK`, so no index needs a bounds check: the forms were
+/// validated (`parse`) and clipped, so every index is within them anyway.
+#[inline(always)]
+fn store<const RULE: u8>(heap: &mut [u16; HEAP_WORDS], at: usize, s: u16, mask: u16) {
+    let at = at & HEAP_MASK;
+    let d = heap[at];
+    heap[at] = (d & !mask) | (merge::<RULE>(s, d) & mask);
+}
+
+/// `copyLoop`, specialised per combination rule. Each row is its first word (`mask1`), the
+/// words between (every bit: no mask to apply) and its last word (`mask2`); a row of one word
+/// takes both masks at once.
+fn copy_loop<const RULE: u8>(heap: &mut [u16; HEAP_WORDS], job: &Job) {
     let Clipped { dx, dy, sx, sy, w, h } = job.c;
     let first_word = (dx >> 4) as usize;
     let last = dx + w - 1;
@@ -309,47 +311,58 @@ fn copy_loop<const RULE: u8>(heap: &mut [u16], job: &Job) {
         let drow = dy as usize + row;
         let halftone = job.halftone[drow & 15];
         let dbase = job.dst_base + drow * job.dst_raster + first_word;
-        let mask_of = |k: usize| {
-            if k == 0 {
-                mask1
-            } else if k == n - 1 {
-                mask2
+        let Some((src_base, src_raster)) = src else {
+            store::<RULE>(heap, dbase, halftone, mask1);
+            if n > 1 {
+                for k in 1..n - 1 {
+                    store::<RULE>(heap, dbase + k, halftone, 0xffff);
+                }
+                store::<RULE>(heap, dbase + n - 1, halftone, mask2);
+            }
+            continue;
+        };
+        let sbase = src_base + (sy as usize + row) * src_raster;
+        // Source word `i` of the row; 0 outside it (a negative `i` wraps above any raster).
+        let fetch = move |heap: &[u16; HEAP_WORDS], i: isize| {
+            if (i as usize) < src_raster {
+                heap[(sbase + i as usize) & HEAP_MASK]
             } else {
-                0xffff
+                0
             }
         };
-        match src {
-            None => {
-                for k in 0..n {
-                    let mask = mask_of(k);
-                    let d = heap[dbase + k];
-                    heap[dbase + k] = (d & !mask) | (merge::<RULE>(halftone, d) & mask);
+        // The 16 bits of `hi` and `lo` that line up with a destination word.
+        let skewed = move |hi: u16, lo: u16| ((((hi as u32) << 16) | lo as u32) >> (16 - skew)) as u16;
+        if !job.h_back {
+            let mut prev = fetch(heap, sw);
+            let mut word = |heap: &mut [u16; HEAP_WORDS], k: usize, mask: u16| {
+                let next = fetch(heap, sw + k as isize + 1);
+                let s = skewed(prev, next);
+                prev = next;
+                store::<RULE>(heap, dbase + k, s & halftone, mask);
+            };
+            word(heap, 0, mask1);
+            if n > 1 {
+                for k in 1..n - 1 {
+                    word(heap, k, 0xffff);
+                }
+                word(heap, n - 1, mask2);
+            }
+        } else {
+            // Right to left: the destination overlaps the source further right in its row.
+            let mut right = fetch(heap, sw + n as isize);
+            let mut word = |heap: &mut [u16; HEAP_WORDS], k: usize, mask: u16| {
+                let left = fetch(heap, sw + k as isize);
+                let s = skewed(left, right);
+                right = left;
+                store::<RULE>(heap, dbase + k, s & halftone, mask);
+            };
+            if n > 1 {
+                word(heap, n - 1, mask2);
+                for k in (1..n - 1).rev() {
+                    word(heap, k, 0xffff);
                 }
             }
-            Some((src_base, src_raster)) => {
-                let sbase = src_base + (sy as usize + row) * src_raster;
-                if !job.h_back {
-                    let mut prev = fetch(heap, sbase, src_raster, sw);
-                    for k in 0..n {
-                        let next = fetch(heap, sbase, src_raster, sw + k as isize + 1);
-                        let s = ((((prev as u32) << 16) | next as u32) >> (16 - skew)) as u16;
-                        prev = next;
-                        let mask = mask_of(k);
-                        let d = heap[dbase + k];
-                        heap[dbase + k] = (d & !mask) | (merge::<RULE>(s & halftone, d) & mask);
-                    }
-                } else {
-                    let mut right = fetch(heap, sbase, src_raster, sw + n as isize);
-                    for k in (0..n).rev() {
-                        let left = fetch(heap, sbase, src_raster, sw + k as isize);
-                        let s = ((((left as u32) << 16) | right as u32) >> (16 - skew)) as u16;
-                        right = left;
-                        let mask = mask_of(k);
-                        let d = heap[dbase + k];
-                        heap[dbase + k] = (d & !mask) | (merge::<RULE>(s & halftone, d) & mask);
-                    }
-                }
-            }
+            word(heap, 0, mask1);
         }
     }
 }
@@ -370,7 +383,7 @@ fn blit(memory: &mut ObjectMemory, b: &Blt) -> Rect {
         v_back: same && c.dy > c.sy,
         h_back: same && c.dy == c.sy && c.dx > c.sx,
     };
-    let heap = memory.heap_mut();
+    let (heap, _) = memory.heap_and_table();
     macro_rules! dispatch {
         ($($r:literal)*) => {
             match b.rule {
