@@ -305,13 +305,14 @@ fn copy_loop<const RULE: u8>(heap: &mut [u16; HEAP_WORDS], job: &Job) {
     let skew = (sbit0 & 15) as u32;
     let uses_source = !matches!(RULE, 0 | 5 | 10 | 15);
     let src = if uses_source { job.src } else { None };
-    let h = h as usize;
-    for i in 0..h {
-        let row = if job.v_back { h - 1 - i } else { i };
-        let drow = dy as usize + row;
-        let halftone = job.halftone[drow & 15];
-        let dbase = job.dst_base + drow * job.dst_raster + first_word;
-        let Some((src_base, src_raster)) = src else {
+    // The rows in the order they are copied: their number in the destination and where each
+    // row starts, advanced by one row at each step (no multiplication per row).
+    let (mut drow, step) = if job.v_back { (dy + h - 1, -1) } else { (dy, 1) };
+    let mut dbase = job.dst_base + drow as usize * job.dst_raster + first_word;
+    let dstep = step * job.dst_raster as isize;
+    let Some((src_base, src_raster)) = src else {
+        for _ in 0..h {
+            let halftone = job.halftone[drow as usize & 15];
             store::<RULE>(heap, dbase, halftone, mask1);
             if n > 1 {
                 for k in 1..n - 1 {
@@ -319,23 +320,30 @@ fn copy_loop<const RULE: u8>(heap: &mut [u16; HEAP_WORDS], job: &Job) {
                 }
                 store::<RULE>(heap, dbase + n - 1, halftone, mask2);
             }
-            continue;
-        };
-        let sbase = src_base + (sy as usize + row) * src_raster;
-        // Source word `i` of the row; 0 outside it (a negative `i` wraps above any raster).
-        let fetch = move |heap: &[u16; HEAP_WORDS], i: isize| {
-            if (i as usize) < src_raster {
-                heap[(sbase + i as usize) & HEAP_MASK]
-            } else {
-                0
-            }
-        };
-        // The 16 bits of `hi` and `lo` that line up with a destination word.
-        let skewed = move |hi: u16, lo: u16| ((((hi as u32) << 16) | lo as u32) >> (16 - skew)) as u16;
+            drow += step as i32;
+            dbase = dbase.wrapping_add_signed(dstep);
+        }
+        return;
+    };
+    let mut sbase = src_base + (sy + drow - dy) as usize * src_raster;
+    let sstep = step * src_raster as isize;
+    // Source word `i` of the row at `sbase`; 0 outside it (a negative `i` wraps above any
+    // raster).
+    let fetch = move |heap: &[u16; HEAP_WORDS], sbase: usize, i: isize| {
+        if (i as usize) < src_raster {
+            heap[(sbase + i as usize) & HEAP_MASK]
+        } else {
+            0
+        }
+    };
+    // The 16 bits of `hi` and `lo` that line up with a destination word.
+    let skewed = move |hi: u16, lo: u16| ((((hi as u32) << 16) | lo as u32) >> (16 - skew)) as u16;
+    for _ in 0..h {
+        let halftone = job.halftone[drow as usize & 15];
         if !job.h_back {
-            let mut prev = fetch(heap, sw);
+            let mut prev = fetch(heap, sbase, sw);
             let mut word = |heap: &mut [u16; HEAP_WORDS], k: usize, mask: u16| {
-                let next = fetch(heap, sw + k as isize + 1);
+                let next = fetch(heap, sbase, sw + k as isize + 1);
                 let s = skewed(prev, next);
                 prev = next;
                 store::<RULE>(heap, dbase + k, s & halftone, mask);
@@ -349,9 +357,9 @@ fn copy_loop<const RULE: u8>(heap: &mut [u16; HEAP_WORDS], job: &Job) {
             }
         } else {
             // Right to left: the destination overlaps the source further right in its row.
-            let mut right = fetch(heap, sw + n as isize);
+            let mut right = fetch(heap, sbase, sw + n as isize);
             let mut word = |heap: &mut [u16; HEAP_WORDS], k: usize, mask: u16| {
-                let left = fetch(heap, sw + k as isize);
+                let left = fetch(heap, sbase, sw + k as isize);
                 let s = skewed(left, right);
                 right = left;
                 store::<RULE>(heap, dbase + k, s & halftone, mask);
@@ -364,6 +372,9 @@ fn copy_loop<const RULE: u8>(heap: &mut [u16; HEAP_WORDS], job: &Job) {
             }
             word(heap, 0, mask1);
         }
+        drow += step as i32;
+        dbase = dbase.wrapping_add_signed(dstep);
+        sbase = sbase.wrapping_add_signed(sstep);
     }
 }
 
