@@ -1,9 +1,9 @@
 //! The bytecode interpreter (Blue Book ch. 28): registers, the bytecode dispatch, message
 //! sends with a method cache, contexts, and returns.
 //!
-//! Registers are cached as heap word indices (`ctx_loc`, `home_loc`, `method_loc`,
-//! `receiver_loc`, with the receiver's pointer-field count in `receiver_fields`) so the hot
-//! paths index the heap directly. They are valid until the next garbage collection or
+//! Registers are cached as heap word indices (`stack_base`, from which `ctx_loc()` is
+//! derived, `home_loc`, `method_loc`, `receiver_loc`, with the receiver's pointer-field count
+//! in `receiver_fields`) so the hot paths index the heap directly. They are valid until the next garbage collection or
 //! `become:`; both only happen where `refresh_locations` is called afterwards.
 //!
 //! MethodContexts are recycled when they return, unless they "escaped": something other than
@@ -174,7 +174,6 @@ pub struct Interpreter {
     /// after its last: `sp_loc` stays in `stack_base - 1 .. stack_end`.
     stack_base: usize,
     stack_end: usize,
-    pub(crate) ctx_loc: usize,
     home_loc: usize,
     method_loc: usize,
     /// Where the receiver's fields are, and how many pointer fields it has: the receiver
@@ -259,7 +258,6 @@ impl Interpreter {
             sp_loc: 0,
             stack_base: 0,
             stack_end: 0,
-            ctx_loc: 0,
             home_loc: 0,
             method_loc: 0,
             receiver_loc: 0,
@@ -671,7 +669,6 @@ impl Interpreter {
             self.temp_limit = self.stack_end - self.stack_base;
             ctx_loc
         };
-        self.ctx_loc = ctx_loc;
         self.home_loc = home_loc;
         self.method_loc = self.memory.loc(self.method);
         self.ip_byte = self.method_loc * 2 + ip;
@@ -689,7 +686,14 @@ impl Interpreter {
     /// active context of the stack's top value.
     #[inline(always)]
     pub(crate) fn stack_pointer(&self) -> usize {
-        self.sp_loc - self.ctx_loc
+        self.sp_loc - self.ctx_loc()
+    }
+
+    /// The heap word of the active context, `TEMP_FRAME_START` words before its stack (not a
+    /// register of its own: one store less at every activation and return).
+    #[inline(always)]
+    pub(crate) fn ctx_loc(&self) -> usize {
+        self.stack_base - TEMP_FRAME_START
     }
 
     /// The stack registers for an active context at heap word `ctx_loc` with `length` fields,
@@ -717,14 +721,14 @@ impl Interpreter {
         // (Relative to the method and the context where they were, before they moved.)
         let ip = self.instruction_pointer();
         let sp = self.stack_pointer();
-        self.ctx_loc = self.memory.loc(self.active_context);
+        let ctx_loc = self.memory.loc(self.active_context);
         self.home_loc = self.memory.loc(self.home_context);
         self.method_loc = self.memory.loc(self.method);
         self.ip_byte = (self.method_loc * 2).wrapping_add(ip);
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
         // (become: can change what the registers' oops are.)
         let length = self.memory.fetch_word_length_of(self.active_context);
-        self.set_stack(self.ctx_loc, length, sp.min(length.saturating_sub(1)).max(TEMP_FRAME_START - 1));
+        self.set_stack(ctx_loc, length, sp.min(length.saturating_sub(1)).max(TEMP_FRAME_START - 1));
         self.temp_limit = self.memory.fetch_word_length_of(self.home_context).saturating_sub(TEMP_FRAME_START);
         self.literal_limit = self.literal_limit_of(self.method);
     }
@@ -761,8 +765,8 @@ impl Interpreter {
 
     pub(crate) fn store_context_registers(&mut self) {
         let (ip, sp) = self.context_registers(0);
-        self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, ip);
-        self.memory.set_word_at(self.ctx_loc + STACK_POINTER, sp);
+        self.memory.set_word_at(self.ctx_loc() + INSTRUCTION_POINTER, ip);
+        self.memory.set_word_at(self.ctx_loc() + STACK_POINTER, sp);
     }
 
     /// The instruction and stack pointer fields `store_context_registers` writes into the
@@ -787,7 +791,7 @@ impl Interpreter {
         // As `store_context_registers`, and the block's fields, through one borrow of the heap
         // (see `heap_and_table`).
         let (sender_ip, sender_sp) = self.context_registers(0);
-        let (sender, sender_loc) = (self.active_context, self.ctx_loc);
+        let (sender, sender_loc) = (self.active_context, self.ctx_loc());
         let (heap, _) = self.memory.heap_and_table();
         heap[(sender_loc + INSTRUCTION_POINTER) & HEAP_MASK] = sender_ip;
         heap[(sender_loc + STACK_POINTER) & HEAP_MASK] = sender_sp;
@@ -893,7 +897,7 @@ impl Interpreter {
     }
     /// Stores into stack/temporary field `index` of the active context.
     pub(crate) fn store_stack_field(&mut self, index: usize, value: Oop) {
-        self.memory.set_word_at(self.ctx_loc + index, value);
+        self.memory.set_word_at(self.ctx_loc() + index, value);
     }
     #[inline(always)]
     pub(crate) fn pop(&mut self, n: usize) {
@@ -1046,7 +1050,7 @@ impl Interpreter {
             125 => {
                 self.cycles = cycles;
                 let v = self.pop_stack();
-                let caller = self.memory.word_at(self.ctx_loc + CALLER);
+                let caller = self.memory.word_at(self.ctx_loc() + CALLER);
                 return out!({
                     if self.trace.is_some() {
                         self.trace_return(host, v, true);
@@ -1650,7 +1654,7 @@ impl Interpreter {
         }
         // Each value is stored as soon as it is worked out (the sender's registers first,
         // into its context), so that few are live at once and none waits on the stack.
-        let (sender, sender_loc) = (self.active_context, self.ctx_loc);
+        let (sender, sender_loc) = (self.active_context, self.ctx_loc());
         let src = self.sp_loc - count;
         // The sender's registers, as `store_context_registers` writes them, once its stack
         // has lost the receiver and arguments (they move to the new context).
@@ -1663,7 +1667,6 @@ impl Interpreter {
         let loc = table.loc(ctx);
         self.active_context = ctx;
         self.home_context = ctx;
-        self.ctx_loc = loc;
         self.home_loc = loc;
         self.temp_limit = size as usize - TEMP_FRAME_START;
         // Every field is written here: a recycled context still holds its last values. The
@@ -1772,8 +1775,8 @@ impl Interpreter {
     #[inline(always)]
     fn retire_active_context(&mut self) {
         if !self.memory.recycle_context(self.active_context) {
-            self.memory.set_word_at(self.ctx_loc + SENDER, NIL);
-            self.memory.set_word_at(self.ctx_loc + INSTRUCTION_POINTER, NIL);
+            self.memory.set_word_at(self.ctx_loc() + SENDER, NIL);
+            self.memory.set_word_at(self.ctx_loc() + INSTRUCTION_POINTER, NIL);
         }
     }
 
