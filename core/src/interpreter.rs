@@ -478,7 +478,9 @@ impl Interpreter {
                     let bc = self.memory.heap_byte(ip.wrapping_sub(1));
                     cycles += 1;
                     // Only sends, returns and primitives allocate, switch processes or stop.
-                    if self.dispatch(bc, host, cycles, &mut ip) && (self.memory.gc_requested || self.attention) {
+                    if self.dispatch::<H, false>(bc, host, cycles, &mut ip)
+                        && (self.memory.gc_requested || self.attention)
+                    {
                         break;
                     }
                 }
@@ -497,7 +499,7 @@ impl Interpreter {
         self.cycles += 1;
         self.trace_bytecode(host, bc);
         let mut ip = self.ip_byte;
-        let _ = self.dispatch(bc, host, self.cycles, &mut ip);
+        let _ = self.dispatch::<H, true>(bc, host, self.cycles, &mut ip);
         self.ip_byte = ip;
     }
 
@@ -983,12 +985,15 @@ impl Interpreter {
     /// flags only after the others. `cycles` is the loop's count, stored into `self.cycles`
     /// before anything that can look at it (a send, a return).
     ///
+    /// `TRACED` is false in `run`'s loop, which never runs with a trace (`step_traced` does):
+    /// its returns then have no test for one.
+    ///
     /// The arms name every byte value rather than a range: rustc turns a `match` on ranges
     /// into a chain of compares, but one on values into a single 256-entry jump table (no
     /// shift, no range check), and an arm of one value can use it as a constant.
     #[inline(always)]
     #[allow(clippy::manual_range_patterns)] // (ranges would compile to compares: see above)
-    fn dispatch<H: Host>(&mut self, bc: u8, host: &mut H, cycles: u64, ip: &mut usize) -> bool {
+    fn dispatch<H: Host, const TRACED: bool>(&mut self, bc: u8, host: &mut H, cycles: u64, ip: &mut usize) -> bool {
         // The loop keeps the instruction pointer in a local (`ip`); what runs out of the loop's
         // reach (sends, returns, primitives) finds it in `self.ip_byte`, written back before
         // and read again after.
@@ -1038,13 +1043,13 @@ impl Interpreter {
             115 => self.push(NIL),
             116 | 117 | 118 | 119 => self.push(integer_object_of((bc & 7) as i16 - 5)),
             // 120-124 return receiver, true, false, nil, stack top from the method
-            120 => return out!(self.method_return(host, cycles, self.receiver)),
-            121 => return out!(self.method_return(host, cycles, TRUE)),
-            122 => return out!(self.method_return(host, cycles, FALSE)),
-            123 => return out!(self.method_return(host, cycles, NIL)),
+            120 => return out!(self.method_return::<H, TRACED>(host, cycles, self.receiver)),
+            121 => return out!(self.method_return::<H, TRACED>(host, cycles, TRUE)),
+            122 => return out!(self.method_return::<H, TRACED>(host, cycles, FALSE)),
+            123 => return out!(self.method_return::<H, TRACED>(host, cycles, NIL)),
             124 => {
                 let v = self.pop_stack();
-                return out!(self.method_return(host, cycles, v));
+                return out!(self.method_return::<H, TRACED>(host, cycles, v));
             }
             // 125 return stack top from a block (to its caller)
             125 => {
@@ -1052,7 +1057,7 @@ impl Interpreter {
                 let v = self.pop_stack();
                 let caller = self.memory.word_at(self.ctx_loc() + CALLER);
                 return out!({
-                    if self.trace.is_some() {
+                    if TRACED && self.trace.is_some() {
                         self.trace_return(host, v, true);
                     }
                     self.return_value(host, v, caller)
@@ -1316,10 +1321,10 @@ impl Interpreter {
     /// return, which cannot collect, switch processes or stop: the loop's flag tests are
     /// needed only after a cannotReturn: send or a stack fault.
     #[inline(always)]
-    fn method_return<H: Host>(&mut self, host: &mut H, cycles: u64, value: Oop) -> bool {
+    fn method_return<H: Host, const TRACED: bool>(&mut self, host: &mut H, cycles: u64, value: Oop) -> bool {
         self.cycles = cycles;
         let sender = self.memory.word_at(self.home_loc + SENDER);
-        if self.trace.is_some() {
+        if TRACED && self.trace.is_some() {
             self.trace_return(host, value, false);
         }
         self.return_value(host, value, sender)
