@@ -65,7 +65,10 @@ if command -v valgrind >/dev/null; then
     # The same for the profile-guided build the amd64 package ships (ci/pgo.sh, which
     # ci/package.sh runs before this in .ci/run), when it is there.
     pgo=target/$(rustc -vV | sed -n 's/^host: //p')/release/st80
-    if [ -x "$pgo" ]; then
+    # (One left from an older checkout would measure other code: its sources must not be newer.)
+    if [ -x "$pgo" ] && [ -n "$(find core platforms -name '*.rs' -newer "$pgo" -print -quit)" ]; then
+        echo "profile-guided build: $pgo is older than the sources (bash ci/pgo.sh); not measured"
+    elif [ -x "$pgo" ]; then
         per_bytecode "$pgo" "profile-guided build ($pgo, ci/pgo.sh): "
     else
         echo "profile-guided build: $pgo not built (bash ci/pgo.sh); not measured"
