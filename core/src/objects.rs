@@ -5,6 +5,7 @@
 
 use crate::object_memory::*;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 // Form fields (Blue Book ch. 18: bits width height offset).
 pub(crate) const FORM_BITS: usize = 0;
