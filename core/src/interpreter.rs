@@ -3,8 +3,9 @@
 //!
 //! Registers are cached as heap word indices (`stack_base`, from which `ctx_loc()` is
 //! derived, `home_loc`, `method_loc`, `receiver_loc`, with the receiver's pointer-field count
-//! in `receiver_fields`) so the hot paths index the heap directly. They are valid until the next garbage collection or
-//! `become:`; both only happen where `refresh_locations` is called afterwards.
+//! in `receiver_fields`) so the hot paths index the heap directly. They are valid until the
+//! next garbage collection or `become:`; both only happen where `refresh_locations` is called
+//! afterwards.
 //!
 //! MethodContexts are recycled when they return, unless they "escaped": something other than
 //! their callee's sender field may point at them (thisContext, a block's home, a suspended

@@ -77,7 +77,11 @@ pub fn global(m: &ObjectMemory, name: &str) -> Option<Oop> {
 
 /// The Association `global` takes the value of (a linear scan: not for hot paths).
 pub(crate) fn global_association(m: &ObjectMemory, name: &str) -> Option<Oop> {
-    let key = find_symbol(m, name)?;
+    association_with_key(m, find_symbol(m, name)?)
+}
+
+/// The first Association (in oop order) whose key is `key` (a linear scan).
+fn association_with_key(m: &ObjectMemory, key: Oop) -> Option<Oop> {
     m.all_objects().find(|&o| is_association_of(m, o, key))
 }
 
@@ -122,7 +126,8 @@ impl KnownObjects {
         let association = match Self::remembered(&self.associations, name) {
             Some(a) if is_association_of(m, a, key) => a,
             _ => {
-                let a = global_association(m, name)?;
+                // (The key was just found or checked: only the Associations are scanned.)
+                let a = association_with_key(m, key)?;
                 Self::remember(&mut self.associations, name, a);
                 a
             }

@@ -1,6 +1,7 @@
 //! `st80 soak`: the seeded random user drives each image for half a minute, sampled every two
-//! seconds (the two run side by side; the hour-long campaigns are in docs/reliability.md). The VM must not stop, memory must
-//! stay bounded, and the input must have had visible effects on the screen.
+//! seconds (the two run side by side; the hour-long campaigns are in docs/reliability.md). The
+//! VM must not stop, memory must stay bounded, and the input must have had visible effects on
+//! the screen.
 
 use st80_tests::{image, run_st80, text, DBANAY_SNAPSHOT, XEROX_V2};
 use std::collections::HashSet;
