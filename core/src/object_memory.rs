@@ -613,6 +613,19 @@ impl ObjectMemory {
         self.allocate_from_reserve_inline(class, words, format, odd, fill)
     }
 
+    /// A new object of `class` whose `N` pointer fields are `fields` (instantiateClass:
+    /// and the stores into it, for a Point), inlined where it is used: the bytecode loop's
+    /// `@` makes most of the Points the image allocates. None when memory is full.
+    #[inline(always)]
+    pub(crate) fn instantiate_with_pointers<const N: usize>(&mut self, class: Oop, fields: [Oop; N]) -> Option<Oop> {
+        let oop = self.allocate_inline(class, N, Format::Pointers, false, NIL)?;
+        let loc = self.ot[(oop >> 1) as usize].loc as usize;
+        for (i, field) in fields.into_iter().enumerate() {
+            self.heap[(loc + i) & HEAP_MASK] = field;
+        }
+        Some(oop)
+    }
+
     /// `allocate`, allowed to take the last oops (for MethodContexts).
     fn allocate_from_reserve(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
         self.allocate_from_reserve_inline(class, words, format, odd, fill)

@@ -208,10 +208,7 @@ pub(crate) fn primitive_make_point(it: &mut Interpreter) -> PrimResult {
 /// not have x and y written past its end). None when memory is full.
 #[inline]
 pub(crate) fn make_point(it: &mut Interpreter, x: Oop, y: Oop) -> Option<Oop> {
-    let point = it.memory.allocate(CLASS_POINT, 2, Format::Pointers, false, NIL)?;
-    it.memory.store_pointer(0, point, x);
-    it.memory.store_pointer(1, point, y);
-    Some(point)
+    it.memory.instantiate_with_pointers(CLASS_POINT, [x, y])
 }
 
 #[cfg(test)]
