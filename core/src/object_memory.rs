@@ -610,7 +610,7 @@ impl ObjectMemory {
             self.request_gc();
             return None;
         }
-        self.allocate_from_reserve_inline(class, words, format, odd, fill)
+        self.allocate_from_reserve(class, words, format, odd, fill)
     }
 
     /// A new object of `class` whose `N` pointer fields are `fields` (instantiateClass:
@@ -626,21 +626,10 @@ impl ObjectMemory {
         Some(oop)
     }
 
-    /// `allocate`, allowed to take the last oops (for MethodContexts).
-    fn allocate_from_reserve(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
-        self.allocate_from_reserve_inline(class, words, format, odd, fill)
-    }
-
-    /// `allocate_from_reserve`, inlined into `allocate`.
+    /// `allocate`, allowed to take the last oops (for MethodContexts), inlined into
+    /// `allocate` and `allocate_context`.
     #[inline(always)]
-    fn allocate_from_reserve_inline(
-        &mut self,
-        class: Oop,
-        words: usize,
-        format: Format,
-        odd: bool,
-        fill: u16,
-    ) -> Option<Oop> {
+    fn allocate_from_reserve(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
         if words > MAX_OBJECT_FIELDS {
             return None;
         }
