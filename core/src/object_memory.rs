@@ -604,7 +604,14 @@ impl ObjectMemory {
 
     /// `allocate`, inlined into `instantiate_class` (`new`, `@`: most allocations).
     #[inline(always)]
-    fn allocate_inline(&mut self, class: Oop, words: usize, format: Format, odd: bool, fill: u16) -> Option<Oop> {
+    pub(crate) fn allocate_inline(
+        &mut self,
+        class: Oop,
+        words: usize,
+        format: Format,
+        odd: bool,
+        fill: u16,
+    ) -> Option<Oop> {
         if self.free_oops.len() <= CONTEXT_RESERVE {
             self.allocations_since_gc += 1;
             self.request_gc();
