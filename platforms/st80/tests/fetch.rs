@@ -367,7 +367,12 @@ fn no_arguments_opens_the_default_image() {
     let title = loop {
         let out = xdotool(&["search", "--name", "^st80"]);
         if let Some(id) = text(&out.stdout).lines().next() {
-            break text(&xdotool(&["getwindowname", id]).stdout).trim().to_string();
+            // (A window can be found by its name a moment before its name reads back: a busy
+            // machine once gave "" here. Ask again at the next poll.)
+            let name = text(&xdotool(&["getwindowname", id]).stdout).trim().to_string();
+            if !name.is_empty() {
+                break name;
+            }
         }
         if let Ok(Some(status)) = st80.try_wait() {
             panic!("st80 exited ({status}): {}", std::fs::read_to_string(&stderr_file).unwrap_or_default());
