@@ -602,7 +602,8 @@ impl ObjectMemory {
         self.allocate_inline(class, words, format, odd, fill)
     }
 
-    /// `allocate`, inlined into `instantiate_class` (`new`, `@`: most allocations).
+    /// `allocate`, inlined where most allocations are made: `instantiate_class` (`new`),
+    /// `instantiate_with_pointers` (`@`) and `blockCopy:`.
     #[inline(always)]
     pub(crate) fn allocate_inline(
         &mut self,
@@ -1021,6 +1022,22 @@ mod tests {
         m.load_object(NIL, 100, Format::Pointers, false, &[]);
         m.finish_loading();
         m
+    }
+
+    #[test]
+    fn an_object_made_with_its_pointers_holds_them_and_nothing_else_moves() {
+        let mut m = tiny_memory();
+        let before = m.allocate(100, 1, Format::Pointers, false, NIL).unwrap();
+        m.store_pointer(0, before, 7);
+        let pair = m.instantiate_with_pointers(100, [integer_object_of(3), integer_object_of(-4)]).unwrap();
+        let after = m.allocate(100, 1, Format::Pointers, false, NIL).unwrap();
+        assert_eq!(m.fetch_class_of(pair), 100);
+        assert_eq!(m.fetch_word_length_of(pair), 2);
+        assert_eq!((m.fetch_pointer(0, pair), m.fetch_pointer(1, pair)), (integer_object_of(3), integer_object_of(-4)));
+        assert_eq!((m.fetch_pointer(0, before), m.fetch_pointer(0, after)), (7, NIL), "its neighbours' fields");
+        // A full table: no object, as `allocate` answers.
+        while m.allocate(100, 0, Format::Pointers, false, NIL).is_some() {}
+        assert_eq!(m.instantiate_with_pointers(100, [NIL, NIL]), None);
     }
 
     #[test]

@@ -118,8 +118,9 @@ pub(crate) fn primitive_block_copy(it: &mut Interpreter) -> PrimResult {
     it.escape(home);
     it.memory.set_escaped(block);
     let initial_ip = integer_object_of(it.instruction_pointer() as i16 + 3);
-    // (As `store_pointer` would: a field the block lacks is not written. Only a hostile
-    // image has a block whose home is not a context, and so a block too small.)
+    // A field the block lacks is not written: only a hostile image has a block whose home
+    // (a field it can store anything into) is not a context, and so a block too small.
+    // (`store_pointer` checks its index only in debug builds.)
     let (loc, len) = it.memory.location_and_length(block);
     for (field, value) in [
         (INITIAL_IP, initial_ip),
