@@ -140,6 +140,8 @@ pub fn load(bytes: &[u8]) -> Result<(ObjectMemory, ImageInfo), ImageError> {
     let mut memory = ObjectMemory::new();
     // First pass: raw words; formats need the classes, which may come later in the file.
     let mut pending: Vec<(Oop, bool, bool)> = Vec::with_capacity(entries);
+    // One buffer for every object's fields (not an allocation each: start-up time).
+    let mut fields: Vec<u16> = Vec::new();
     for i in 0..entries {
         let flags = read_u16(bytes, ot_start + i * 4, order);
         let location = read_u16(bytes, ot_start + i * 4 + 2, order) as usize;
@@ -160,7 +162,13 @@ pub fn load(bytes: &[u8]) -> Result<(ObjectMemory, ImageInfo), ImageError> {
         if is_integer_object(class) || (class as usize >> 1) >= entries {
             return corrupt(format!("object {oop} has an invalid class pointer {class}"));
         }
-        let fields: Vec<u16> = (0..size - 2).map(|k| read_u16(bytes, at + 4 + k * 2, order)).collect();
+        // (The size check above keeps these bytes within the object space.)
+        let words = bytes[at + 4..at + 2 * size].chunks_exact(2).map(|b| [b[0], b[1]]);
+        fields.clear();
+        match order {
+            ByteOrder::Big => fields.extend(words.map(u16::from_be_bytes)),
+            ByteOrder::Little => fields.extend(words.map(u16::from_le_bytes)),
+        }
         let pointers = flags & 0x40 != 0;
         let odd = flags & 0x80 != 0;
         let format = if pointers { Format::Pointers } else { Format::Words };
@@ -186,8 +194,7 @@ pub fn load(bytes: &[u8]) -> Result<(ObjectMemory, ImageInfo), ImageError> {
             _ => Format::Words,
         };
         if order == ByteOrder::Little {
-            let fields = little_endian_fixup(&memory, oop, class, format, memory.words(oop).to_vec());
-            memory.words_mut(oop).copy_from_slice(&fields);
+            little_endian_fixup(class, format, memory.words_mut(oop));
         }
         memory.set_format(oop, format);
     }
@@ -202,7 +209,7 @@ pub fn load(bytes: &[u8]) -> Result<(ObjectMemory, ImageInfo), ImageError> {
 
 /// Converts a non-pointer object's words between the little-endian file convention and ours;
 /// the conversion is its own inverse, so `save` uses it too.
-fn little_endian_fixup(memory: &ObjectMemory, _oop: Oop, class: Oop, format: Format, mut w: Vec<u16>) -> Vec<u16> {
+fn little_endian_fixup(class: Oop, format: Format, w: &mut [u16]) {
     if class == CLASS_FLOAT && w.len() == 2 {
         w.swap(0, 1);
     } else if format == Format::Bytes {
@@ -218,8 +225,6 @@ fn little_endian_fixup(memory: &ObjectMemory, _oop: Oop, class: Oop, format: For
             *x = x.swap_bytes();
         }
     }
-    let _ = memory;
-    w
 }
 
 /// The object space of an image file: 16 segments of 64K words (segment:4 + location:16).
@@ -315,11 +320,10 @@ pub fn save(memory: &ObjectMemory, order: ByteOrder) -> Result<Vec<u8>, SaveErro
         table[oop as usize >> 1] = (flags, addr as u16);
         space.push((len + 2) as u16);
         space.push(class);
-        let fields = memory.words(oop).to_vec();
+        let start = space.len();
+        space.extend_from_slice(memory.words(oop));
         if order == ByteOrder::Little && format != Format::Pointers {
-            space.extend(little_endian_fixup(memory, oop, class, format, fields));
-        } else {
-            space.extend(fields);
+            little_endian_fixup(class, format, &mut space[start..]);
         }
     }
     if space.len() > MAX_OBJECT_SPACE_WORDS {
