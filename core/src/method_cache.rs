@@ -39,9 +39,12 @@ impl MethodCache {
         MethodCache { entries: entries.try_into().unwrap_or_else(|_| unreachable!("SIZE entries")) }
     }
 
+    /// The first of the two entries (a set) where a lookup of `selector` in `class` can be:
+    /// an even index. (Oops are even, so the hash's bit 0 would be the class's bit 11 alone;
+    /// the set is chosen by bits 1-10.)
     #[inline(always)]
-    fn index(selector: Oop, class: Oop) -> usize {
-        ((selector ^ class.rotate_left(5)) >> 1) as usize & (SIZE - 1)
+    fn set(selector: Oop, class: Oop) -> usize {
+        (selector ^ class.rotate_left(5)) as usize & (SIZE - 2)
     }
 
     /// The entry for `selector` sent to an instance of `class`, if it is cached. (A reference
@@ -50,14 +53,23 @@ impl MethodCache {
     #[inline(always)]
     pub(crate) fn probe(&self, selector: Oop, class: Oop) -> Option<&Entry> {
         debug_assert!(class != NO_CLASS, "a probe for the class of an empty entry");
-        let e = &self.entries[Self::index(selector, class)];
+        let set = Self::set(selector, class);
+        let e = &self.entries[set];
+        if e.selector == selector && e.class == class {
+            return Some(e);
+        }
+        let e = &self.entries[set | 1];
         (e.selector == selector && e.class == class).then_some(e)
     }
 
-    /// Remembers a lookup, replacing whatever shared its slot.
+    /// Remembers a lookup in the first entry of its set; the entry there moves to the second,
+    /// whose entry is forgotten. (Two ways: two lookups a loop repeats that hash to the same
+    /// set no longer evict each other at every turn, as they did in a direct-mapped cache.)
     #[inline]
     pub(crate) fn insert(&mut self, selector: Oop, class: Oop, method: Oop, info: MethodInfo) {
-        self.entries[Self::index(selector, class)] = Entry { selector, class, method, info };
+        let set = Self::set(selector, class);
+        self.entries[set | 1] = self.entries[set];
+        self.entries[set] = Entry { selector, class, method, info };
     }
 
     /// Forgets the lookups that name an object the collector just freed: its oop may be
@@ -130,16 +142,22 @@ mod tests {
     }
 
     #[test]
-    fn a_colliding_entry_replaces_the_old_and_flush_forgets_all() {
+    fn two_colliding_entries_stay_a_third_replaces_the_older_and_flush_forgets_all() {
         let mut cache = MethodCache::new();
-        // Selectors 2 * SIZE apart share a slot for the same class.
-        let (a, b) = (4, 4 + 2 * SIZE as Oop);
+        // Selectors SIZE apart share a set for the same class.
+        let (a, b, c) = (4, 4 + SIZE as Oop, 4 + 2 * SIZE as Oop);
+        assert_eq!(MethodCache::set(a, 10), MethodCache::set(b, 10));
+        assert_eq!(MethodCache::set(a, 10), MethodCache::set(c, 10));
         cache.insert(a, 10, 300, info(0));
         cache.insert(b, 10, 302, info(1));
-        assert!(cache.probe(a, 10).is_none());
+        assert_eq!(cache.probe(a, 10).map(|e| e.method), Some(300));
         assert_eq!(cache.probe(b, 10).map(|e| e.method), Some(302));
-        cache.insert(a, 12, 304, info(0));
+        cache.insert(c, 10, 304, info(2));
+        assert!(cache.probe(a, 10).is_none(), "the older of the two is forgotten");
+        assert_eq!(cache.probe(b, 10).map(|e| e.method), Some(302));
+        assert_eq!(cache.probe(c, 10).map(|e| (e.method, e.info.args)), Some((304, 2)));
+        cache.insert(a, 12, 306, info(0));
         cache.flush();
-        assert!(cache.probe(b, 10).is_none() && cache.probe(a, 12).is_none());
+        assert!(cache.probe(b, 10).is_none() && cache.probe(c, 10).is_none() && cache.probe(a, 12).is_none());
     }
 }
