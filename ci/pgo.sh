@@ -12,13 +12,6 @@
 #    it must match rustc's LLVM) and a release build with -Cprofile-use, for an explicit
 #    --target so that the flags reach only st80's crates, not build scripts or proc-macros.
 #
-# On x86_64 Linux both builds are also position-dependent (-Crelocation-model=static, a non-PIE
-# executable): the bytecode dispatch then jumps through a table of absolute addresses (one
-# indirect jump instead of a load, an add and a jump, and a register kept for the table's base).
-# That costs the executable's own address randomization (its libraries keep theirs); a
-# plain `cargo build` stays PIE, because Cargo would pass the flag to proc-macros too, which
-# cannot link without PIC (docs/performance.md, perf13).
-#
 # The profile changes only how the compiler lays out and inlines code; the program is the
 # same. docs/performance.md has what it saves. Needs ST80_IMAGES (the Xerox v2 image).
 set -euo pipefail
@@ -36,11 +29,6 @@ if [ ! -x "$profdata" ]; then
 fi
 [ -x "$profdata" ] || { echo "pgo: no $profdata (rustup component add llvm-tools)" >&2; exit 2; }
 
-codegen=""
-if [ "$host" = x86_64-unknown-linux-gnu ]; then
-    codegen="-Crelocation-model=static"
-fi
-
 train=$target_dir/pgo-train
 profiles=$train/profiles
 rm -rf "$profiles"
@@ -49,7 +37,7 @@ echo "pgo: instrumented build ($train)" >&2
 # (With the default features, as the package: a headless-only training build saves a minute,
 # but its profile serves the package's binary less well, measured: boot + idle 89.0 instead of
 # 87.3 instructions per bytecode, the suite the same.)
-RUSTFLAGS="$codegen -Cprofile-generate=$profiles" cargo build --release -p st80-cli --target "$host" \
+RUSTFLAGS="-Cprofile-generate=$profiles" cargo build --release -p st80-cli --target "$host" \
     --target-dir "$train" --quiet
 st80=$train/$host/release/st80
 echo "pgo: training on $image" >&2
@@ -57,6 +45,6 @@ echo "pgo: training on $image" >&2
 "$st80" bench "$image" --gc-samples 0 >/dev/null 2>&1
 "$profdata" merge -o "$train/st80.profdata" "$profiles"
 echo "pgo: optimized build" >&2
-RUSTFLAGS="$codegen -Cprofile-use=$train/st80.profdata" cargo build --release -p st80-cli --target "$host" \
+RUSTFLAGS="-Cprofile-use=$train/st80.profdata" cargo build --release -p st80-cli --target "$host" \
     --target-dir "$target_dir" --quiet
 echo "$target_dir/$host/release/st80"
