@@ -23,10 +23,15 @@ version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); p
 tools="$root/target/web-tools"
 bindgen="$tools/bin/wasm-bindgen"
 if [ "$("$bindgen" --version 2>/dev/null | awk '{print $2}')" != "$version" ]; then
-    echo "build.sh: installing wasm-bindgen-cli $version into $tools (once; takes a few minutes)" >&2
+    echo "build.sh: installing wasm-bindgen-cli $version into $tools (once; about a minute)" >&2
+    # Built for building fast (opt-level 0: 1 min instead of 2 min 20 s); it writes the same
+    # files, in 0.15 s instead of 0.06.
     # --locked first (the versions its authors tested); without it if a locked crate is gone.
-    cargo install --quiet --root "$tools" wasm-bindgen-cli --version "=$version" --locked \
-        || cargo install --quiet --root "$tools" wasm-bindgen-cli --version "=$version"
+    (
+        export CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+        cargo install --quiet --root "$tools" wasm-bindgen-cli --version "=$version" --locked \
+            || cargo install --quiet --root "$tools" wasm-bindgen-cli --version "=$version"
+    )
 fi
 
 cargo build --quiet -p st80-web --profile web --target "$target"
