@@ -37,9 +37,10 @@
 # or with std built from source against zig's musl (armv7, armv6); `check` builds one of each,
 # tar-x86_64 and tar-armv6 (the Pi Zero's), and leaves tar-aarch64, tar-armv7 and tar-riscv64
 # (~390 s of building, a third of the step) to the release workflow, which builds and checks
-# all five. Their architectures still run the image in ci/matrix.sh's qemu rows. The linker setup for the Debian cross builds (sysroots of
-# Debian's SDL2) comes from ci/matrix.sh, which this script runs for the `+desktop` rows it
-# needs when their sysroot is missing.
+# all five. Their architectures still run the image in ci/matrix.sh's qemu rows.
+# The linker setup for the Debian cross builds (sysroots of Debian's SDL2) comes from
+# ci/matrix.sh, which this script runs for the `+desktop` rows it needs when their sysroot is
+# missing.
 #
 # Tools, installed on first use into $CARGO_TARGET_DIR/tools: cargo-deb (crates.io),
 # cargo-zigbuild and zig (PyPI: cargo-zigbuild, ziglang). Needs ST80_IMAGES (the Xerox image).
