@@ -35,6 +35,16 @@ def callgrind(binary, args, work, name):
     return out, done.stdout
 
 
+def advance(current, field):
+    """A position (address or line) of a cost line: `*` the same, `+n`/`-n` relative, else
+    absolute (addresses in hex)."""
+    if field == "*":
+        return current
+    if field[0] in "+-":
+        return current + int(field)
+    return int(field, 16) if field.startswith("0x") else int(field)
+
+
 def self_costs(path, binary):
     """Self instructions of `binary`'s own code in a callgrind file, by (address, source file,
     line). (Compressed names and relative positions as callgrind's format documents them; a
@@ -66,9 +76,8 @@ def self_costs(path, binary):
         fields = raw.split()
         if not fields or not re.match(r"^(0x[0-9a-f]+|[+-]\d+|\*)$", fields[0]):
             continue
-        position, line_field = fields[0], fields[1] if len(fields) > 1 else "*"
-        addr = int(position, 16) if position.startswith("0x") else addr + (int(position) if position != "*" else 0)
-        line = line if line_field == "*" else line + int(line_field) if line_field[0] in "+-" else int(line_field)
+        addr = advance(addr, fields[0])
+        line = advance(line, fields[1] if len(fields) > 1 else "*")
         if after_calls:
             after_calls = False
             continue
