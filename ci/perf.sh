@@ -83,7 +83,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 print(f"st80 bench: {d['bytecodes']} bytecodes in {d['total_seconds']:.3f} s: "
       f"{d['bytecodes_per_second'] / 1e6:.1f} M bytecodes/s, {d['sends_per_second'] / 1e6:.1f} M sends/s; "
-      f"{d['gcs']} collections, a full one {d['gc_pause_ms']['median']:.3f} ms (median)")
+      f"{d['gcs']} collections ({d['full_gcs']} full), a full one {d['gc_pause_ms']['median']:.3f} ms (median)")
 print(json.dumps({k: v for k, v in d.items() if k != "tests"}))
 PY
 

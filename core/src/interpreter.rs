@@ -310,7 +310,7 @@ impl Interpreter {
     /// measure its pause: `st80 bench`). Safe between `run` calls; the image notices only the
     /// objects it no longer references being gone.
     pub fn collect_garbage_now(&mut self) {
-        self.collect_garbage();
+        self.collect_all_garbage();
     }
 
     /// True while the image waits for its timer (a `Delay`): an idle image with a timer due
@@ -569,18 +569,40 @@ impl Interpreter {
         crate::primitives::io::record_input_event(self, event, now);
     }
 
+    /// A collection at a safe point: of the young objects, or of all when that is due (see
+    /// `ObjectMemory::collect_garbage`), and of all before space is reported low.
     pub(crate) fn collect_garbage(&mut self) {
+        self.collect_garbage_of(false);
+    }
+
+    /// A full collection: everything unreachable is freed (before a snapshot, or when an
+    /// allocation failed).
+    pub(crate) fn collect_all_garbage(&mut self) {
+        self.collect_garbage_of(true);
+    }
+
+    fn collect_garbage_of(&mut self, full: bool) {
         self.store_context_registers();
         let mut roots = vec![self.active_context];
         roots.extend(self.io.roots());
         roots.extend([self.low_space.semaphore, self.message_selector, self.new_method]);
         roots.extend(self.processes.new_process);
         roots.extend(self.processes.pending_signals.iter().copied());
-        self.memory.collect_garbage(&roots);
+        let (oops, words) = (self.low_space.oops, self.low_space.words);
+        let low = move |m: &ObjectMemory| m.is_low(oops, words) || m.is_critical();
+        if full {
+            self.memory.collect_full(&roots);
+        } else {
+            self.memory.collect_garbage(&roots);
+            // (Old garbage counts as used until a full collection frees it.)
+            if low(&self.memory) && !self.memory.last_collection_was_full() {
+                self.memory.collect_full(&roots);
+            }
+        }
         self.stats.gcs += 1;
         self.method_cache.forget_freed(&self.memory);
         self.refresh_locations();
-        if self.memory.is_low(self.low_space.oops, self.low_space.words) || self.memory.is_critical() {
+        if low(&self.memory) {
             if self.low_space.semaphore != NIL {
                 let sem = self.low_space.semaphore;
                 self.low_space.semaphore = NIL;
@@ -661,6 +683,9 @@ impl Interpreter {
         // MethodContext is its own home, so its fields are read only once.
         let home_loc = if is_integer_object(method_or_count) {
             self.home_context = field(HOME);
+            // (The image could have made the home any object; its temporaries are stored
+            // into without the write barrier.)
+            self.memory.ensure_scanned(self.home_context);
             let home_loc = self.memory.loc(self.home_context);
             (self.receiver, self.method) =
                 (self.memory.word_at(home_loc + RECEIVER), self.memory.word_at(home_loc + METHOD));
@@ -726,6 +751,10 @@ impl Interpreter {
         let sp = self.stack_pointer();
         let ctx_loc = self.memory.loc(self.active_context);
         self.home_loc = self.memory.loc(self.home_context);
+        // The registers' contexts are stored into without the write barrier: if they were
+        // young, they may be old now.
+        self.memory.ensure_scanned(self.active_context);
+        self.memory.ensure_scanned(self.home_context);
         self.method_loc = self.memory.loc(self.method);
         self.ip_byte = (self.method_loc * 2).wrapping_add(ip);
         (self.receiver_loc, self.receiver_fields) = self.memory.pointer_fields_location(self.receiver);
@@ -751,6 +780,7 @@ impl Interpreter {
     fn store_receiver_variable(&mut self, index: usize, value: Oop) {
         if index < self.receiver_fields {
             self.memory.set_word_at(self.receiver_loc + index, value);
+            self.memory.note_store(self.receiver, value);
         } else {
             self.receiver_field_out_of_range(value);
         }
@@ -1376,7 +1406,10 @@ impl Interpreter {
             _ => {
                 let assoc = self.literal(index);
                 match self.memory.pointer_field_location(VALUE_INDEX, assoc) {
-                    Some(at) => self.memory.set_word_at(at, value),
+                    Some(at) => {
+                        self.memory.set_word_at(at, value);
+                        self.memory.note_store(assoc, value);
+                    }
                     None => _ = self.field_out_of_range(),
                 }
             }
@@ -1736,7 +1769,7 @@ impl Interpreter {
         }
         // Everything this send needs is reachable from the active context, so a collection
         // here is safe.
-        self.collect_garbage();
+        self.collect_all_garbage();
         let ctx = self.memory.allocate_context(words);
         // (An evaluation stopped for low space is abandoned, not an error.)
         if ctx.is_none() && self.stop.is_none() && !self.terminate_runaway_process() {
@@ -1882,7 +1915,7 @@ impl Interpreter {
         }
         // Win the space back now (this also signals the image's low-space semaphore, if it
         // has re-armed it, when space is still low).
-        self.collect_garbage();
+        self.collect_all_garbage();
         true
     }
 

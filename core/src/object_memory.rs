@@ -200,7 +200,38 @@ pub struct ObjectMemory {
     /// The object table: a fixed-size array indexed by `oop >> 1`, which is below
     /// `MAX_OBJECTS` for every 16-bit oop, so no access needs a bounds check.
     ot: Box<[Entry; MAX_OBJECTS]>,
-    free_oops: Vec<Oop>,
+    /// The free oops, a stack: `free[..free_len]` are free, the last handed out first. The
+    /// ones popped since the last collection, `free[free_len..young_end]`, are the young
+    /// generation's oops (see `collect_young`): the list of young objects costs nothing.
+    free: Box<[Oop; MAX_OBJECTS]>,
+    free_len: usize,
+    /// `free_len` just after the last collection.
+    young_end: usize,
+    /// `top` just after the last collection: the young objects' fields are all above it.
+    old_top: usize,
+    /// Old objects that may hold young oops (see `note_store`), each once: the ones marked
+    /// `REMEMBERED` since the last collection, and the `ALWAYS_SCANNED` ones (old contexts).
+    /// (Indexed by any 16-bit oop, so that even a hostile store into a SmallInteger cannot
+    /// overflow it.)
+    remembered: Box<[Oop; 1 << 16]>,
+    remembered_len: usize,
+    /// The next collection must be a full one: no collection since loading.
+    need_full: bool,
+    /// Old oops that `become:` gave a young object's fields (see `swap_pointers_of`).
+    old_with_young_fields: Vec<Oop>,
+    /// Free oops after the last full collection: minor collections go on while they leave at
+    /// least half of it.
+    free_after_full: usize,
+    /// Full collections so far (`gc_count` counts both kinds).
+    pub full_gc_count: u64,
+    /// Testing aid: at each minor collection, also mark everything reachable the full way and
+    /// count in `generation_errors` the live objects the minor one would have freed (a missed
+    /// write barrier). Slow; off by default.
+    pub verify_generations: bool,
+    /// See `verify_generations`.
+    pub generation_errors: u64,
+    /// See `last_collection_was_full`.
+    last_full: bool,
     /// Heap words we may grow to before collecting becomes mandatory.
     /// Set by allocation when space runs low; the interpreter collects at its next safe point.
     pub gc_requested: bool,
@@ -275,7 +306,19 @@ impl ObjectMemory {
                 .into_boxed_slice()
                 .try_into()
                 .unwrap_or_else(|_| unreachable!("MAX_OBJECTS entries")),
-            free_oops: Vec::new(),
+            free: vec![0; MAX_OBJECTS].into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("MAX_OBJECTS")),
+            free_len: 0,
+            young_end: 0,
+            old_top: 0,
+            remembered: vec![0; 1 << 16].into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("2^16 oops")),
+            remembered_len: 0,
+            need_full: true,
+            old_with_young_fields: Vec::new(),
+            free_after_full: 0,
+            full_gc_count: 0,
+            verify_generations: false,
+            generation_errors: 0,
+            last_full: false,
             gc_requested: false,
             small_contexts: ContextPool::default(),
             large_contexts: ContextPool::default(),
@@ -314,11 +357,18 @@ impl ObjectMemory {
 
     /// Called once after loading: builds the free-oop list (lowest oops handed out first).
     pub fn finish_loading(&mut self) {
-        self.free_oops =
-            (1..MAX_OBJECTS).rev().filter(|&i| self.ot[i].flags & F_FREE != 0).map(|i| (i << 1) as Oop).collect();
+        self.free_len = 0;
         // Guaranteed oops are GC roots; never hand one out for a new object.
-        self.free_oops.retain(|&o| o > LAST_GUARANTEED_OOP);
-        self.survivors = MAX_OBJECTS - 1 - self.free_oops.len();
+        for i in (1..MAX_OBJECTS).rev() {
+            if self.ot[i].flags & F_FREE != 0 && i << 1 > LAST_GUARANTEED_OOP as usize {
+                self.free[self.free_len] = (i << 1) as Oop;
+                self.free_len += 1;
+            }
+        }
+        // (Every loaded object counts as young until the first collection, a full one.)
+        self.young_end = self.free_len;
+        self.need_full = true;
+        self.survivors = MAX_OBJECTS - 1 - self.free_len;
     }
 
     /// Room for `words` fields at the top of the heap. (`allocate` never asks for more than
@@ -446,6 +496,7 @@ impl ObjectMemory {
         let e = &self.ot[(oop >> 1) as usize];
         debug_assert!(index < e.len as usize, "field {index} of {oop} out of range");
         self.set_word_at(e.loc as usize + index, value);
+        self.note_store(oop, value);
     }
     /// Word field `index` (0-based) of `oop`.
     #[inline(always)]
@@ -576,7 +627,7 @@ impl ObjectMemory {
 
     /// Free object-table entries.
     pub fn oops_left(&self) -> usize {
-        self.free_oops.len()
+        self.free_len
     }
     /// Words left before the object space is full (see [`MAX_SPACE_WORDS`]).
     pub fn words_left(&self) -> usize {
@@ -585,7 +636,7 @@ impl ObjectMemory {
     /// Words the objects would take in an image file: fields, plus a 2-word header for each
     /// entry in use (counting the never-allocated low entries too, a few words too many).
     fn space_used(&self) -> usize {
-        self.top + 2 * (MAX_OBJECTS - self.free_oops.len())
+        self.top + 2 * (MAX_OBJECTS - self.free_len)
     }
     /// Live objects (excluding the unused entry 0).
     pub fn object_count(&self) -> usize {
@@ -613,7 +664,7 @@ impl ObjectMemory {
         odd: bool,
         fill: u16,
     ) -> Option<Oop> {
-        if self.free_oops.len() <= CONTEXT_RESERVE {
+        if self.free_len <= CONTEXT_RESERVE {
             self.allocations_since_gc += 1;
             self.request_gc();
             return None;
@@ -654,9 +705,14 @@ impl ObjectMemory {
                 self.gc_requested = true;
             }
         }
-        let oop = self.free_oops.pop()?;
+        if self.free_len == 0 {
+            return None;
+        }
+        self.free_len -= 1;
+        // (`free_len` stays below the stack's size; the mask spares the bounds check.)
+        let oop = self.free[self.free_len % MAX_OBJECTS];
         self.allocations_since_gc += 1;
-        if self.free_oops.len() < self.oop_gc_threshold {
+        if self.free_len < self.oop_gc_threshold {
             self.request_gc();
         }
         // The space check above bounds the fields: `top + words <= after <= MAX_SPACE_WORDS`,
@@ -685,7 +741,7 @@ impl ObjectMemory {
     /// Asks for a collection at the next safe point, unless memory is so full that the last
     /// one was only a few allocations ago (it would free nearly nothing).
     fn request_gc(&mut self) {
-        if self.allocations_since_gc >= MIN_GC_SPACING || self.free_oops.len() >= 2 * OOP_RESERVE {
+        if self.allocations_since_gc >= MIN_GC_SPACING || self.free_len >= 2 * OOP_RESERVE {
             self.gc_requested = true;
         }
     }
@@ -799,6 +855,43 @@ impl ObjectMemory {
     /// `become:` (primitive 72): the two oops exchange their objects.
     pub fn swap_pointers_of(&mut self, a: Oop, b: Oop) {
         self.ot.swap((a >> 1) as usize, (b >> 1) as usize);
+        // The ages stay with the oops (`marks`), the fields go with the entries. (Collections
+        // grow by `become:`, so this is common: no full collection is forced.)
+        if self.need_full || is_integer_object(a) || is_integer_object(b) || a == b {
+            return;
+        }
+        let (young_a, young_b) = (self.marks[a as usize] == YOUNG, self.marks[b as usize] == YOUNG);
+        // An old oop that now names a context must stay scanned, as every old context is; a
+        // scanned one stays scanned.
+        let scanned = |m: &Self, oop: Oop| {
+            m.marks[oop as usize] == ALWAYS_SCANNED
+                || matches!(m.ot[(oop >> 1) as usize].class, CLASS_METHOD_CONTEXT | CLASS_BLOCK_CONTEXT)
+        };
+        match (young_a, young_b) {
+            (true, true) => {}
+            // Each old oop names fields that may hold young oops (the other's were remembered
+            // or scanned): both are remembered, or scanned for good if either was or is a
+            // context.
+            (false, false) => {
+                let state = if scanned(self, a) || scanned(self, b) { ALWAYS_SCANNED } else { REMEMBERED };
+                self.remember(a, state);
+                self.remember(b, state);
+            }
+            // The old oop names young fields now (above the old objects, where a minor
+            // collection slides objects: it must move them too, `collect_young`), and the
+            // young oop old ones (below: it is freed as a young object, its words are not).
+            _ => {
+                let old = if young_a { b } else { a };
+                let state = if scanned(self, old) { ALWAYS_SCANNED } else { REMEMBERED };
+                self.remember(old, state);
+                self.old_with_young_fields.push(old);
+                // (A program doing nothing but `become:` must not grow the list without bound.)
+                if self.old_with_young_fields.len() > MAX_OBJECTS {
+                    self.old_with_young_fields.sort_unstable();
+                    self.old_with_young_fields.dedup();
+                }
+            }
+        }
     }
 
     /// First object (by oop order) of `class` after `after` (0 = from the start).
@@ -815,54 +908,262 @@ impl ObjectMemory {
     }
 
     // ---- garbage collection -----------------------------------------------------------------
+    //
+    // Two generations. An object is old once it has survived a collection, young before;
+    // `marks[oop]` says which between collections (`YOUNG` also for a free entry). A minor
+    // collection (`collect_young`) traces only the young objects, from the roots and from the
+    // old objects that may point at young ones, which the write barrier (`note_store`)
+    // remembers; it frees and compacts only the young objects (the oops and heap words handed
+    // out since the last collection). Old garbage waits for a full collection
+    // (`collect_full`), which the minor ones call for when they free too little.
+    //
+    // Contexts are not behind the barrier: the interpreter pushes into the active context, and
+    // stores into its home's temporaries, with plain stores. Every old MethodContext and
+    // BlockContext is therefore `ALWAYS_SCANNED` instead (the interpreter only runs objects of
+    // those classes as contexts, `context_loc`; and `ensure_scanned` covers a block's home,
+    // which it does not check), scanned at each minor collection as remembered objects are.
+
+    /// The write barrier: `value` is being stored into a field of `target`. Remembers an old
+    /// `target` when `value` is a young object (or a dangling oop: harmless, it is only
+    /// scanned). Every store of an oop into an object that is not a context goes through here
+    /// (`store_pointer`, and the interpreter's stores into receiver variables and literal
+    /// variables).
+    #[inline(always)]
+    pub fn note_store(&mut self, target: Oop, value: Oop) {
+        if self.marks[target as usize] == OLD && self.marks[value as usize] == YOUNG {
+            self.remember(target, REMEMBERED);
+        }
+    }
+
+    /// Marks the old `oop` as `state` (`REMEMBERED` or `ALWAYS_SCANNED`, never lowering it)
+    /// and lists it, once.
+    #[cold]
+    fn remember(&mut self, oop: Oop, state: u8) {
+        let m = &mut self.marks[oop as usize];
+        if *m == OLD {
+            self.remembered[self.remembered_len % (1 << 16)] = oop;
+            self.remembered_len += 1;
+        }
+        *m = (*m).max(state);
+    }
+
+    /// Makes the old `oop` scanned at every minor collection, so that the interpreter may store
+    /// into it without the barrier: for the home of a block, which the image could have made
+    /// any object. (A young one is promoted with the check made again, see `refresh_locations`.)
+    #[inline]
+    pub fn ensure_scanned(&mut self, oop: Oop) {
+        if matches!(self.marks[oop as usize], OLD | REMEMBERED) && !is_integer_object(oop) {
+            self.remember(oop, ALWAYS_SCANNED);
+        }
+    }
+
+    /// Collects the young objects, or everything when that is due: after loading, after
+    /// `become:`, or when the minor collection leaves less than half the free oops the last
+    /// full one did (old garbage has piled up), or the object space nearly full.
+    pub fn collect_garbage(&mut self, extra_roots: &[Oop]) {
+        if self.need_full {
+            self.collect_full(extra_roots);
+            return;
+        }
+        self.collect_young(extra_roots);
+        if self.free_len < self.free_after_full / 2 || self.words_left() < 2 * WORD_RESERVE {
+            self.collect_full(extra_roots);
+        }
+    }
+
+    /// True when the last collection was a full one (everything unreachable was freed).
+    pub fn last_collection_was_full(&self) -> bool {
+        self.last_full
+    }
 
     /// Mark from the guaranteed oops and `extra_roots`, free the rest, compact the heap.
-    pub fn collect_garbage(&mut self, extra_roots: &[Oop]) {
+    pub fn collect_full(&mut self, extra_roots: &[Oop]) {
         self.gc_count += 1;
-        self.gc_requested = false;
-        self.allocations_since_gc = 0;
+        self.full_gc_count += 1;
+        self.begin_collection();
         // Pooled contexts are garbage by construction; forget them (they are freed below).
         // (Their `F_POOLED` goes with their entries, freed by the sweep.)
         self.small_contexts.len = 0;
         self.large_contexts.len = 0;
-        let traced = self.mark_reachable(extra_roots);
+        // Nothing is marked yet, and every SmallInteger (odd oop) is never to be traced.
+        reset_marks(&mut self.marks);
+        let traced = {
+            let mut t = Tracer::new(&self.heap, &self.ot, &mut self.marks, &mut self.mark_queue);
+            t.mark_roots(extra_roots);
+            t.drain(0)
+        };
         // Sweep: free unmarked entries, and find the lowest garbage object: everything below
         // it stays where it is (after a few collections that is most of the heap, the image's
         // old objects), so compaction starts there.
-        // (The table, heap, bitmap and free list borrowed apart.)
-        let (ot, heap, starts, free) = (&mut *self.ot, &mut *self.heap, &mut self.starts, &mut self.free_oops);
-        let marks = &self.marks;
-        free.clear();
-        free.reserve(MAX_OBJECTS);
+        let (ot, marks, free) = (&mut *self.ot, &self.marks, &mut *self.free);
+        let mut free_len = 0;
         let mut first_hole = self.top;
         for i in (1..MAX_OBJECTS).rev() {
             let e = &mut ot[i];
             if e.flags & F_FREE != 0 {
                 if i << 1 > LAST_GUARANTEED_OOP as usize {
-                    free.push((i << 1) as Oop);
+                    free[free_len] = (i << 1) as Oop;
+                    free_len += 1;
                 }
-            } else if marks[i << 1] == 0 {
+            } else if marks[i << 1] == YOUNG {
                 if e.len > 0 {
                     first_hole = first_hole.min(e.loc as usize);
                 }
                 *e = Entry { flags: F_FREE, ..Entry::default() };
-                free.push((i << 1) as Oop);
+                free[free_len] = (i << 1) as Oop;
+                free_len += 1;
             } else if e.len == 0 {
                 // Nothing to move; any location in range will do.
                 e.loc = 0;
             }
         }
-        // Each live object with fields above `first_hole` (they are all in the mark phase's
-        // queue: fewer than the table's entries) gets its start bit set in `starts` (bit n for
-        // heap word `first_hole + n`) and its oop written over its field 0, whose value waits
-        // in the entry's `loc` meanwhile; then a walk over the bitmap visits those objects in
-        // address order (linear time, no sort) and slides them down.
+        self.free_len = free_len;
+        // Every survivor is old now (its mark says so); the live contexts are scanned at every
+        // minor collection from now on, nothing else is remembered.
+        self.remembered_len = 0;
+        self.old_with_young_fields.clear();
+        self.promote_contexts(traced);
+        self.compact(first_hole, traced);
+        self.need_full = false;
+        self.last_full = true;
+        self.free_after_full = self.free_len;
+        self.end_collection();
+    }
+
+    /// A minor collection: frees the young objects that neither the roots nor the remembered
+    /// old objects reach, and slides the young survivors down over the freed ones. Old objects
+    /// stay where they are, marked or not.
+    fn collect_young(&mut self, extra_roots: &[Oop]) {
+        self.gc_count += 1;
+        self.begin_collection();
+        // Pooled contexts are garbage; the young ones go with the other young garbage (an old
+        // one stays in its pool: old objects are not freed here).
+        for pool in [&mut self.small_contexts, &mut self.large_contexts] {
+            let (oops, n) = (pool.oops, pool.len.min(CONTEXT_POOL_SIZE));
+            pool.len = 0;
+            for oop in oops.into_iter().take(n) {
+                if self.marks[oop as usize] != YOUNG {
+                    pool.oops[pool.len] = oop;
+                    pool.len += 1;
+                }
+            }
+        }
+        let traced = {
+            let mut t = Tracer::new(&self.heap, &self.ot, &mut self.marks, &mut self.mark_queue);
+            t.mark_roots(extra_roots);
+            // (An old context in a pool is scanned too: a stale stack slot may still name it,
+            // and a full collection traces such a one whole.)
+            for &oop in &self.remembered[..self.remembered_len.min(1 << 16)] {
+                if self.ot[(oop >> 1) as usize].flags & F_FREE == 0 {
+                    t.scan(oop);
+                }
+            }
+            let mut traced = t.drain(0);
+            // Old oops that `become:` gave young fields (traced above, as remembered) move
+            // with the young objects: the compaction takes the mark queue's objects.
+            self.old_with_young_fields.sort_unstable();
+            self.old_with_young_fields.dedup();
+            for &oop in &self.old_with_young_fields {
+                let e = &self.ot[(oop >> 1) as usize];
+                if e.flags & F_FREE == 0 && e.loc as usize >= self.old_top {
+                    self.mark_queue[traced % MAX_OBJECTS] = oop;
+                    traced += 1;
+                }
+            }
+            self.old_with_young_fields.clear();
+            traced
+        };
+        if self.verify_generations {
+            self.generation_errors += self.count_missed(extra_roots) as u64;
+        }
+        // Sweep the young oops (`free[free_len..young_end]`): the dead ones go back on the
+        // free stack, written over the same stretch (the write index never passes the read one).
+        let mut first_hole = self.top;
+        let mut w = self.free_len;
+        for r in self.free_len..self.young_end.min(MAX_OBJECTS) {
+            let oop = self.free[r];
+            let e = &mut self.ot[(oop >> 1) as usize];
+            if self.marks[oop as usize] == YOUNG {
+                // (A young oop that `become:` gave old fields leaves its words to a full
+                // collection.)
+                if e.len > 0 && e.loc as usize >= self.old_top {
+                    first_hole = first_hole.min(e.loc as usize);
+                }
+                *e = Entry { flags: F_FREE, ..Entry::default() };
+                self.free[w] = oop;
+                w += 1;
+            } else if e.len == 0 {
+                e.loc = 0;
+            }
+        }
+        self.free_len = w;
+        // The remembered objects' young referents are old now: only the contexts stay listed.
+        let mut kept = 0;
+        for r in 0..self.remembered_len.min(1 << 16) {
+            let oop = self.remembered[r];
+            // (An entry whose oop `become:` made young since is dropped too.)
+            match self.marks[oop as usize] {
+                ALWAYS_SCANNED => {
+                    self.remembered[kept] = oop;
+                    kept += 1;
+                }
+                REMEMBERED => self.marks[oop as usize] = OLD,
+                _ => {}
+            }
+        }
+        self.remembered_len = kept;
+        // The survivors were all young (the old ones were not traced): the new old contexts
+        // among them join the scanned ones.
+        self.promote_contexts(traced);
+        self.compact(first_hole, traced);
+        self.last_full = false;
+        self.end_collection();
+    }
+
+    /// Resets what a collection of either kind starts from.
+    fn begin_collection(&mut self) {
+        self.gc_requested = false;
+        self.allocations_since_gc = 0;
+    }
+
+    /// What both kinds of collection leave for the next: the young generation starts empty.
+    fn end_collection(&mut self) {
+        self.young_end = self.free_len;
+        self.old_top = self.top;
+        // Near a full table, the next collection waits until half the free oops are used
+        // (`request_gc` also spaces collections by `MIN_GC_SPACING` allocations).
+        self.oop_gc_threshold = OOP_RESERVE.min(self.free_len / 2);
+        self.survivors = MAX_OBJECTS - 1 - self.free_len;
+    }
+
+    /// Lists the contexts among the `traced` objects just marked (the mark queue's) as
+    /// `ALWAYS_SCANNED`.
+    fn promote_contexts(&mut self, traced: usize) {
+        for k in 0..traced {
+            let oop = self.mark_queue[k % MAX_OBJECTS];
+            let class = self.ot[(oop >> 1) as usize].class;
+            if class == CLASS_METHOD_CONTEXT || class == CLASS_BLOCK_CONTEXT {
+                self.remember(oop, ALWAYS_SCANNED);
+            }
+        }
+    }
+
+    /// Slides the live objects at or above heap word `first_hole` down over the freed ones.
+    /// Every live object there is among the `traced` ones of the mark queue (a full
+    /// collection's queue has every live object; a minor one's every young survivor, and only
+    /// young objects lie above the old ones).
+    fn compact(&mut self, first_hole: usize, traced: usize) {
+        // Each such object gets its start bit set in `starts` (bit n for heap word
+        // `first_hole + n`) and its oop written over its field 0, whose value waits in the
+        // entry's `loc` meanwhile; then a walk over the bitmap visits those objects in address
+        // order (linear time, no sort) and slides them down.
+        let (ot, heap, starts) = (&mut *self.ot, &mut *self.heap, &mut self.starts);
         starts.clear();
         starts.resize((self.top - first_hole).div_ceil(64), 0);
         for &oop in &self.mark_queue[..traced] {
             let i = (oop >> 1) as usize;
             let e = &mut ot[i];
-            // (Entry 0 is no object's; the sweep above leaves it alone too.)
+            // (Entry 0 is no object's; the sweep leaves it alone too.)
             if i != 0 && e.len > 0 && e.loc as usize >= first_hole {
                 let loc = e.loc as usize;
                 let bit = loc - first_hole;
@@ -889,76 +1190,25 @@ impl ObjectMemory {
             }
         }
         self.top = dest;
-        // Near a full table, the next collection waits until half the free oops are used
-        // (`request_gc` also spaces collections by `MIN_GC_SPACING` allocations).
-        self.oop_gc_threshold = OOP_RESERVE.min(self.free_oops.len() / 2);
-        self.survivors = MAX_OBJECTS - 1 - self.free_oops.len();
+    }
+
+    /// `verify_generations`: the live objects reachable from the roots (marked the full way,
+    /// in a second set of marks) that the minor collection's marks leave young.
+    fn count_missed(&self, extra_roots: &[Oop]) -> usize {
+        let mut marks: Box<[u8; 1 << 16]> = vec![0; 1 << 16].try_into().unwrap_or_else(|_| unreachable!("2^16"));
+        let mut queue: Box<[Oop; MAX_OBJECTS]> =
+            vec![0; MAX_OBJECTS].try_into().unwrap_or_else(|_| unreachable!("MAX_OBJECTS"));
+        reset_marks(&mut marks);
+        let mut t = Tracer::new(&self.heap, &self.ot, &mut marks, &mut queue);
+        t.mark_roots(extra_roots);
+        let n = t.drain(0);
+        queue[..n].iter().filter(|&&oop| self.marks[oop as usize] == YOUNG).count()
     }
 
     /// Objects the last collection kept (live then; `object_count` also counts garbage made
-    /// since): what a leak would make grow.
+    /// since): what a leak would make grow. (After a minor collection, the old garbage too.)
     pub fn survivors_of_last_collection(&self) -> usize {
         self.survivors
-    }
-
-    /// Marks every object reachable from the guaranteed oops and `roots`, in `marks`, and
-    /// answers how many it traced: their oops are then `mark_queue[..n]`, each once (a queue
-    /// that is never popped, not a stack: the sweep goes through it again). The heap and the
-    /// table are borrowed apart, so a pointer object's fields are one slice (one bounds check
-    /// per object, not per field). Each object is queued once, marked as it is queued, so
-    /// the queue never outgrows the table (reserved once and kept between collections).
-    fn mark_reachable(&mut self, roots: &[Oop]) -> usize {
-        /// The queue: a fixed array, where the next object goes (`tail`) and the next to
-        /// trace (`head`). Every oop is queued at most once and the table has `MAX_OBJECTS`
-        /// entries, so `tail` stays below that; the masked index needs no bounds check.
-        struct Queue<'a> {
-            oops: &'a mut [Oop; MAX_OBJECTS],
-            tail: usize,
-        }
-        /// Most fields hold a SmallInteger or an object marked already: one load and test of
-        /// the mark byte, indexed by the 16-bit oop itself, settles those. A free entry (a
-        /// dangling oop in a corrupt image) is marked and not traced; the sweep frees it.
-        #[inline(always)]
-        fn mark(ot: &[Entry; MAX_OBJECTS], marks: &mut [u8; 1 << 16], queue: &mut Queue, oop: Oop) {
-            let m = &mut marks[oop as usize];
-            if *m == 0 {
-                *m = 1;
-                if ot[(oop >> 1) as usize].flags & F_FREE == 0 {
-                    queue.oops[queue.tail % MAX_OBJECTS] = oop;
-                    queue.tail += 1;
-                }
-            }
-        }
-        // Nothing is marked yet, and every SmallInteger (odd oop) is never to be traced.
-        let pattern: [u8; 16] = core::array::from_fn(|i| (i & 1) as u8);
-        for chunk in self.marks.chunks_exact_mut(16) {
-            chunk.copy_from_slice(&pattern);
-        }
-        let (heap, ot, marks) = (&self.heap[..], &*self.ot, &mut *self.marks);
-        let mut queue = Queue { oops: &mut self.mark_queue, tail: 0 };
-        for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(roots.iter().copied()) {
-            mark(ot, marks, &mut queue, oop);
-        }
-        let mut head = 0;
-        while head < queue.tail {
-            let oop = queue.oops[head % MAX_OBJECTS];
-            head += 1;
-            let e = ot[(oop >> 1) as usize];
-            mark(ot, marks, &mut queue, e.class);
-            let loc = e.loc as usize;
-            let pointers = if e.flags & F_POINTERS != 0 {
-                e.len as usize
-            } else if e.class == CLASS_COMPILED_METHOD && e.len > 0 {
-                // Header and literals are oops; the bytecodes after them are not.
-                (((heap[loc] >> 1) & 0x3f) as usize + 1).min(e.len as usize)
-            } else {
-                0
-            };
-            for &child in &heap[loc..loc + pointers] {
-                mark(ot, marks, &mut queue, child);
-            }
-        }
-        queue.tail
     }
 
     /// True when a collection left less than the VM's own reserve: whatever limits the image
@@ -970,6 +1220,99 @@ impl ObjectMemory {
     /// True when free oops or words have fallen below what the image asked to be warned at.
     pub fn is_low(&self, oops: usize, words: usize) -> bool {
         self.oops_left() < oops || self.words_left() < words
+    }
+}
+
+/// `marks[oop]` between collections: a young object, or a free entry.
+const YOUNG: u8 = 0;
+/// An object that survived a collection, and every SmallInteger oop (never traced).
+const OLD: u8 = 1;
+/// An old object the write barrier listed since the last collection (see `note_store`).
+const REMEMBERED: u8 = 2;
+/// An old object listed for good (until the next full collection): a context.
+const ALWAYS_SCANNED: u8 = 3;
+
+/// Marks every even oop `YOUNG` and every odd one (a SmallInteger) `OLD`, never to be traced.
+fn reset_marks(marks: &mut [u8; 1 << 16]) {
+    let pattern: [u8; 16] = core::array::from_fn(|i| (i & 1) as u8);
+    for chunk in marks.chunks_exact_mut(16) {
+        chunk.copy_from_slice(&pattern);
+    }
+}
+
+/// The mark phase: marks reachable young objects `OLD` and queues each once. The queue is
+/// never popped, only walked (`drain`), so afterwards it lists the objects marked, which the
+/// sweep and compaction use. Every oop is queued at most once and only even ones are, so the
+/// queue never outgrows the table (reserved once and kept between collections), and the
+/// masked index needs no bounds check. The heap and the table are borrowed apart, so a
+/// pointer object's fields are one slice (one bounds check per object, not per field).
+struct Tracer<'a> {
+    heap: &'a [u16; HEAP_WORDS],
+    ot: &'a [Entry; MAX_OBJECTS],
+    marks: &'a mut [u8; 1 << 16],
+    queue: &'a mut [Oop; MAX_OBJECTS],
+    tail: usize,
+}
+
+impl<'a> Tracer<'a> {
+    fn new(
+        heap: &'a [u16; HEAP_WORDS],
+        ot: &'a [Entry; MAX_OBJECTS],
+        marks: &'a mut [u8; 1 << 16],
+        queue: &'a mut [Oop; MAX_OBJECTS],
+    ) -> Self {
+        Tracer { heap, ot, marks, queue, tail: 0 }
+    }
+
+    /// Most fields hold a SmallInteger or an object marked already (or old): one load and test
+    /// of the mark byte, indexed by the 16-bit oop itself, settles those. A free entry (a
+    /// dangling oop in a corrupt image) is marked and not traced; the sweep frees it.
+    #[inline(always)]
+    fn mark(&mut self, oop: Oop) {
+        let m = &mut self.marks[oop as usize];
+        if *m == YOUNG {
+            *m = OLD;
+            if self.ot[(oop >> 1) as usize].flags & F_FREE == 0 {
+                self.queue[self.tail % MAX_OBJECTS] = oop;
+                self.tail += 1;
+            }
+        }
+    }
+
+    /// Marks the guaranteed oops (the interpreter names them directly) and `roots`.
+    fn mark_roots(&mut self, roots: &[Oop]) {
+        for oop in (2..=LAST_GUARANTEED_OOP).step_by(2).chain(roots.iter().copied()) {
+            self.mark(oop);
+        }
+    }
+
+    /// Marks the class and the oops among the fields of `oop`.
+    #[inline(always)]
+    fn scan(&mut self, oop: Oop) {
+        let e = self.ot[(oop >> 1) as usize];
+        self.mark(e.class);
+        let loc = e.loc as usize;
+        let pointers = if e.flags & F_POINTERS != 0 {
+            e.len as usize
+        } else if e.class == CLASS_COMPILED_METHOD && e.len > 0 {
+            // Header and literals are oops; the bytecodes after them are not.
+            (((self.heap[loc & HEAP_MASK] >> 1) & 0x3f) as usize + 1).min(e.len as usize)
+        } else {
+            0
+        };
+        for &child in &self.heap[loc..loc + pointers] {
+            self.mark(child);
+        }
+    }
+
+    /// Scans the queued objects from `head` until none is left; answers how many were queued.
+    fn drain(mut self, mut head: usize) -> usize {
+        while head < self.tail {
+            let oop = self.queue[head % MAX_OBJECTS];
+            head += 1;
+            self.scan(oop);
+        }
+        self.tail
     }
 }
 
@@ -1101,6 +1444,155 @@ mod tests {
         assert_eq!(m.heap_words_used(), 3 + 2 + 2);
     }
 
+    /// `tiny_memory` after its first (full) collection, with `holder` old.
+    fn memory_with_an_old_object() -> (ObjectMemory, Oop) {
+        let mut m = tiny_memory();
+        let holder = m.instantiate_class(100, 3).unwrap();
+        m.collect_garbage(&[holder]);
+        assert_eq!(m.full_gc_count, 1, "the first collection is a full one");
+        (m, holder)
+    }
+
+    #[test]
+    fn a_minor_collection_frees_young_garbage_and_keeps_what_old_objects_were_given() {
+        let (mut m, holder) = memory_with_an_old_object();
+        m.verify_generations = true;
+        let kept = m.instantiate_class(100, 1).unwrap();
+        let child = m.instantiate_class(100, 0).unwrap();
+        m.store_pointer(0, kept, child);
+        m.store_pointer(2, kept, integer_object_of(9));
+        for _ in 0..50 {
+            m.instantiate_class(100, 4).unwrap();
+        }
+        // Only the old holder names `kept`, and only through the write barrier.
+        m.store_pointer(1, holder, kept);
+        let (oops, top) = (m.oops_left(), m.heap_words_used());
+        m.collect_garbage(&[holder]);
+        assert_eq!((m.gc_count, m.full_gc_count), (2, 1), "a minor collection");
+        assert_eq!(m.generation_errors, 0);
+        assert_eq!(m.oops_left(), oops + 50, "the 50 unreferenced young objects were freed");
+        assert_eq!(m.heap_words_used(), top - 50 * 6, "and their words reclaimed");
+        assert_eq!(m.fetch_pointer(1, holder), kept);
+        assert_eq!((m.fetch_pointer(0, kept), m.fetch_pointer(2, kept)), (child, integer_object_of(9)));
+        assert_eq!(m.fetch_class_of(child), 100, "the young survivors moved with their fields");
+        // Old garbage stays until a full collection.
+        m.store_pointer(1, holder, NIL);
+        m.collect_garbage(&[holder]);
+        assert!(m.is_object(kept) && m.is_object(child), "old objects are not freed by a minor collection");
+        m.collect_full(&[holder]);
+        assert!(!m.is_object(kept) && !m.is_object(child));
+        assert!(m.is_object(holder));
+    }
+
+    #[test]
+    fn a_store_the_barrier_did_not_see_would_free_a_live_object_and_verification_counts_it() {
+        let (mut m, holder) = memory_with_an_old_object();
+        m.verify_generations = true;
+        let young = m.instantiate_class(100, 0).unwrap();
+        // A raw store, as only the interpreter makes and only into contexts.
+        let loc = m.loc(holder);
+        m.set_word_at(loc, young);
+        m.collect_garbage(&[holder]);
+        assert_eq!(m.generation_errors, 1, "the young object reachable only through the old one");
+    }
+
+    #[test]
+    fn old_contexts_are_scanned_without_the_barrier() {
+        let mut m = tiny_memory();
+        let ctx = m.allocate_context(SMALL_CONTEXT_WORDS).unwrap();
+        m.collect_garbage(&[ctx]);
+        m.verify_generations = true;
+        let young = m.instantiate_class(100, 0).unwrap();
+        let loc = m.loc(ctx);
+        m.set_word_at(loc + 7, young); // a push into an old context: no barrier
+        m.collect_garbage(&[ctx]);
+        assert_eq!((m.gc_count, m.full_gc_count, m.generation_errors), (2, 1, 0));
+        assert!(m.is_object(young));
+    }
+
+    #[test]
+    fn an_object_made_always_scanned_keeps_what_raw_stores_give_it_across_collections() {
+        // (A block's home that the image made some other object: the interpreter stores its
+        // temporaries there without the barrier, see `ensure_scanned`.)
+        let (mut m, holder) = memory_with_an_old_object();
+        m.verify_generations = true;
+        m.ensure_scanned(holder);
+        let loc = m.loc(holder);
+        for round in 0..3 {
+            let young = m.instantiate_class(100, 0).unwrap();
+            m.set_word_at(loc + round, young);
+            m.collect_garbage(&[holder]);
+            assert!(m.is_object(young), "round {round}");
+        }
+        assert_eq!((m.full_gc_count, m.generation_errors), (1, 0));
+    }
+
+    #[test]
+    fn become_between_an_old_and_a_young_object_keeps_both_objects_fields() {
+        let (mut m, holder) = memory_with_an_old_object();
+        m.verify_generations = true;
+        for _ in 0..10 {
+            m.instantiate_class(100, 0).unwrap(); // garbage below the young object: it moves
+        }
+        let young = m.instantiate_class(100, 1).unwrap();
+        let child = m.instantiate_class(100, 0).unwrap();
+        m.store_pointer(0, young, child);
+        m.store_pointer(1, young, integer_object_of(5));
+        m.store_pointer(0, holder, integer_object_of(7));
+        let top = m.heap_words_used();
+        m.swap_pointers_of(holder, young);
+        // The old oop names the young fields, the only path to `child`.
+        m.collect_garbage(&[holder, young]);
+        assert_eq!((m.full_gc_count, m.generation_errors), (1, 0), "a minor collection, nothing missed");
+        assert_eq!(m.heap_words_used(), top - 10 * 2, "the garbage's words reclaimed");
+        assert_eq!((m.fetch_pointer(0, holder), m.fetch_pointer(1, holder)), (child, integer_object_of(5)));
+        assert_eq!(m.fetch_class_of(child), 100);
+        assert_eq!((m.fetch_word_length_of(holder), m.fetch_word_length_of(young)), (3, 5));
+        assert_eq!(m.fetch_pointer(0, young), integer_object_of(7));
+        m.collect_garbage(&[holder, young]);
+        assert_eq!((m.fetch_pointer(0, holder), m.generation_errors), (child, 0));
+    }
+
+    #[test]
+    fn become_between_two_old_objects_keeps_what_either_was_given() {
+        let mut m = tiny_memory();
+        let (a, b) = (m.instantiate_class(100, 0).unwrap(), m.instantiate_class(100, 0).unwrap());
+        m.collect_garbage(&[a, b]);
+        m.verify_generations = true;
+        // Twice, so that each of the two is once the one the barrier remembered.
+        for (given, other) in [(a, b), (b, a)] {
+            let young = m.instantiate_class(100, 0).unwrap();
+            m.store_pointer(0, given, young);
+            m.swap_pointers_of(a, b);
+            m.collect_garbage(&[a, b]);
+            assert_eq!((m.full_gc_count, m.generation_errors), (1, 0));
+            assert_eq!(m.fetch_pointer(0, other), young);
+            assert!(m.is_object(young));
+        }
+    }
+
+    #[test]
+    fn old_garbage_piling_up_turns_a_minor_collection_into_a_full_one() {
+        let (mut m, holder) = memory_with_an_old_object();
+        let free_after_full = m.oops_left();
+        // Each round promotes a chain of objects the holder then drops.
+        let mut rounds = 0;
+        while m.full_gc_count == 1 {
+            let mut head = NIL;
+            for _ in 0..1000 {
+                let o = m.instantiate_class(100, 0).unwrap();
+                m.store_pointer(0, o, head);
+                head = o;
+            }
+            m.store_pointer(2, holder, head);
+            m.collect_garbage(&[holder]);
+            m.store_pointer(2, holder, NIL);
+            rounds += 1;
+            assert!(rounds < 100, "no full collection came");
+        }
+        assert!(m.oops_left() > free_after_full - 1100, "the full collection freed the old garbage");
+    }
+
     #[test]
     fn marks_start_afresh_at_each_collection_and_a_dangling_field_is_not_traced() {
         let mut m = tiny_memory();
@@ -1109,7 +1601,7 @@ mod tests {
         m.store_pointer(0, live, child);
         // A field naming a free entry (a corrupt image's dangling oop): the collection must
         // neither trace it nor bring the entry back to life.
-        let dangling = *m.free_oops.last().unwrap();
+        let dangling = m.free[m.free_len - 1];
         m.store_pointer(1, live, dangling);
         let before = m.oops_left();
         m.collect_garbage(&[live]);
@@ -1118,7 +1610,7 @@ mod tests {
         // The second collection sees no marks left over from the first: with `child`
         // unreferenced, it goes (and a stale mark would have kept it).
         m.store_pointer(0, live, NIL);
-        m.collect_garbage(&[live]);
+        m.collect_full(&[live]);
         assert!(!m.is_object(child), "the unreferenced child was freed");
         assert!(m.is_object(live));
         assert_eq!(m.oops_left(), before + 1);

@@ -85,7 +85,8 @@ pub(crate) fn primitive_snapshot<H: Host>(it: &mut Interpreter, host: &mut H) ->
     let process = it.active_process();
     it.store_context_registers();
     it.memory.store_pointer(crate::scheduler::SUSPENDED_CONTEXT, process, ctx);
-    it.collect_garbage();
+    // (A full collection: the file holds no garbage.)
+    it.collect_all_garbage();
     let saved = crate::image::save(&it.memory, it.snapshot_byte_order)
         .map_err(|e| crate::host::SnapshotError::Failed(alloc::format!("{e}")));
     match saved.and_then(|bytes| host.save_snapshot(&bytes)) {

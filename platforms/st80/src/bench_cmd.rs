@@ -43,6 +43,8 @@ struct Report {
     sends_per_second: u64,
     /// Garbage collections during the tests.
     gcs: u64,
+    /// Of those, the full ones (the others collected only the young objects).
+    full_gcs: u64,
     /// A full collection of the heap the tests leave, timed `--gc-samples` times after them
     /// (the suite's own collections run mid-send, where nothing can time them from outside);
     /// null with `--gc-samples 0`.
@@ -132,6 +134,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let mut results = Vec::new();
     let total_start = Instant::now();
     let (cycles0, sends0, gcs0) = (session.vm.cycles(), session.vm.stats.sends, session.vm.stats.gcs);
+    let full_gcs0 = session.vm.memory.full_gc_count;
     for (i, name) in tests.iter().enumerate() {
         eprint!("st80 bench: [{}/{}] {name} ... ", i + 1, tests.len());
         transcript.borrow_mut().clear();
@@ -160,6 +163,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let cycles = session.vm.cycles() - cycles0;
     let sends = session.vm.stats.sends - sends0;
     let gcs = session.vm.stats.gcs - gcs0;
+    let full_gcs = session.vm.memory.full_gc_count - full_gcs0;
     let gc_pause = time_collections(&mut session.vm, args.gc_samples);
     let failed = results.iter().filter(|r| !r.ok).count();
     if args.json {
@@ -171,6 +175,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
             bytecodes_per_second: per_second(cycles, total),
             sends_per_second: per_second(sends, total),
             gcs,
+            full_gcs,
             gc_pause_ms: gc_pause,
         };
         println!("{}", serde_json::to_string(&report).expect("the report serializes"));
@@ -194,7 +199,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
                 p.median, args.gc_samples, p.max
             )
         });
-        println!("{:<28} {gcs} during the tests{pause}", "garbage collections");
+        println!("{:<28} {gcs} during the tests ({full_gcs} full){pause}", "garbage collections");
     }
     if failed > 0 {
         return Err(Failure::failed(format!("{failed} benchmark(s) failed")));
@@ -236,6 +241,7 @@ mod tests {
             bytecodes_per_second: per_second(10, 0.5),
             sends_per_second: per_second(2, 0.5),
             gcs: 3,
+            full_gcs: 1,
             gc_pause_ms: Some(GcPause { median: 0.25, max: 0.5 }),
         };
         let json: serde_json::Value = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
@@ -248,7 +254,7 @@ mod tests {
         assert_eq!(json["total_seconds"], 0.5);
         assert_eq!((json["bytecodes"].as_u64(), json["sends"].as_u64()), (Some(10), Some(2)));
         assert_eq!((json["bytecodes_per_second"].as_u64(), json["sends_per_second"].as_u64()), (Some(20), Some(4)));
-        assert_eq!(json["gcs"], 3);
+        assert_eq!((json["gcs"].as_u64(), json["full_gcs"].as_u64()), (Some(3), Some(1)));
         assert_eq!(
             (json["gc_pause_ms"]["median"].as_f64(), json["gc_pause_ms"]["max"].as_f64()),
             (Some(0.25), Some(0.5))
