@@ -1374,11 +1374,17 @@ mod tests {
     }
 
     fn tiny_memory() -> ObjectMemory {
+        tiny_memory_loading(|_| {})
+    }
+
+    /// `tiny_memory`, with what `load` adds loaded too.
+    fn tiny_memory_loading(load: impl FnOnce(&mut ObjectMemory)) -> ObjectMemory {
         let mut m = ObjectMemory::new();
         // A pointer class with 2 fixed fields: superclass, methods, spec.
         let spec = integer_object_of(0) | SPEC_POINTERS | (2 << 1);
         m.load_object(100, 100, Format::Pointers, false, &[NIL, NIL, spec]);
         m.load_object(NIL, 100, Format::Pointers, false, &[]);
+        load(&mut m);
         m.finish_loading();
         m
     }
@@ -1514,13 +1520,10 @@ mod tests {
 
     #[test]
     fn a_context_loaded_from_the_image_is_scanned_without_the_barrier() {
-        let mut m = ObjectMemory::new();
-        let spec = integer_object_of(0) | SPEC_POINTERS;
-        m.load_object(100, 100, Format::Pointers, false, &[NIL, NIL, spec]);
-        m.load_object(NIL, 100, Format::Pointers, false, &[]);
         let ctx: Oop = 200;
-        m.load_object(ctx, CLASS_METHOD_CONTEXT, Format::Pointers, false, &[NIL; 18]);
-        m.finish_loading();
+        let mut m = tiny_memory_loading(|m| {
+            m.load_object(ctx, CLASS_METHOD_CONTEXT, Format::Pointers, false, &[NIL; 18]);
+        });
         m.verify_generations = true;
         let young = m.allocate(100, 0, Format::Pointers, false, NIL).unwrap();
         let loc = m.loc(ctx);
