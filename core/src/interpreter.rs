@@ -1037,211 +1037,270 @@ impl Interpreter {
                 with_ip!(self, ip, $e)
             };
         }
-        match bc {
-            // 0-15 push receiver variable
-            0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 => {
-                let v = self.receiver_variable(bc & 15);
-                self.push(v)
-            }
-            // 16-31 push temporary location
-            16 | 17 | 18 | 19 | 20 | 21 | 22 | 23 | 24 | 25 | 26 | 27 | 28 | 29 | 30 | 31 => {
-                let v = self.temporary(bc & 15);
-                self.push(v)
-            }
-            // 32-63 push literal constant
-            32 | 33 | 34 | 35 | 36 | 37 | 38 | 39 | 40 | 41 | 42 | 43 | 44 | 45 | 46 | 47 | 48 | 49 | 50 | 51 | 52
-            | 53 | 54 | 55 | 56 | 57 | 58 | 59 | 60 | 61 | 62 | 63 => {
-                let v = self.literal(bc & 31);
-                self.push(v)
-            }
-            // 64-95 push literal variable
-            64 | 65 | 66 | 67 | 68 | 69 | 70 | 71 | 72 | 73 | 74 | 75 | 76 | 77 | 78 | 79 | 80 | 81 | 82 | 83 | 84
-            | 85 | 86 | 87 | 88 | 89 | 90 | 91 | 92 | 93 | 94 | 95 => {
-                let assoc = self.literal(bc & 31);
-                let v = self.literal_variable(assoc);
-                self.push(v)
-            }
-            // 96-103 pop and store receiver variable
-            96 | 97 | 98 | 99 | 100 | 101 | 102 | 103 => {
-                let v = self.pop_stack();
-                self.store_receiver_variable(bc & 7, v)
-            }
-            // 104-111 pop and store temporary location
-            104 | 105 | 106 | 107 | 108 | 109 | 110 | 111 => {
-                let v = self.pop_stack();
-                self.store_temporary(bc & 7, v)
-            }
-            // 112-119 push receiver, true, false, nil, -1, 0, 1, 2
-            112 => self.push(self.receiver),
-            113 => self.push(TRUE),
-            114 => self.push(FALSE),
-            115 => self.push(NIL),
-            116 | 117 | 118 | 119 => self.push(integer_object_of((bc & 7) as i16 - 5)),
-            // 120-124 return receiver, true, false, nil, stack top from the method
-            120 => return out!(self.method_return::<H, TRACED>(host, cycles, self.receiver)),
-            121 => return out!(self.method_return::<H, TRACED>(host, cycles, TRUE)),
-            122 => return out!(self.method_return::<H, TRACED>(host, cycles, FALSE)),
-            123 => return out!(self.method_return::<H, TRACED>(host, cycles, NIL)),
-            124 => {
-                let v = self.pop_stack();
-                return out!(self.method_return::<H, TRACED>(host, cycles, v));
-            }
-            // 125 return stack top from a block (to its caller)
-            125 => {
-                self.cycles = cycles;
-                let v = self.pop_stack();
-                let caller = self.memory.word_at(self.ctx_loc() + CALLER);
-                return out!({
-                    if TRACED && self.trace.is_some() {
-                        self.trace_return(host, v, true);
+        'special: {
+            match bc {
+                // 0-15 push receiver variable
+                0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 => {
+                    let v = self.receiver_variable(bc & 15);
+                    self.push(v)
+                }
+                // 16-31 push temporary location
+                16 | 17 | 18 | 19 | 20 | 21 | 22 | 23 | 24 | 25 | 26 | 27 | 28 | 29 | 30 | 31 => {
+                    let v = self.temporary(bc & 15);
+                    self.push(v)
+                }
+                // 32-63 push literal constant
+                32 | 33 | 34 | 35 | 36 | 37 | 38 | 39 | 40 | 41 | 42 | 43 | 44 | 45 | 46 | 47 | 48 | 49 | 50 | 51
+                | 52 | 53 | 54 | 55 | 56 | 57 | 58 | 59 | 60 | 61 | 62 | 63 => {
+                    let v = self.literal(bc & 31);
+                    self.push(v)
+                }
+                // 64-95 push literal variable
+                64 | 65 | 66 | 67 | 68 | 69 | 70 | 71 | 72 | 73 | 74 | 75 | 76 | 77 | 78 | 79 | 80 | 81 | 82 | 83
+                | 84 | 85 | 86 | 87 | 88 | 89 | 90 | 91 | 92 | 93 | 94 | 95 => {
+                    let assoc = self.literal(bc & 31);
+                    let v = self.literal_variable(assoc);
+                    self.push(v)
+                }
+                // 96-103 pop and store receiver variable
+                96 | 97 | 98 | 99 | 100 | 101 | 102 | 103 => {
+                    let v = self.pop_stack();
+                    self.store_receiver_variable(bc & 7, v)
+                }
+                // 104-111 pop and store temporary location
+                104 | 105 | 106 | 107 | 108 | 109 | 110 | 111 => {
+                    let v = self.pop_stack();
+                    self.store_temporary(bc & 7, v)
+                }
+                // 112-119 push receiver, true, false, nil, -1, 0, 1, 2
+                112 => self.push(self.receiver),
+                113 => self.push(TRUE),
+                114 => self.push(FALSE),
+                115 => self.push(NIL),
+                116 | 117 | 118 | 119 => self.push(integer_object_of((bc & 7) as i16 - 5)),
+                // 120-124 return receiver, true, false, nil, stack top from the method
+                120 => return out!(self.method_return::<H, TRACED>(host, cycles, self.receiver)),
+                121 => return out!(self.method_return::<H, TRACED>(host, cycles, TRUE)),
+                122 => return out!(self.method_return::<H, TRACED>(host, cycles, FALSE)),
+                123 => return out!(self.method_return::<H, TRACED>(host, cycles, NIL)),
+                124 => {
+                    let v = self.pop_stack();
+                    return out!(self.method_return::<H, TRACED>(host, cycles, v));
+                }
+                // 125 return stack top from a block (to its caller)
+                125 => {
+                    self.cycles = cycles;
+                    let v = self.pop_stack();
+                    let caller = self.memory.word_at(self.ctx_loc() + CALLER);
+                    return out!({
+                        if TRACED && self.trace.is_some() {
+                            self.trace_return(host, v, true);
+                        }
+                        self.return_value(host, v, caller)
+                    });
+                }
+                // 128-130 extended push, store, pop and store
+                128 => {
+                    let d = self.fetch_byte_at(ip);
+                    self.extended_push(d)
+                }
+                129 => {
+                    let d = self.fetch_byte_at(ip);
+                    if !self.stack_holds(1) {
+                        return true;
                     }
-                    self.return_value(host, v, caller)
-                });
-            }
-            // 128-130 extended push, store, pop and store
-            128 => {
-                let d = self.fetch_byte_at(ip);
-                self.extended_push(d)
-            }
-            129 => {
-                let d = self.fetch_byte_at(ip);
-                if !self.stack_holds(1) {
+                    let v = self.stack_top();
+                    return self.extended_store(d, v);
+                }
+                130 => {
+                    let d = self.fetch_byte_at(ip);
+                    let v = self.pop_stack();
+                    return self.extended_store(d, v);
+                }
+                // 131-134 extended sends: single and double extended, to self and to super
+                131 => {
+                    self.cycles = cycles;
+                    let d = self.fetch_byte_at(ip);
+                    let sel = self.literal((d & 31) as usize);
+                    out!(self.send_selector(host, sel, (d >> 5) as usize));
                     return true;
                 }
-                let v = self.stack_top();
-                return self.extended_store(d, v);
-            }
-            130 => {
-                let d = self.fetch_byte_at(ip);
-                let v = self.pop_stack();
-                return self.extended_store(d, v);
-            }
-            // 131-134 extended sends: single and double extended, to self and to super
-            131 => {
-                self.cycles = cycles;
-                let d = self.fetch_byte_at(ip);
-                let sel = self.literal((d & 31) as usize);
-                out!(self.send_selector(host, sel, (d >> 5) as usize));
-                return true;
-            }
-            132 => {
-                self.cycles = cycles;
-                let count = self.fetch_byte_at(ip);
-                let lit = self.fetch_byte_at(ip);
-                let sel = self.literal(lit as usize);
-                out!(self.send_selector(host, sel, count as usize));
-                return true;
-            }
-            133 => {
-                self.cycles = cycles;
-                let d = self.fetch_byte_at(ip);
-                let sel = self.literal((d & 31) as usize);
-                out!(self.send_super(host, sel, (d >> 5) as usize));
-                return true;
-            }
-            134 => {
-                self.cycles = cycles;
-                let count = self.fetch_byte_at(ip);
-                let lit = self.fetch_byte_at(ip);
-                let sel = self.literal(lit as usize);
-                out!(self.send_super(host, sel, count as usize));
-                return true;
-            }
-            // 135 pop, 136 duplicate, 137 push thisContext
-            135 => self.pop(1),
-            136 => {
-                if !self.stack_holds(1) {
+                132 => {
+                    self.cycles = cycles;
+                    let count = self.fetch_byte_at(ip);
+                    let lit = self.fetch_byte_at(ip);
+                    let sel = self.literal(lit as usize);
+                    out!(self.send_selector(host, sel, count as usize));
                     return true;
                 }
-                let v = self.stack_top();
-                self.push(v)
-            }
-            137 => {
-                let ctx = self.active_context;
-                self.escape(ctx);
-                self.push(ctx)
-            }
-            126 | 127 | 138 | 139 | 140 | 141 | 142 | 143 => return out!(self.unused_bytecode(bc as u8)),
-            // 144-151 short unconditional jump
-            144 | 145 | 146 | 147 | 148 | 149 | 150 | 151 => *ip = ip.wrapping_add((bc & 7) + 1),
-            // 152-159 short conditional jump (on false)
-            152 | 153 | 154 | 155 | 156 | 157 | 158 | 159 => {
-                return self.jump_if(host, cycles, ip, FALSE, (bc & 7) as isize + 1);
-            }
-            // 160-167 long unconditional jump
-            160 | 161 | 162 | 163 | 164 | 165 | 166 | 167 => {
-                let d = self.fetch_byte_at(ip) as isize;
-                *ip = ip.wrapping_add_signed(((bc & 7) as isize - 4) * 256 + d);
-            }
-            // 168-171 long jump if true, 172-175 long jump if false
-            168 | 169 | 170 | 171 | 172 | 173 | 174 | 175 => {
-                let d = self.fetch_byte_at(ip) as isize;
-                let condition = if bc & 4 == 0 { TRUE } else { FALSE };
-                return self.jump_if(host, cycles, ip, condition, (bc & 3) as isize * 256 + d);
-            }
-            // 176-191 arithmetic special selectors, one arm each (the constant then picks the
-            // operation at compile time): + - < > <= >= = ~= * / \\ @ bitShift: // bitAnd: bitOr:
-            176 => return self.send_arithmetic(host, cycles, ip, 176),
-            177 => return self.send_arithmetic(host, cycles, ip, 177),
-            178 => return self.send_arithmetic(host, cycles, ip, 178),
-            179 => return self.send_arithmetic(host, cycles, ip, 179),
-            180 => return self.send_arithmetic(host, cycles, ip, 180),
-            181 => return self.send_arithmetic(host, cycles, ip, 181),
-            182 => return self.send_arithmetic(host, cycles, ip, 182),
-            183 => return self.send_arithmetic(host, cycles, ip, 183),
-            184 => return self.send_arithmetic(host, cycles, ip, 184),
-            185 => return self.send_arithmetic(host, cycles, ip, 185),
-            186 => return self.send_arithmetic(host, cycles, ip, 186),
-            187 => return self.send_arithmetic(host, cycles, ip, 187),
-            188 => return self.send_arithmetic(host, cycles, ip, 188),
-            189 => return self.send_arithmetic(host, cycles, ip, 189),
-            190 => return self.send_arithmetic(host, cycles, ip, 190),
-            191 => return self.send_arithmetic(host, cycles, ip, 191),
-            // 198 ==, 199 class: primitives that cannot fail (the book never sends them), done
-            // here without a call (one check that the stack holds the operands).
-            198 => match self.two_operands() {
-                Some((at, a, b)) => self.replace_operands(at, if a == b { TRUE } else { FALSE }),
-                None => {
-                    self.fault_stack();
+                133 => {
+                    self.cycles = cycles;
+                    let d = self.fetch_byte_at(ip);
+                    let sel = self.literal((d & 31) as usize);
+                    out!(self.send_super(host, sel, (d >> 5) as usize));
+                    return true;
                 }
-            },
-            199 => {
-                if self.sp_loc >= self.stack_base {
-                    let top = self.sp_loc;
-                    let class = self.memory.fetch_class_of(self.memory.word_at(top));
-                    self.memory.set_word_at(top, class);
-                } else {
-                    self.fault_stack();
+                134 => {
+                    self.cycles = cycles;
+                    let count = self.fetch_byte_at(ip);
+                    let lit = self.fetch_byte_at(ip);
+                    let sel = self.literal(lit as usize);
+                    out!(self.send_super(host, sel, count as usize));
+                    return true;
                 }
+                // 135 pop, 136 duplicate, 137 push thisContext
+                135 => self.pop(1),
+                136 => {
+                    if !self.stack_holds(1) {
+                        return true;
+                    }
+                    let v = self.stack_top();
+                    self.push(v)
+                }
+                137 => {
+                    let ctx = self.active_context;
+                    self.escape(ctx);
+                    self.push(ctx)
+                }
+                126 | 127 | 138 | 139 | 140 | 141 | 142 | 143 => return out!(self.unused_bytecode(bc as u8)),
+                // 144-151 short unconditional jump
+                144 | 145 | 146 | 147 | 148 | 149 | 150 | 151 => *ip = ip.wrapping_add((bc & 7) + 1),
+                // 152-159 short conditional jump (on false)
+                152 | 153 | 154 | 155 | 156 | 157 | 158 | 159 => {
+                    return self.jump_if(host, cycles, ip, FALSE, (bc & 7) as isize + 1);
+                }
+                // 160-167 long unconditional jump
+                160 | 161 | 162 | 163 | 164 | 165 | 166 | 167 => {
+                    let d = self.fetch_byte_at(ip) as isize;
+                    *ip = ip.wrapping_add_signed(((bc & 7) as isize - 4) * 256 + d);
+                }
+                // 168-171 long jump if true, 172-175 long jump if false
+                168 | 169 | 170 | 171 | 172 | 173 | 174 | 175 => {
+                    let d = self.fetch_byte_at(ip) as isize;
+                    let condition = if bc & 4 == 0 { TRUE } else { FALSE };
+                    return self.jump_if(host, cycles, ip, condition, (bc & 3) as isize * 256 + d);
+                }
+                // 176-191 arithmetic special selectors, one arm each (the constant then picks the
+                // operation at compile time): + - < > <= >= = ~= * / \\ @ bitShift: // bitAnd: bitOr:
+                176 => match self.arithmetic_inline(176) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                177 => match self.arithmetic_inline(177) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                178 => match self.arithmetic_inline(178) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                179 => match self.arithmetic_inline(179) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                180 => match self.arithmetic_inline(180) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                181 => match self.arithmetic_inline(181) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                182 => match self.arithmetic_inline(182) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                183 => match self.arithmetic_inline(183) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                184 => match self.arithmetic_inline(184) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                185 => match self.arithmetic_inline(185) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                186 => match self.arithmetic_inline(186) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                187 => match self.arithmetic_inline(187) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                188 => match self.arithmetic_inline(188) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                189 => match self.arithmetic_inline(189) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                190 => match self.arithmetic_inline(190) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                191 => match self.arithmetic_inline(191) {
+                    Some(r) => return r,
+                    None => break 'special,
+                },
+                // 198 ==, 199 class: primitives that cannot fail (the book never sends them), done
+                // here without a call (one check that the stack holds the operands).
+                198 => match self.two_operands() {
+                    Some((at, a, b)) => self.replace_operands(at, if a == b { TRUE } else { FALSE }),
+                    None => {
+                        self.fault_stack();
+                    }
+                },
+                199 => {
+                    if self.sp_loc >= self.stack_base {
+                        let top = self.sp_loc;
+                        let class = self.memory.fetch_class_of(self.memory.word_at(top));
+                        self.memory.set_word_at(top, class);
+                    } else {
+                        self.fault_stack();
+                    }
+                }
+                // 192-207 the other special selectors, one arm each (as 176-191)
+                200 => return out!(self.send_special(host, cycles, 200)), // blockCopy:
+                201 => return out!(self.send_special(host, cycles, 201)), // value
+                202 => return out!(self.send_special(host, cycles, 202)), // value:
+                // at: at:put: size next nextPut: atEnd do: new new: x y: no primitive of their own
+                // (their methods' primitives run as for any send), so they are sent as the
+                // literal sends are, the selector and count from the specialSelectors Array.
+                192 | 193 | 194 | 195 | 196 | 197 | 203 | 204 | 205 | 206 | 207 => {
+                    let (selector, count) = self.special_selector(bc as u8);
+                    return self.send_literal(host, cycles, ip, selector, count);
+                }
+                // 208-255 send literal selector with 0, 1 or 2 arguments
+                208 | 209 | 210 | 211 | 212 | 213 | 214 | 215 | 216 | 217 | 218 | 219 | 220 | 221 | 222 | 223 => {
+                    let sel = self.literal(bc & 15);
+                    return self.send_literal(host, cycles, ip, sel, 0);
+                }
+                224 | 225 | 226 | 227 | 228 | 229 | 230 | 231 | 232 | 233 | 234 | 235 | 236 | 237 | 238 | 239 => {
+                    let sel = self.literal(bc & 15);
+                    return self.send_literal(host, cycles, ip, sel, 1);
+                }
+                240 | 241 | 242 | 243 | 244 | 245 | 246 | 247 | 248 | 249 | 250 | 251 | 252 | 253 | 254 | 255 => {
+                    let sel = self.literal(bc & 15);
+                    return self.send_literal(host, cycles, ip, sel, 2);
+                }
+                // (`bc` is a byte: the jump table has no entry, and no check, for this arm.)
+                _ => unreachable!("bytecode {bc} is not a byte"),
             }
-            // 192-207 the other special selectors, one arm each (as 176-191)
-            200 => return out!(self.send_special(host, cycles, 200)), // blockCopy:
-            201 => return out!(self.send_special(host, cycles, 201)), // value
-            202 => return out!(self.send_special(host, cycles, 202)), // value:
-            // at: at:put: size next nextPut: atEnd do: new new: x y: no primitive of their own
-            // (their methods' primitives run as for any send), so they are sent as the
-            // literal sends are, the selector and count from the specialSelectors Array.
-            192 | 193 | 194 | 195 | 196 | 197 | 203 | 204 | 205 | 206 | 207 => {
-                let (selector, count) = self.special_selector(bc as u8);
-                return self.send_literal(host, cycles, ip, selector, count);
-            }
-            // 208-255 send literal selector with 0, 1 or 2 arguments
-            208 | 209 | 210 | 211 | 212 | 213 | 214 | 215 | 216 | 217 | 218 | 219 | 220 | 221 | 222 | 223 => {
-                let sel = self.literal(bc & 15);
-                return self.send_literal(host, cycles, ip, sel, 0);
-            }
-            224 | 225 | 226 | 227 | 228 | 229 | 230 | 231 | 232 | 233 | 234 | 235 | 236 | 237 | 238 | 239 => {
-                let sel = self.literal(bc & 15);
-                return self.send_literal(host, cycles, ip, sel, 1);
-            }
-            240 | 241 | 242 | 243 | 244 | 245 | 246 | 247 | 248 | 249 | 250 | 251 | 252 | 253 | 254 | 255 => {
-                let sel = self.literal(bc & 15);
-                return self.send_literal(host, cycles, ip, sel, 2);
-            }
-            // (`bc` is a byte: the jump table has no entry, and no check, for this arm.)
-            _ => unreachable!("bytecode {bc} is not a byte"),
+            return false;
         }
-        false
+        // 176-191 not done inline. A SmallInteger receiver: the special selector's primitive
+        // (a result out of range, a LargeInteger argument...), else the send. Any other
+        // receiver: the send, as for a literal selector (one shared copy of it, with the
+        // inlined cache hit and activation, for all sixteen).
+        if self.stack_holds(2) && !is_integer_object(self.stack_value(1)) {
+            let (selector, count) = self.special_selector(bc as u8);
+            return self.send_literal(host, cycles, ip, selector, count);
+        }
+        with_ip!(self, ip, self.send_special(host, cycles, bc as u8))
     }
 
     /// Bytecodes 208-255: sends `selector` with `count` arguments. A method-cache hit on a
@@ -1315,10 +1374,11 @@ impl Interpreter {
         true
     }
 
-    /// Bytecodes 176-191: two SmallIntegers without a send or a call (`@` allocates its Point),
-    /// else the send (or the special selector's primitive).
+    /// Bytecodes 176-191 on two SmallIntegers, without a send or a call (`@` allocates its
+    /// Point): what `dispatch` answers then, or None for the send (or the special selector's
+    /// primitive), which `dispatch` makes after its `match`.
     #[inline(always)]
-    fn send_arithmetic<H: Host>(&mut self, host: &mut H, cycles: u64, ip: &mut usize, bc: u8) -> bool {
+    fn arithmetic_inline(&mut self, bc: u8) -> Option<bool> {
         // One check that the stack holds both operands covers the reads and the pop (a
         // shorter stack takes the send, which faults).
         if let Some((at, receiver, argument)) = self.two_operands() {
@@ -1335,11 +1395,11 @@ impl Interpreter {
                 };
                 if let Some(result) = result {
                     self.replace_operands(at, result);
-                    return bc == 187;
+                    return Some(bc == 187);
                 }
             }
         }
-        with_ip!(self, ip, self.send_special(host, cycles, bc))
+        None
     }
 
     /// Bytecodes 176-207 that were not done inline: the special selector's primitive if it
