@@ -1037,6 +1037,16 @@ impl Interpreter {
                 with_ip!(self, ip, $e)
             };
         }
+        // 176-191: one arm each (the constant picks the operation at compile time), done
+        // inline or left for the send after the `match`.
+        macro_rules! arithmetic {
+            ($bc:literal, $send:lifetime) => {
+                match self.arithmetic_inline($bc) {
+                    Some(r) => return r,
+                    None => break $send,
+                }
+            };
+        }
         'special: {
             match bc {
                 // 0-15 push receiver variable
@@ -1182,70 +1192,22 @@ impl Interpreter {
                 }
                 // 176-191 arithmetic special selectors, one arm each (the constant then picks the
                 // operation at compile time): + - < > <= >= = ~= * / \\ @ bitShift: // bitAnd: bitOr:
-                176 => match self.arithmetic_inline(176) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                177 => match self.arithmetic_inline(177) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                178 => match self.arithmetic_inline(178) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                179 => match self.arithmetic_inline(179) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                180 => match self.arithmetic_inline(180) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                181 => match self.arithmetic_inline(181) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                182 => match self.arithmetic_inline(182) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                183 => match self.arithmetic_inline(183) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                184 => match self.arithmetic_inline(184) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                185 => match self.arithmetic_inline(185) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                186 => match self.arithmetic_inline(186) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                187 => match self.arithmetic_inline(187) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                188 => match self.arithmetic_inline(188) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                189 => match self.arithmetic_inline(189) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                190 => match self.arithmetic_inline(190) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
-                191 => match self.arithmetic_inline(191) {
-                    Some(r) => return r,
-                    None => break 'special,
-                },
+                176 => arithmetic!(176, 'special),
+                177 => arithmetic!(177, 'special),
+                178 => arithmetic!(178, 'special),
+                179 => arithmetic!(179, 'special),
+                180 => arithmetic!(180, 'special),
+                181 => arithmetic!(181, 'special),
+                182 => arithmetic!(182, 'special),
+                183 => arithmetic!(183, 'special),
+                184 => arithmetic!(184, 'special),
+                185 => arithmetic!(185, 'special),
+                186 => arithmetic!(186, 'special),
+                187 => arithmetic!(187, 'special),
+                188 => arithmetic!(188, 'special),
+                189 => arithmetic!(189, 'special),
+                190 => arithmetic!(190, 'special),
+                191 => arithmetic!(191, 'special),
                 // 198 ==, 199 class: primitives that cannot fail (the book never sends them), done
                 // here without a call (one check that the stack holds the operands).
                 198 => match self.two_operands() {

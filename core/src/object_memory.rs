@@ -873,7 +873,7 @@ impl ObjectMemory {
         self.ot.swap((a >> 1) as usize, (b >> 1) as usize);
         // The ages stay with the oops (`marks`), the fields go with the entries. (Collections
         // grow by `become:`, so this is common: no full collection is forced.)
-        if self.need_full || is_integer_object(a) || is_integer_object(b) || a == b {
+        if is_integer_object(a) || is_integer_object(b) || a == b {
             return;
         }
         // An old oop may now name fields that hold young oops (the other's, remembered or
@@ -966,9 +966,10 @@ impl ObjectMemory {
         }
     }
 
-    /// Collects the young objects, or everything when that is due: after loading, after
-    /// `become:`, or when the minor collection leaves less than half the free oops the last
-    /// full one did (old garbage has piled up), or the object space nearly full.
+    /// Collects the young objects, or everything when that is due: before anything was loaded
+    /// (`finish_loading` makes the loaded objects old), or when the minor collection leaves
+    /// less than half the free oops the last full one did (old garbage has piled up), or the
+    /// object space nearly full.
     pub fn collect_garbage(&mut self, extra_roots: &[Oop]) {
         if self.need_full {
             self.collect_full(extra_roots);
@@ -999,7 +1000,7 @@ impl ObjectMemory {
         let traced = {
             let mut t = Tracer::new(&self.heap, &self.ot, &mut self.marks, &mut self.mark_queue);
             t.mark_roots(extra_roots);
-            t.drain(0)
+            t.drain()
         };
         // Sweep: free unmarked entries, and find the lowest garbage object: everything below
         // it stays where it is (after a few collections that is most of the heap, the image's
@@ -1067,7 +1068,7 @@ impl ObjectMemory {
                     t.scan(oop);
                 }
             }
-            let mut traced = t.drain(0);
+            let mut traced = t.drain();
             // Old oops that `become:` gave young fields (traced above, as remembered) move
             // with the young objects: the compaction takes the mark queue's objects.
             self.old_with_young_fields.sort_unstable();
@@ -1210,7 +1211,7 @@ impl ObjectMemory {
         reset_marks(&mut marks);
         let mut t = Tracer::new(&self.heap, &self.ot, &mut marks, &mut queue);
         t.mark_roots(extra_roots);
-        let n = t.drain(0);
+        let n = t.drain();
         queue[..n].iter().filter(|&&oop| self.marks[oop as usize] == YOUNG).count()
     }
 
@@ -1314,8 +1315,9 @@ impl<'a> Tracer<'a> {
         }
     }
 
-    /// Scans the queued objects from `head` until none is left; answers how many were queued.
-    fn drain(mut self, mut head: usize) -> usize {
+    /// Scans the queued objects until none is left; answers how many were queued.
+    fn drain(mut self) -> usize {
+        let mut head = 0;
         while head < self.tail {
             let oop = self.queue[head % MAX_OBJECTS];
             head += 1;
